@@ -1,0 +1,1 @@
+"""Bundled Textual themes (TOML files), packaged as ``kaudit_tui.themes``."""
