@@ -53,7 +53,7 @@ class Ingestor:
 
     def _reset(self) -> None:
         self._cols: dict[str, list[int]] = {
-            name: [] for name in ("shape", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo",
+            name: [] for name in ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo",
                                   "seg", "off", "len", "item")
         }  # fmt: skip
 
@@ -189,15 +189,16 @@ class Ingestor:
 
     def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
         store = self.store
-        raw_shape, name, uri, code, stage_time, received, audit_id = extract(event)
-        hi, lo = split_audit_id(audit_id, store.other_ids)
+        who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         cols = self._cols
-        cols["shape"].append(store.shape_code(raw_shape))
+        cols["who"].append(store.who.code(who))
+        cols["what"].append(store.what.code(what))
         cols["name"].append(store.names.code(name))
         cols["uri"].append(store.uris.code(uri))
         cols["code"].append(code)
         cols["ts"].append(stage_time)
         cols["rx"].append(received)
+        hi, lo = split_audit_id(audit_id, store.other_ids)
         cols["id_hi"].append(hi)
         cols["id_lo"].append(lo)
         cols["seg"].append(seg)
