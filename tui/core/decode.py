@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
 from kaudit_tui.core import legacy
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
 

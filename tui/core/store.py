@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from kaudit_tui.core.decode import (
     WHAT_FIELDS,
     WHO_FIELDS,
