@@ -69,9 +69,27 @@ class Ingestor:
         if lines and not lines[-1]:
             lines.pop()
         pos = offset
+        documents = self._documents
+        fast_event = self._fast_event
+        max_line = self.max_line
+        fast = 0
         for line in lines:
+            length = len(line)
+            # Fast path: a compact v1 Event line, the overwhelming majority of any real log.
+            if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
+                try:
+                    event = decode_event(line)
+                except DecodeError:
+                    pass
+                else:
+                    if event.kind == "Event" and event.apiVersion.startswith("audit.k8s.io/"):
+                        fast_event(seg, pos, length, event)
+                        fast += 1
+                        pos += length + 1
+                        continue
             self._line(seg, pos, line)
-            pos += len(line) + 1
+            pos += length + 1
+        self.lines += fast
         return self._flush()
 
     def finish(self, reader: RawReader) -> range:
@@ -161,11 +179,21 @@ class Ingestor:
         stage_time = event.stageTimestamp
         if stage_time is None and event.metadata is not None:
             stage_time = event.metadata.creationTimestamp
-        names = store.names
-        uris = store.uris
+        who_code = store.who.get(who)
+        if who_code is None:
+            who_code = store.who.code(who)
+        what_code = store.what.get(what)
+        if what_code is None:
+            what_code = store.what.code(what)
+        name_code = store.names.get(name)
+        if name_code is None:
+            name_code = store.names.code(name)
+        uri = event.requestURI
+        uri_code = store.uris.get(uri)
+        if uri_code is None:
+            uri_code = store.uris.code(uri)
         self._rows.append((
-            store.who.code(who), store.what.code(what), names.code(name),
-            uris.code(event.requestURI), code, stage_time,
+            who_code, what_code, name_code, uri_code, code, stage_time,
             event.requestReceivedTimestamp or event.timestamp, event.auditID, seg, pos, length, -1,
         ))  # fmt: skip
 
