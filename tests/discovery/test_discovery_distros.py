@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from discovery_nodes import manifest, write
+
 from kaudit_tui.discovery import discover
 from kaudit_tui.discovery.systemd import unit_argv
 

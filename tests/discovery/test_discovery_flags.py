@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from kaudit_tui.discovery.flags import apiserver_argv, dashed, parse_audit_flags
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from discovery_nodes import manifest, write
+
 from kaudit_tui.discovery import Discovery, DiscoveryError, discover
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from discovery_nodes import manifest, write
+
 from kaudit_tui.discovery import DiscoveryError, discover
 
 MOUNTS = "    - {name: logs, mountPath: /var/log/kubernetes}\n"

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from discovery_nodes import NODES
+
 from kaudit_tui.discovery import DiscoveryError, discover
 
 NOBODY = 65534

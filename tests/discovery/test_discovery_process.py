@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from discovery_nodes import manifest, write
+
 from kaudit_tui.discovery import discover
 
 SLEEP = "import time; time.sleep(120)"

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from kaudit_tui.discovery.rotation import rotated_set, split_name
 
 

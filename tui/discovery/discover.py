@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 import yaml
+
 from kaudit_tui.discovery import rancher
 from kaudit_tui.discovery.access import readable, unlistable, unreadable
 from kaudit_tui.discovery.flags import AuditFlags, apiserver_argv, parse_audit_flags

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from kaudit_tui.discovery.flags import apiserver_argv
 
 _VERSION = re.compile(r":v(\d+)\.(\d+)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
 from kaudit_tui.discovery.flags import AuditFlags
 from kaudit_tui.discovery.node import read_text
 from kaudit_tui.discovery.text import shown

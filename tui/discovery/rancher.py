@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from kaudit_tui.discovery.flags import dashed
 from kaudit_tui.discovery.node import read_text, under
 
