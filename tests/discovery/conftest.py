@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from discovery_nodes import NODES
+
+from .discovery_nodes import NODES
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from discovery_nodes import manifest, write
-
 from kaudit_tui.discovery import discover
 from kaudit_tui.discovery.systemd import unit_argv
+
+from .discovery_nodes import manifest, write
 
 
 def test_k3s_config_dropin_and_unit_options_merge(node) -> None:

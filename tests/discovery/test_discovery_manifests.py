@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from discovery_nodes import manifest, write
 
 from kaudit_tui.discovery import Discovery, DiscoveryError, discover
+
+from .discovery_nodes import manifest, write
 
 
 def names(paths: list[str]) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from discovery_nodes import manifest, write
 
 from kaudit_tui.discovery import DiscoveryError, discover
+
+from .discovery_nodes import manifest, write
 
 MOUNTS = "    - {name: logs, mountPath: /var/log/kubernetes}\n"
 VOLUMES = "  - {name: logs, hostPath: {path: /var/log/kubernetes}}\n"

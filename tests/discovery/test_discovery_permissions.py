@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from discovery_nodes import NODES
 
 from kaudit_tui.discovery import DiscoveryError, discover
+
+from .discovery_nodes import NODES
 
 NOBODY = 65534
 CHILD = """

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from discovery_nodes import manifest, write
 
 from kaudit_tui.discovery import discover
+
+from .discovery_nodes import manifest, write
 
 SLEEP = "import time; time.sleep(120)"
 

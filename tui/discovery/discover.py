@@ -21,7 +21,7 @@ from kaudit_tui.discovery.access import readable, unlistable, unreadable
 from kaudit_tui.discovery.flags import AuditFlags, apiserver_argv, parse_audit_flags
 from kaudit_tui.discovery.manifest import ApiserverPod, ManifestError, load_manifest
 from kaudit_tui.discovery.model import Discovery, DiscoveryError
-from kaudit_tui.discovery.node import read_text, under
+from kaudit_tui.discovery.node import load_yaml, read_text, under
 from kaudit_tui.discovery.notes import (
     flag_notes,
     off_the_node,
@@ -120,7 +120,7 @@ class _Search:
         """kubelet's own staticPodPath first, then the usual places."""
         found: list[str] = []
         try:
-            config: Any = yaml.safe_load(read_text(under(self.root, KUBELET_CONFIG)))
+            config: Any = load_yaml(read_text(under(self.root, KUBELET_CONFIG)))
         except (OSError, yaml.YAMLError):
             config = None
         pod_dir = config.get("staticPodPath") if isinstance(config, dict) else None

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from kaudit_tui.discovery.flags import apiserver_argv
+from kaudit_tui.discovery.node import load_yaml_all
 
 _VERSION = re.compile(r":v(\d+)\.(\d+)")
 
@@ -78,7 +79,7 @@ def load_manifest(text: str) -> ApiserverPod:
         ManifestError: not YAML, not a pod, or no container runs kube-apiserver.
     """
     try:
-        docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+        docs = [d for d in load_yaml_all(text) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         raise ManifestError(f"not valid YAML ({_first_line(exc)})") from None
     for doc in docs:

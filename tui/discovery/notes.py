@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from kaudit_tui.discovery.flags import AuditFlags
-from kaudit_tui.discovery.node import read_text
+from kaudit_tui.discovery.node import load_yaml, read_text
 from kaudit_tui.discovery.text import shown
 
 _NEW_ROTATION = (1, 36)
@@ -79,7 +79,7 @@ def off_the_node(path: str, volume_kind: str | None) -> str:
 def policy_notes(path: str) -> list[str]:
     """Notes on a readable policy file that records nothing."""
     try:
-        doc: Any = yaml.safe_load(read_text(path))
+        doc: Any = load_yaml(read_text(path))
     except (OSError, yaml.YAMLError):
         return []
     rules = doc.get("rules") if isinstance(doc, dict) else None
@@ -97,7 +97,7 @@ def policy_notes(path: str) -> list[str]:
 def webhook_server(path: str) -> str | None:
     """The ``server`` URL of the first cluster in a webhook kubeconfig, if readable."""
     try:
-        doc: Any = yaml.safe_load(read_text(path))
+        doc: Any = load_yaml(read_text(path))
     except (OSError, yaml.YAMLError):
         return None
     clusters = doc.get("clusters") if isinstance(doc, dict) else None

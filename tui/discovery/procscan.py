@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from kaudit_tui.discovery.flags import apiserver_argv
 
@@ -18,15 +19,26 @@ _UNIT = re.compile(r"/([^/\n]+\.service)(?:/|$)", re.MULTILINE)
 _CONTAINER_HINTS = ("kubepods", "/docker/", "docker-", "cri-containerd", "crio-", "libpod")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Process:
-    """One process as read from a proc directory."""
+    """One process of a proc directory; owner and cgroup are read only when asked for."""
 
     pid: int
     argv: list[str]
-    uid: int | None
-    cgroup: str
     proc_dir: str
+
+    @cached_property
+    def uid(self) -> int | None:
+        """The owner of the process (of its ``/proc/PID`` directory)."""
+        try:
+            return os.stat(os.path.join(self.proc_dir, str(self.pid))).st_uid
+        except OSError:
+            return None
+
+    @cached_property
+    def cgroup(self) -> str:
+        """The text of ``/proc/PID/cgroup``."""
+        return os.fsdecode(_read(os.path.join(self.proc_dir, str(self.pid), "cgroup")))
 
     @property
     def unit(self) -> str | None:
@@ -67,12 +79,7 @@ def processes(proc_dir: str) -> Iterator[Process]:
         if not raw:
             continue
         argv = [os.fsdecode(part) for part in raw.rstrip(b"\0").split(b"\0")]
-        try:
-            uid: int | None = os.stat(base).st_uid
-        except OSError:
-            uid = None
-        cgroup = os.fsdecode(_read(os.path.join(base, "cgroup")))
-        yield Process(pid, argv, uid, cgroup, proc_dir)
+        yield Process(pid, argv, proc_dir)
 
 
 def find_apiservers(proc_dir: str) -> list[tuple[Process, list[str]]]:

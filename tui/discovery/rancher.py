@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from kaudit_tui.discovery.flags import dashed
-from kaudit_tui.discovery.node import read_text, under
+from kaudit_tui.discovery.node import load_yaml, read_text, under
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def load_config(root: str, distro: Distro, cli_args: list[str]) -> ServerConfig:
     result = ServerConfig()
     for path in config_paths(root, distro, _last(cli.get("config"))):
         try:
-            data = yaml.safe_load(read_text(under(root, path)))
+            data = load_yaml(read_text(under(root, path)))
         except (OSError, yaml.YAMLError) as exc:
             result.notes.append(f"Skipped {path}: {getattr(exc, 'strerror', None) or exc}")
             continue
