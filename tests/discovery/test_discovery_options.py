@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kaudit_tui.discovery.options import (
-    add_discovery_arguments,
-    discover_for_viewing,
-    discovery_requested,
-    run_where,
-)
+from kaudit_tui.cli import build_parser
+from kaudit_tui.discovery import DiscoveryError
+from kaudit_tui.discovery.options import discovered_sources, discovery_requested, run_where
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="kaudit-tui")
-    parser.add_argument("source", nargs="*")
-    add_discovery_arguments(parser)
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 @pytest.mark.parametrize(
@@ -54,21 +48,28 @@ def test_where_with_nothing_found_exits_2_with_usage(tmp_path: Path) -> None:
     assert err.getvalue().startswith("kaudit-tui: no kube-apiserver audit configuration found")
 
 
-def test_viewing_gets_the_readable_rotated_set(node) -> None:
+def test_discovered_sources_are_the_readable_rotated_set_and_policy(node) -> None:
     root = node("kops")
-    found = discover_for_viewing(parse("--root", str(root)), io.StringIO())
-    assert found is not None
-    assert found.readable_log_paths == [
+    args = parse("--root", str(root))
+    assert discovered_sources(args) == [
         f"{root}/var/log/kube-apiserver-audit-2026-11-26T11-00-00.000.log",
         f"{root}/var/log/kube-apiserver-audit.log",
     ]
+    assert args.policy == f"{root}/srv/kubernetes/kube-apiserver/audit-policy-config.yaml"
+    assert args.discovery.origin.startswith("static pod manifest ")
 
 
-def test_viewing_webhook_only_explains_why_nothing_opens(node) -> None:
+def test_a_policy_given_on_the_command_line_is_kept(node) -> None:
+    args = parse("--root", str(node("kops")), "--policy", "mine.yaml")
+    discovered_sources(args)
+    assert args.policy == "mine.yaml"
+
+
+def test_webhook_only_explains_why_nothing_opens(node) -> None:
     root = node("systemd")
-    err = io.StringIO()
-    assert discover_for_viewing(parse("--root", str(root)), err) is None
-    lines = err.getvalue().splitlines()
+    with pytest.raises(DiscoveryError) as err:
+        discovered_sources(parse("--root", str(root)))
+    lines = str(err.value).splitlines()
     assert lines[0] == "kube-apiserver audit settings"
     assert any(line.startswith("  - Webhook only: events go to https://") for line in lines)
     assert lines[-1] == (

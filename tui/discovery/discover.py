@@ -256,8 +256,8 @@ class _Search:
             "their units and processes",
             "  - a systemd unit kube-apiserver.service",
             *(f"  ! {note}" for note in self.notes),
-            "Open a log instead (kaudit-tui FILE, or ... | kaudit-tui -), or point discovery "
-            "at a node's files with --root DIR or --manifest PATH.",
+            "Open a log instead (kaudit-tui FILE, ... | kaudit-tui -, or --demo), or point "
+            "discovery at a node's files with --root DIR or --manifest PATH.",
         ]
         return "\n".join(shown(line) for line in lines)
 

@@ -6,6 +6,7 @@ Kept apart from ``cli.py`` so the CLI only has to call three functions.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TextIO
 
@@ -55,22 +56,41 @@ def run_where(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
     return 0
 
 
-def discover_for_viewing(args: argparse.Namespace, err: TextIO = sys.stderr) -> Discovery | None:
-    """Discover the log to open, or explain on ``err`` why there is none (then exit 2).
+def discovered_sources(args: argparse.Namespace) -> list[str]:
+    """Discover the log to open, as if its files had been named on the command line.
 
-    The caller opens ``readable_log_paths`` (oldest backup first, then the active log) and
-    ``policy_path`` as if they had been given on the command line, and shows ``origin``.
+    Sets ``args.policy`` to the discovered policy unless one was given, and
+    ``args.discovery`` to the ``Discovery`` (its ``origin`` belongs in the status bar).
+    Returns the readable files of the log, oldest backup first, the active log last.
+
+    Raises:
+        DiscoveryError: nothing found, or no log file to open; ``str()`` says why.
     """
-    try:
-        found = _discover(args)
-    except DiscoveryError as exc:
-        print(exc, file=err)
-        return None
-    if found.readable_log_paths:
-        return found
-    err.write(found.render())
-    print(f"kaudit-tui: no audit log to open from {shown(found.origin)}", file=err)
-    return None
+    if args.sources and (args.root is not None or args.manifest is not None):
+        raise DiscoveryError(
+            "kaudit-tui: --root and --manifest find the audit log themselves: give no SOURCE"
+        )
+    found = _discover(args)
+    paths = found.readable_log_paths
+    if not paths:
+        raise DiscoveryError(
+            found.render() + f"kaudit-tui: no audit log to open from {shown(found.origin)}"
+        )
+    if args.policy is None and found.policy_path and os.access(found.policy_path, os.R_OK):
+        args.policy = found.policy_path
+    args.discovery = found
+    return paths
+
+
+def summary(found: Discovery) -> str:
+    """Lines for stderr in the headless modes: what is read, from where, and the notes."""
+    count = len(found.readable_log_paths)
+    lines = [
+        f"kaudit-tui: reading {count} file{'s' * (count != 1)} of {shown(found.log_path or '')}"
+        f" ({found.origin})"
+    ]
+    lines.extend(f"kaudit-tui: {note}" for note in found.notes)
+    return "\n".join(lines)
 
 
 def _discover(args: argparse.Namespace) -> Discovery:
