@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from kaudit_tui.sources import LineBatch, open_sources
 
 from .writers import Collected, collect, event_lines, ids

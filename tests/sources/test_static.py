@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from kaudit_tui.sources import SourceError, open_sources
 
 from .writers import collect, event_line, event_lines, ids, unreadable

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
+
 from kaudit_tui.sources import LineBatch, SegmentEnd, SourceSet, SourceStatus
 
 BASE_TIME = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
 from kaudit_tui.core import legacy
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
 DECISION_ANNOTATION = "authorization.k8s.io/decision"
-SHAPE_FIELDS = (
-    "user", "as", "groups", "verb", "apigroup", "resource", "sub", "ns",
-    "stage", "level", "ua", "ip", "decision", "objref",
-)  # fmt: skip
-"""Low-cardinality fields interned together as one "request shape" per event."""
+WHO_FIELDS = ("user", "as", "groups", "ua", "ip")
+"""Who sent the request: interned together as one "client shape" per event."""
+WHAT_FIELDS = ("verb", "apigroup", "resource", "sub", "ns", "stage", "level", "decision", "objref")
+"""What the request did: interned together as one "request shape" per event."""
+TUPLE_FIELDS = frozenset({"groups", "ip"})
 
 _AUDIT_KEYS = ("auditID", "stage", "verb", "requestURI")
 _EMPTY: dict[str, Any] = {}
@@ -59,23 +60,23 @@ def _code(value: object) -> int:
     return 0
 
 
-def normalize_shape(raw: tuple) -> tuple:
-    """The shape tuple with every field coerced to its proper type (slow path, once per shape)."""
-    (user, as_user, groups, verb, group, resource, sub, ns, stage, level, ua, ips, decision,
-     objref) = raw  # fmt: skip
-    return (
-        _text(user), _text(as_user), _strings(list(groups) if type(groups) is tuple else groups),
-        _text(verb), _text(group), _text(resource), _text(sub), _text(ns), _text(stage),
-        _text(level), _text(ua), _strings(list(ips) if type(ips) is tuple else ips),
-        _text(decision), bool(objref),
-    )  # fmt: skip
+def normalize_who(raw: tuple) -> tuple:
+    """A client shape with every field coerced to its type (slow path, once per shape)."""
+    user, as_user, groups, ua, ips = raw
+    return (_text(user), _text(as_user), _strings(list(groups)), _text(ua), _strings(list(ips)))
+
+
+def normalize_what(raw: tuple) -> tuple:
+    """A request shape with every field coerced to its type (slow path, once per shape)."""
+    *texts, objref = raw
+    return (*(_text(v) for v in texts), bool(objref))
 
 
 def extract(d: dict) -> tuple:
     """Indexed fields of one parsed event dict, as a tuple (the ingest hot path).
 
-    Returns ``(raw_shape, name, uri, code, stage_time, received_time, audit_id)``; the shape
-    is not yet type-checked (see :func:`normalize_shape`), everything else is.
+    Returns ``(who, what, name, uri, code, stage_time, received_time, audit_id)``; the two
+    shapes are not yet type-checked (see :func:`normalize_who`), everything else is.
     """
     user = d.get("user")
     if type(user) is not dict:
@@ -95,10 +96,14 @@ def extract(d: dict) -> tuple:
     decision = ann.get(DECISION_ANNOTATION, "") if type(ann) is dict else ""
     groups = user.get("groups")
     ips = d.get("sourceIPs")
-    shape = (
+    who = (
         user.get("username", ""),
         as_user,
         tuple(groups) if type(groups) is list else (),
+        d.get("userAgent", ""),
+        tuple(ips) if type(ips) is list else (),
+    )
+    what = (
         d.get("verb", ""),
         group,
         ref.get("resource", ""),
@@ -106,8 +111,6 @@ def extract(d: dict) -> tuple:
         ref.get("namespace", ""),
         d.get("stage", ""),
         d.get("level", ""),
-        d.get("userAgent", ""),
-        tuple(ips) if type(ips) is list else (),
         decision,
         objref,
     )
@@ -129,7 +132,8 @@ def extract(d: dict) -> tuple:
     uri = d.get("requestURI", "")
     audit_id = d.get("auditID", "")
     return (
-        shape,
+        who,
+        what,
         name if type(name) is str else _text(name),
         uri if type(uri) is str else _text(uri),
         code,

@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import orjson
+
 from kaudit_tui.core import legacy
-from kaudit_tui.core.decode import Skip, events_in, extract
+from kaudit_tui.core.decode import DECISION_ANNOTATION, Skip, events_in, extract
+from kaudit_tui.core.schema import DecodeError, decode_event
 from kaudit_tui.core.segments import RawReader
-from kaudit_tui.core.store import EventStore, split_audit_id
+from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
+from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
 DEFAULT_MAX_LINE = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -52,10 +56,7 @@ class Ingestor:
         self._reset()
 
     def _reset(self) -> None:
-        self._cols: dict[str, list[int]] = {
-            name: [] for name in ("shape", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo",
-                                  "seg", "off", "len", "item")
-        }  # fmt: skip
+        self._rows: list[tuple] = []
 
     # -- public ----------------------------------------------------------------------------
     def feed(self, reader: RawReader, offset: int, data: bytes) -> range:
@@ -68,9 +69,27 @@ class Ingestor:
         if lines and not lines[-1]:
             lines.pop()
         pos = offset
+        documents = self._documents
+        fast_event = self._fast_event
+        max_line = self.max_line
+        fast = 0
         for line in lines:
+            length = len(line)
+            # Fast path: a compact v1 Event line, the overwhelming majority of any real log.
+            if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
+                try:
+                    event = decode_event(line)
+                except DecodeError:
+                    pass
+                else:
+                    if event.kind == "Event" and event.apiVersion.startswith("audit.k8s.io/"):
+                        fast_event(seg, pos, length, event)
+                        fast += 1
+                        pos += length + 1
+                        continue
             self._line(seg, pos, line)
-            pos += len(line) + 1
+            pos += length + 1
+        self.lines += fast
         return self._flush()
 
     def finish(self, reader: RawReader) -> range:
@@ -115,6 +134,16 @@ class Ingestor:
     def _json_line(self, seg: int, pos: int, line: bytes, start: int) -> None:
         body = line[start:] if start else line
         try:
+            event = decode_event(body)
+        except DecodeError:
+            pass
+        else:
+            if event.kind == "Event" or (not event.kind and event.auditID and event.verb):
+                version = event.apiVersion
+                if not version or version.startswith("audit.k8s.io/"):
+                    self._fast_event(seg, pos + start, len(body), event)
+                    return
+        try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             if self._opens_document(body):
@@ -124,6 +153,49 @@ class Ingestor:
             self.store.skips.add(_json_error_reason(body, error), seg, pos + start, len(body))
             return
         self._record(seg, pos + start, len(body), obj)
+
+    def _fast_event(self, seg: int, pos: int, length: int, event) -> None:  # noqa: ANN001
+        """Index an event decoded by the typed fast path (the common case)."""
+        store = self.store
+        user = event.user
+        imp = event.impersonatedUser
+        ref = event.objectRef
+        ann = event.annotations
+        if ref is None:
+            what = (event.verb, "", "", "", "", event.stage, event.level,
+                    ann.get(DECISION_ANNOTATION, "") if ann else "", False)  # fmt: skip
+            name = ""
+        else:
+            group = ref.apiGroup
+            if not group and "/" in ref.apiVersion:
+                group = ref.apiVersion.rpartition("/")[0]
+            what = (event.verb, group, ref.resource, ref.subresource, ref.namespace, event.stage,
+                    event.level, ann.get(DECISION_ANNOTATION, "") if ann else "", True)  # fmt: skip
+            name = ref.name
+        who = (user.username, imp.username if imp else "", user.groups, event.userAgent,
+               event.sourceIPs)  # fmt: skip
+        status = event.responseStatus
+        code = status.code if status is not None and 0 <= status.code < 1000 else 0
+        stage_time = event.stageTimestamp
+        if stage_time is None and event.metadata is not None:
+            stage_time = event.metadata.creationTimestamp
+        who_code = store.who.get(who)
+        if who_code is None:
+            who_code = store.who.code(who)
+        what_code = store.what.get(what)
+        if what_code is None:
+            what_code = store.what.code(what)
+        name_code = store.names.get(name)
+        if name_code is None:
+            name_code = store.names.code(name)
+        uri = event.requestURI
+        uri_code = store.uris.get(uri)
+        if uri_code is None:
+            uri_code = store.uris.code(uri)
+        self._rows.append((
+            who_code, what_code, name_code, uri_code, code, stage_time,
+            event.requestReceivedTimestamp or event.timestamp, event.auditID, seg, pos, length, -1,
+        ))  # fmt: skip
 
     @staticmethod
     def _opens_document(body: bytes) -> bool:
@@ -188,27 +260,72 @@ class Ingestor:
                 self._event(seg, pos, length, found[0], found[2])
 
     def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
+        """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
         store = self.store
-        raw_shape, name, uri, code, stage_time, received, audit_id = extract(event)
-        hi, lo = split_audit_id(audit_id, store.other_ids)
-        cols = self._cols
-        cols["shape"].append(store.shape_code(raw_shape))
-        cols["name"].append(store.names.code(name))
-        cols["uri"].append(store.uris.code(uri))
-        cols["code"].append(code)
-        cols["ts"].append(stage_time)
-        cols["rx"].append(received)
-        cols["id_hi"].append(hi)
-        cols["id_lo"].append(lo)
-        cols["seg"].append(seg)
-        cols["off"].append(pos)
-        cols["len"].append(length)
-        cols["item"].append(item)
+        who, what, name, uri, code, stage_time, received, audit_id = extract(event)
+        self._rows.append((
+            store.who.code(who), store.what.code(what), store.names.code(name),
+            store.uris.code(uri), code, stage_time, received, audit_id, seg, pos, length, item,
+        ))  # fmt: skip
 
     def _flush(self) -> range:
-        rows = self.store.append(self._cols)
+        rows = self._rows
+        if not rows:
+            return self.store.append({"who": []})
+        who, what, name, uri, code, stage, received, ids, seg, off, length, item = zip(
+            *rows, strict=True
+        )
+        stage_us = _micros(stage)
+        received_us = _micros(received)
+        missing_stage = stage_us == NO_TIME
+        stage_us[missing_stage] = received_us[missing_stage]
+        missing_received = received_us == NO_TIME
+        received_us[missing_received] = stage_us[missing_received]
+        id_hi, id_lo = _audit_ids(ids, self.store)
         self._reset()
-        return rows
+        return self.store.append({
+            "who": who, "what": what, "name": name, "uri": uri, "code": code,
+            "ts": stage_us, "rx": received_us, "id_hi": id_hi, "id_lo": id_lo,
+            "seg": seg, "off": off, "len": length, "item": item,
+        })  # fmt: skip
+
+
+def _micros(values: tuple) -> np.ndarray:
+    """Epoch microseconds of a batch of timestamps (text, None, or already-parsed ints).
+
+    Text in kube-apiserver's own UTC form is parsed by numpy in one call; anything else (other
+    zones, odd layouts from fixtures) goes through :func:`parse_time` one by one.
+    """
+    try:
+        texts = [v[:-1] if v[-1] == "Z" else _bad(v) for v in values]
+        return np.array(texts, dtype="datetime64[us]").view(np.int64)
+    except (TypeError, ValueError, IndexError):
+        return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
+
+
+def _bad(value: object) -> str:
+    raise ValueError(value)
+
+
+def _audit_ids(ids: tuple[str, ...], store: EventStore) -> tuple[np.ndarray, np.ndarray]:
+    """Audit IDs as 128-bit halves; a batch of canonical UUIDs is converted in one go."""
+    count = len(ids)
+    joined = "".join(ids)
+    if len(joined) == 36 * count and joined.count("-") == 4 * count and joined.islower():
+        try:
+            raw = bytes.fromhex(joined.replace("-", ""))
+        except ValueError:
+            raw = b""
+        dashes = (joined[8::36], joined[13::36], joined[18::36], joined[23::36])
+        if len(raw) == 16 * count and all(d == "-" * count for d in dashes):
+            halves = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(count, 2)
+            if not (halves[:, 0] == np.uint64(OTHER_ID)).any():
+                return halves[:, 0].copy(), halves[:, 1].copy()
+    pairs = [split_audit_id(audit_id, store.other_ids) for audit_id in ids]
+    return (
+        np.array([p[0] for p in pairs], dtype=np.uint64),
+        np.array([p[1] for p in pairs], dtype=np.uint64),
+    )
 
 
 def _legacy_start(line: bytes) -> int:

@@ -14,12 +14,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from kaudit_tui.core.decode import SHAPE_FIELDS, event_json, normalize_shape
+
+from kaudit_tui.core.decode import (
+    WHAT_FIELDS,
+    WHO_FIELDS,
+    event_json,
+    normalize_what,
+    normalize_who,
+)
 from kaudit_tui.core.segments import RawReader
-from kaudit_tui.core.tables import InternTable
+from kaudit_tui.core.tables import InternTable, ShapeTable
 
 COLUMNS: dict[str, type] = {
-    "shape": np.uint32,
+    "who": np.uint32,
+    "what": np.uint32,
     "name": np.uint32,
     "uri": np.uint32,
     "code": np.int16,
@@ -35,7 +43,6 @@ COLUMNS: dict[str, type] = {
 OTHER_ID = (1 << 64) - 1
 """``id_hi`` marker of an audit ID that is not a UUID; ``id_lo`` then indexes ``other_ids``."""
 _LOW64 = (1 << 64) - 1
-_TUPLE_FIELDS = {"groups", "ip"}
 _SKIP_EXAMPLES = 20
 
 
@@ -90,13 +97,8 @@ class EventStore:
         self._count = 0
         self.first_id = 0
         self.evicted = 0
-        self.shapes: InternTable[tuple] = InternTable(normalize_shape(("",) * 14))
-        self._raw_shapes: dict[tuple, int] = {}
-        self.fields: dict[str, InternTable] = {
-            f: InternTable(() if f in _TUPLE_FIELDS else "") for f in SHAPE_FIELDS[:-1]
-        }
-        self._shape_columns: dict[str, list[int]] = {f: [0] for f in SHAPE_FIELDS}
-        self._shape_arrays: dict[str, np.ndarray] = {}
+        self.who = ShapeTable(WHO_FIELDS, normalize_who, ("", "", (), "", ()))
+        self.what = ShapeTable(WHAT_FIELDS, normalize_what, ("",) * 8 + (False,))
         self.names: InternTable[str] = InternTable("")
         self.uris: InternTable[str] = InternTable("")
         self.other_ids: InternTable[str] = InternTable("")
@@ -131,45 +133,23 @@ class EventStore:
             self._segment_ids[key] = seg
         return seg
 
-    # -- shapes ----------------------------------------------------------------------------
-    def shape_code(self, raw: tuple) -> int:
-        """Intern a raw shape tuple from :func:`decode.extract` (fast when seen before)."""
-        try:
-            code = self._raw_shapes.get(raw)
-        except TypeError:  # unhashable values of the wrong type: normalize first
-            return self._intern_shape(normalize_shape(raw))
-        if code is None:
-            code = self._intern_shape(normalize_shape(raw))
-            self._raw_shapes[raw] = code
-        return code
+    # -- fields ----------------------------------------------------------------------------
+    def shape_table(self, field: str) -> tuple[str, ShapeTable]:
+        """Which shape column (``who`` or ``what``) holds ``field``, and its table."""
+        if field in self.who.fields:
+            return "who", self.who
+        return "what", self.what
 
-    def _intern_shape(self, shape: tuple) -> int:
-        before = len(self.shapes)
-        code = self.shapes.code(shape)
-        if code == before:
-            for name, value in zip(SHAPE_FIELDS, shape, strict=True):
-                table = self.fields.get(name)
-                self._shape_columns[name].append(table.code(value) if table else int(value))
-            self._shape_arrays.clear()
-        return code
-
-    def shape_field(self, name: str) -> np.ndarray:
-        """Per shape code, the code of field ``name`` in ``self.fields[name]``."""
-        array = self._shape_arrays.get(name)
-        if array is None:
-            array = np.asarray(self._shape_columns[name], dtype=np.uint32)
-            self._shape_arrays[name] = array
-        return array
-
-    def field_value(self, row: int, name: str) -> object:
-        """One field of one row, as text (or tuple for groups/ip): for display, not filtering."""
-        shape = self.shapes.values[int(self._cols["shape"][row - self.first_id])]
-        return shape[SHAPE_FIELDS.index(name)]
+    def field_value(self, row: int, field: str) -> object:
+        """One shape field of one row (text, tuple for groups/ip, bool for objref)."""
+        column, table = self.shape_table(field)
+        shape = table.shapes.values[int(self._cols[column][row - self.first_id])]
+        return shape[table.fields.index(field)]
 
     # -- appending -------------------------------------------------------------------------
     def append(self, columns: dict[str, list[int]]) -> range:
         """Append rows given as equally long lists per column; returns their row ids."""
-        count = len(columns["shape"])
+        count = len(columns["who"])
         if not count:
             return range(self.next_id, self.next_id)
         self._reserve(self._count + count)
@@ -194,7 +174,7 @@ class EventStore:
         excess = self._count - max_events
         if excess <= 0:
             return 0
-        for name, col in self._cols.items():
+        for col in self._cols.values():
             col[: self._count - excess] = col[excess : self._count]
         self._count -= excess
         self.first_id += excess
@@ -206,8 +186,10 @@ class EventStore:
         """All indexed fields of one row as a dict (display and tests; never kept per event)."""
         i = row - self.first_id
         cols = self._cols
-        shape = self.shapes.values[int(cols["shape"][i])]
-        values: dict[str, object] = dict(zip(SHAPE_FIELDS, shape, strict=True))
+        values: dict[str, object] = {}
+        for column, table in (("who", self.who), ("what", self.what)):
+            shape = table.shapes.values[int(cols[column][i])]
+            values.update(zip(table.fields, shape, strict=True))
         values.update(
             name=self.names.values[int(cols["name"][i])],
             uri=self.uris.values[int(cols["uri"][i])],

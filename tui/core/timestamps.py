@@ -104,7 +104,7 @@ def line_time(line: bytes) -> int | None:
 
 
 def parse_duration(text: str) -> int | None:
-    """Microseconds of ``500ms``, ``2s``, ``1.5m``, ``15m``, ``2h``, ``1d``, ``100us``; None if invalid."""
+    """Microseconds of ``500ms``, ``2s``, ``15m``, ``2h``, ``1d``, ``100us``; None if invalid."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|d)\s*", text)
     if match is None:
         return None
