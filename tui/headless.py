@@ -43,13 +43,22 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         print(f"kaudit-tui: {error}", file=sys.stderr)
         return EXIT_SOURCE
     printer = _Printer(store, query) if args.print else None
+
+    async def session() -> int:
+        # Raw text is read back through the sources' open files: report before closing them.
+        try:
+            code = await _ingest(sources, store, printer, follow)
+            if printer is not None and not follow:
+                printer.emit(np.arange(store.first_id, store.next_id))
+            if args.stats:
+                _print_stats(store, query.filter(store), args)
+                sys.stdout.flush()
+            return code
+        finally:
+            await sources.aclose()
+
     try:
-        code = asyncio.run(_ingest(sources, store, printer, follow))
-        if printer is not None and not follow:
-            printer.emit(np.arange(store.first_id, store.next_id))
-        if args.stats:
-            _print_stats(store, query.filter(store), args)
-            sys.stdout.flush()
+        code = asyncio.run(session())
     except BrokenPipeError:
         # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
         # interpreter's final flush does not complain either.
@@ -97,8 +106,6 @@ async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: 
                     code = EXIT_SOURCE
     except asyncio.CancelledError:
         pass
-    finally:
-        await sources.aclose()
     return code
 
 
