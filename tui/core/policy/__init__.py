@@ -11,11 +11,13 @@ Pure Python; no terminal or UI imports.
 """
 
 from .attributes import RequestAttributes, attributes_from_event, attributes_from_fields
+from .cost import go_json_size, line_level, would_write_bytes
 from .errors import PolicyError, PolicyIssue
 from .evaluate import Decision, Evaluator
 from .explain import RuleExplanation, explain, logged_level_mismatch
 from .loader import LoadedPolicy, load_policy, parse_policy
 from .model import LEVELS, STAGES, GroupResources, Policy, PolicyRule
+from .report import PolicyReport, explain_record, format_bytes
 
 __all__ = [
     "LEVELS",
@@ -27,13 +29,19 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyIssue",
+    "PolicyReport",
     "PolicyRule",
     "RequestAttributes",
     "RuleExplanation",
     "attributes_from_event",
     "attributes_from_fields",
     "explain",
+    "explain_record",
+    "format_bytes",
+    "go_json_size",
+    "line_level",
     "load_policy",
     "logged_level_mismatch",
     "parse_policy",
+    "would_write_bytes",
 ]
