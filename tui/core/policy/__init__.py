@@ -18,6 +18,7 @@ from .explain import RuleExplanation, explain, logged_level_mismatch
 from .loader import LoadedPolicy, load_policy, parse_policy
 from .model import LEVELS, STAGES, GroupResources, Policy, PolicyRule
 from .report import PolicyReport, explain_record, format_bytes
+from .watch import PolicyWatcher
 
 __all__ = [
     "LEVELS",
@@ -31,6 +32,7 @@ __all__ = [
     "PolicyIssue",
     "PolicyReport",
     "PolicyRule",
+    "PolicyWatcher",
     "RequestAttributes",
     "RuleExplanation",
     "attributes_from_event",
