@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from kaudit_tui.core.policy import (
     LoadedPolicy,
     RequestAttributes,

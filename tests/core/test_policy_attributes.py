@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
 from kaudit_tui.core.policy import (
     RequestAttributes,
     attributes_from_event,
@@ -14,7 +15,7 @@ from kaudit_tui.core.policy import (
     load_policy,
     logged_level_mismatch,
 )
-from policy_helpers import DATA, make_policy
+from tests.core.policy_helpers import DATA, make_policy
 
 EVENTS = DATA / "events"
 

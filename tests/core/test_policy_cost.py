@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from kaudit_tui.core.policy import (
     Decision,
     PolicyReport,
@@ -16,7 +17,7 @@ from kaudit_tui.core.policy import (
     load_policy,
     would_write_bytes,
 )
-from policy_helpers import DATA
+from tests.core.policy_helpers import DATA
 
 EVENTS = DATA / "events" / "falco-k8s-audit-trace-files.jsonl"
 

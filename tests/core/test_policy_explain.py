@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from kaudit_tui.core.policy import (
     Decision,
     RequestAttributes,
@@ -14,7 +15,7 @@ from kaudit_tui.core.policy import (
     logged_level_mismatch,
 )
 from kaudit_tui.core.requestinfo import parse_request_uri
-from policy_helpers import DATA, make_policy, no_user, request
+from tests.core.policy_helpers import DATA, make_policy, no_user, request
 
 KUBE_PROXY = ("system:kube-proxy", ("system:authenticated",))
 

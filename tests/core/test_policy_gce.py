@@ -8,8 +8,9 @@ as in the file.
 from __future__ import annotations
 
 import pytest
+
 from kaudit_tui.core.policy import LoadedPolicy, RequestAttributes, load_policy
-from policy_helpers import DATA, no_user, request
+from tests.core.policy_helpers import DATA, no_user, request
 
 AUTH = ("system:authenticated",)
 NODES = ("system:nodes", "system:authenticated")

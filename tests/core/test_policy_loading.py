@@ -9,8 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from kaudit_tui.core.policy import PolicyError, load_policy, parse_policy
-from policy_helpers import DATA, request
+from tests.core.policy_helpers import DATA, request
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 

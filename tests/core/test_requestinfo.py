@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from kaudit_tui.core.requestinfo import RequestInfo, parse_query, parse_request_uri
 
 # (uri, method) -> is_resource, verb, group, version, namespace, resource, subresource, name
