@@ -201,7 +201,7 @@ def test_explain_record_for_no_match_and_omitted_stage() -> None:
 
 def test_policy_report_over_real_events() -> None:
     policy = load_policy(DATA / "falco-example-v1beta1.yaml")
-    report = PolicyReport(policy.policy)
+    report = PolicyReport(policy)
     lines = [line for line in EVENTS.read_bytes().splitlines() if line]
     for line in lines:
         data = orjson.loads(line)

@@ -61,10 +61,12 @@ class PolicyError(Exception):
 
     @property
     def file(self) -> str:
+        """The file the first problem is in."""
         return self.problems[0].file
 
     @property
     def line(self) -> int | None:
+        """The line of the first problem, for an editor to jump to."""
         return self.problems[0].line
 
     def _render(self) -> str:

@@ -311,5 +311,6 @@ class Evaluator:
         return decision
 
     def clear_cache(self) -> None:
+        """Forget every cached decision (for benchmarks; a policy never changes)."""
         self._cache.clear()
         self._fields_cache.clear()

@@ -48,6 +48,7 @@ class LoadedPolicy:
 
     @property
     def rules(self) -> tuple[PolicyRule, ...]:
+        """The rules in file order (rule N is ``rules[N - 1]``)."""
         return self.policy.rules
 
     @property

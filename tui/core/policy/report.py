@@ -10,6 +10,7 @@ from typing import Any
 
 from .cost import line_level, would_write_bytes
 from .evaluate import Decision
+from .loader import LoadedPolicy
 from .model import LEVEL_RANK, Policy
 
 __all__ = ["PolicyReport", "explain_record", "format_bytes"]
@@ -57,7 +58,9 @@ class PolicyReport:
     row for requests no rule matched.
     """
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy | LoadedPolicy) -> None:
+        if isinstance(policy, LoadedPolicy):
+            policy = policy.policy
         self._rows = [_Row(i + 1, rule.level, rule.line) for i, rule in enumerate(policy.rules)]
         self._no_rule = _Row(None, "None")
         self.raised_level_events = 0
@@ -93,6 +96,7 @@ class PolicyReport:
         return [*self._rows, self._no_rule]
 
     def totals(self) -> tuple[int, int, int]:
+        """(events, bytes logged, bytes the policy would write) over every row."""
         rows = self._all_rows()
         return (
             sum(r.events for r in rows),
