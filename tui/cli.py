@@ -13,6 +13,14 @@ from collections.abc import Sequence
 from importlib import resources
 
 from kaudit_tui import __version__
+from kaudit_tui.discovery import DiscoveryError
+from kaudit_tui.discovery.options import (
+    add_discovery_arguments,
+    discovered_sources,
+    discovery_requested,
+    run_where,
+    summary,
+)
 
 EXIT_OK = 0
 EXIT_SOURCE = 1
@@ -48,8 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     modes.add_argument("--stats", action="store_true", help="counts of matching events by field")
     modes.add_argument("--top", type=int, default=10, metavar="N", help="rows per --stats field")
-    modes.add_argument("--json", action="store_true", help="machine-readable --stats output")
+    modes.add_argument(
+        "--explain", action="store_true", help="per event: the policy rule it hits (JSON lines)"
+    )
+    modes.add_argument(
+        "--policy-report",
+        action="store_true",
+        help="per policy rule: events hit, bytes logged and bytes the policy would write",
+    )
+    modes.add_argument(
+        "--json", action="store_true", help="machine-readable --stats / --policy-report output"
+    )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
+    add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
     return parser
 
@@ -75,6 +94,8 @@ def resolve_sources(args: argparse.Namespace) -> list[str]:
         log, policy = demo_paths()
         args.policy = args.policy or policy
         return [log]
+    if discovery_requested(args, bool(args.sources), sys.stdin.isatty()):
+        return discovered_sources(args)
     if args.sources:
         return list(args.sources)
     if not sys.stdin.isatty():
@@ -85,15 +106,24 @@ def resolve_sources(args: argparse.Namespace) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.where:
+        return run_where(args)
     try:
         paths = resolve_sources(args)
-        if args.print or args.stats:
+        if (args.explain or args.policy_report) and not args.policy:
+            raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
+        if args.print or args.stats or args.explain or args.policy_report:
+            if getattr(args, "discovery", None) is not None:
+                print(summary(args.discovery), file=sys.stderr)
             from kaudit_tui.headless import run_headless
 
             return run_headless(args, paths, full_query(args))
         return _run_ui(args, paths)
     except UsageError as error:
         print(f"kaudit-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except DiscoveryError as error:
+        print(error, file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK

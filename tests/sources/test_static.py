@@ -127,10 +127,9 @@ def test_missing_file_is_an_error_when_not_following(tmp_path: Path) -> None:
     assert str(caught.value) == f"{missing}: no such file"
 
 
-def test_permission_denied_is_an_error(tmp_path: Path) -> None:
-    secret = tmp_path / "audit.log"
+def test_permission_denied_is_an_error(shared_dir: Path) -> None:
+    secret = shared_dir / "audit.log"
     secret.write_bytes(event_lines("s", 1))
-    tmp_path.chmod(0o755)
     with unreadable(secret), pytest.raises(SourceError) as caught:
         open_sources([str(secret)], follow=False)
     assert str(caught.value) == f"{secret}: permission denied"

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +60,7 @@ class Collected:
     batches: list[LineBatch] = field(default_factory=list)
     ends: list[SegmentEnd] = field(default_factory=list)
     statuses: list[SourceStatus] = field(default_factory=list)
+    ordered_ids: list[str] = field(default_factory=list)
 
     def add(self, item: object) -> None:
         if isinstance(item, LineBatch):
@@ -69,6 +70,8 @@ class Collected:
             for line in item.data.splitlines():
                 self.lines.append(line)
                 self.labels.append(item.reader.label)
+                if line.strip():
+                    self.ordered_ids.append(orjson.loads(line)["auditID"])
         elif isinstance(item, SegmentEnd):
             self.ends.append(item)
         else:
@@ -77,11 +80,7 @@ class Collected:
 
     @property
     def audit_ids(self) -> Counter[str]:
-        return Counter(orjson.loads(line)["auditID"] for line in self.lines if line.strip())
-
-    @property
-    def ordered_ids(self) -> list[str]:
-        return [orjson.loads(line)["auditID"] for line in self.lines if line.strip()]
+        return Counter(self.ordered_ids)
 
     def states(self, label: str | None = None) -> list[str]:
         return [s.state for s in self.statuses if label is None or s.label == label]
@@ -100,6 +99,52 @@ async def collect(sources: SourceSet, timeout: float = 20.0) -> Collected:
     finally:
         await sources.aclose()
     return got
+
+
+class Live:
+    """A source set iterated in the background while a test writes to its files."""
+
+    def __init__(self, sources: SourceSet) -> None:
+        self.sources = sources
+        self.got = Collected()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for item in self.sources:
+            self.got.add(item)
+
+    async def wait_for(self, predicate: Callable[[Collected], bool], timeout: float = 15.0) -> None:
+        """Wait until ``predicate(got)`` holds; fail with what was seen if it never does."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate(self.got):
+            if self.task.done():
+                self.task.result()  # raises what the iteration raised
+                assert predicate(self.got), f"iteration ended early: {self.got.statuses}"
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"timed out; {len(self.got.ordered_ids)} events, {self.got.statuses}"
+                )
+            await asyncio.sleep(0.01)
+
+    async def wait_ids(self, expected: Counter[str], timeout: float = 15.0) -> None:
+        """Wait until at least ``expected`` has been read, then check nothing else was."""
+        await self.wait_for(
+            lambda got: sum(got.audit_ids.values()) >= sum(expected.values()), timeout
+        )
+        await asyncio.sleep(0.3)  # a few more polls: anything doubled would show up now
+        assert self.got.audit_ids == expected
+
+    async def close(self) -> None:
+        await self.sources.aclose()
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+    async def __aenter__(self) -> Live:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 def append(path: os.PathLike[str] | str, data: bytes) -> None:

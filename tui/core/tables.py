@@ -18,12 +18,14 @@ T = TypeVar("T", bound=Hashable)
 class InternTable(Generic[T]):
     """Append-only mapping between values and dense integer codes (code 0 is ``empty``)."""
 
-    __slots__ = ("values", "_index", "_next")
+    __slots__ = ("values", "_index", "_next", "get")
 
     def __init__(self, empty: T) -> None:
         self.values: list[T] = [empty]
         self._index: dict[T, int] = {empty: 0}
         self._next = 1
+        self.get = self._index.get
+        """The code of a value already seen, else None (the bound dict method: hot path)."""
 
     def __len__(self) -> int:
         return len(self.values)
@@ -82,6 +84,8 @@ class ShapeTable:
         }
         self.shapes: InternTable[tuple] = InternTable(empties)
         self._raw: dict[tuple, int] = {empties: 0}
+        self.get = self._raw.get
+        """The code of a raw tuple already seen, else None (hot path; see :meth:`code`)."""
         self._columns: dict[str, list[int]] = {f: [0] for f in fields}
         self._arrays: dict[str, np.ndarray] = {}
 
