@@ -490,3 +490,42 @@ def test_extra_fields_come_from_a_callable(cluster: EventStore) -> None:
 def matching_ids_extra(store: EventStore, text: str, extra: dict[str, FieldSpec]) -> list[str]:
     rows = parse_query(text, extra_fields=extra).filter(store)
     return [str(store.row(int(row))["id"]) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("window", "gap", "sparse"),
+    [(1, 0, 0.0), (1 << 20, 1 << 20, 2.0), (3000, 100, 0.0), (3000, 100, 2.0)],
+    ids=["window per record", "one window, record by record", "small windows", "small, sparse"],
+)
+def test_text_results_do_not_depend_on_how_the_file_is_read(
+    cluster: EventStore, monkeypatch: pytest.MonkeyPatch, window: int, gap: int, sparse: float
+) -> None:
+    """Windows split records, merge gaps and switch search strategy: results stay the same."""
+    from kaudit_tui.core.query import textscan
+
+    monkeypatch.setattr(textscan, "WINDOW", window)
+    monkeypatch.setattr(textscan, "GAP", gap)
+    monkeypatch.setattr(textscan, "SPARSE", sparse)
+    for text, expected in CASES:
+        if parse_query(text).has_text:
+            assert matching_ids(cluster, text) == ids(expected), text
+
+
+def test_cancellation_is_polled_between_blocks(
+    cluster: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kaudit_tui.core.query import query as query_module
+
+    monkeypatch.setattr(query_module, "BLOCK", 4)
+    polls: list[int] = []
+
+    def cancel_on_third_poll() -> bool:
+        polls.append(1)
+        return len(polls) >= 3
+
+    with pytest.raises(QueryCancelled):
+        parse_query("verb:get").filter(cluster, cancelled=cancel_on_third_poll)
+    assert len(polls) == 3
+    polls.clear()
+    assert matching_ids(cluster, "verb:get") == ids("e01 e04 e10 e13 e14 e21 e25 e26 e27")
+    assert parse_query("verb:get").filter(cluster, cancelled=lambda: False).size == 9

@@ -119,6 +119,10 @@ CASES: list[tuple[str, str, Check]] = [
      lambda e, r: code(e) == 403 and user(e) == "attacker@example.com"),
     (PANTHER, 'stage:""', lambda e, r: not e.get("stage")),
     (PANTHER, 'user:"" -code:none', lambda e, r: user(e) == "" and code(e) != 0),
+    (PANTHER, "id:ABC-123", lambda e, r: e.get("auditID") == "abc-123"),
+    (PANTHER, "id:ab*-*,*12345", lambda e, r: re.fullmatch(r"ab.*-.*|.*12345",
+                                                           e.get("auditID", "")) is not None),
+    (PANTHER, 'id:"" verb:create', lambda e, r: not e.get("auditID") and e.get("verb") == "create"),
     (PANTHER, "resource:secrets verb:get,list",
      lambda e, r: ref(e, "resource") == "secrets" and e.get("verb") in ("get", "list")),
 ]  # fmt: skip
@@ -143,3 +147,19 @@ def test_several_files_are_told_apart_by_source(tmp_path: Path) -> None:
     assert parse_query(f"source:{FALCO}").filter(store).tolist() == list(range(falco))
     assert parse_query("source:sysdig-*").filter(store).tolist() == list(range(falco, len(store)))
     assert parse_query("source:*.json verb:create").filter(store).size == 1
+
+
+def test_pretty_printed_document_is_one_record() -> None:
+    """A multi-line event is searched as a whole; ^ and $ still anchor its lines."""
+    store = indexed("afcollins-openshift-single-event-pretty.json")
+    assert len(store) == 1
+    for text, count in [
+        ("kube-node-lease", 1),
+        ('"kind\\":\\"event"', 0),  # the document has a space after the colon
+        ('"\\"kind\\": \\"event\\""', 1),
+        ('/^  "verb": "update",$/', 1),
+        ("/^verb/", 0),
+        ("verb:update user:system:node:*", 1),
+        ("no-such-text-anywhere", 0),
+    ]:
+        assert parse_query(text).filter(store).size == count, text

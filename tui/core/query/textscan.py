@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
 WINDOW = 8 << 20
 """Bytes read at once; one record longer than this is read whole."""
-GAP = 256 << 10
-"""Records closer than this are read in one window rather than separately."""
+GAP = 16 << 10
+"""Records closer than this are read in one window (reading a gap beats one more syscall)."""
+SPARSE = 0.5
+"""Below this share of candidate bytes in a window, search record by record, not the window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,23 @@ def text_needle(parts: tuple[str, ...]) -> Needle:
 
 
 def regex_needle(pattern: re.Pattern[bytes]) -> Needle:
-    return Needle(None, pattern, False, raw_prefilter=False)
+    """A needle for ``/regex/``, run on lowered text when the pattern allows it.
+
+    ``re.IGNORECASE`` disables the regex engine's fast literal search (several times slower on
+    large windows), so the pattern's letters are lowered instead (escapes such as ``\\S`` are
+    kept) and it is matched case-sensitively against lowered text; if the lowered pattern does
+    not compile, the original runs with ``IGNORECASE`` on the raw text.
+    """
+    source = _ESCAPE_OR_UPPER.sub(lambda m: m.group().lower() if len(m.group()) == 1 else m.group(),
+                                  pattern.pattern)  # fmt: skip
+    try:
+        lowered = re.compile(source, re.MULTILINE)
+    except re.error:
+        return Needle(None, pattern, False, raw_prefilter=False)
+    return Needle(None, lowered, True, raw_prefilter=False)
+
+
+_ESCAPE_OR_UPPER = re.compile(rb"\\.|[A-Z]", re.S)
 
 
 def scan(
@@ -151,13 +169,28 @@ def _scan_records(
             raise QueryCancelled
         base = int(starts[first])
         data = reader.read_at(base, int(ends[first:stop].max()) - base)
-        if needle.lower:
-            data = data.lower()
         rel_starts = (starts[first:stop] - base).tolist()
         rel_ends = (ends[first:stop] - base).tolist()
-        for record in _matching_records(data, rel_starts, rel_ends, needle):
-            hits[first + record] = True
+        if int((ends[first:stop] - starts[first:stop]).sum()) < SPARSE * len(data):
+            found = _each_record(data, rel_starts, rel_ends, needle)
+        else:
+            if needle.lower:
+                data = data.lower()
+            found = _matching_records(data, rel_starts, rel_ends, needle)
+        hits[[first + record for record in found]] = True
     return hits
+
+
+def _each_record(data: bytes, starts: list[int], ends: list[int], needle: Needle) -> list[int]:
+    """Records holding a match, searched one by one (few candidates among other records)."""
+    found = []
+    for record, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        text = data[start:end]
+        if needle.lower:
+            text = text.lower()
+        if needle.search(text, 0, len(text)) is not None:
+            found.append(record)
+    return found
 
 
 def _matching_records(data: bytes, starts: list[int], ends: list[int], needle: Needle) -> list[int]:
