@@ -529,3 +529,25 @@ def test_cancellation_is_polled_between_blocks(
     polls.clear()
     assert matching_ids(cluster, "verb:get") == ids("e01 e04 e10 e13 e14 e21 e25 e26 e27")
     assert parse_query("verb:get").filter(cluster, cancelled=lambda: False).size == 9
+
+
+def test_non_ascii_text_is_found_as_typed(tmp_path: Path) -> None:
+    event = make_event("e25")
+    event["responseStatus"]["message"] = "Zugriff verweigert: Übergabe für Café-Dienst"
+    log = tmp_path / "audit.log"
+    log.write_text(go_json(event) + "\n" + go_json(make_event("e26")) + "\n", encoding="utf-8")
+    store = index_files(log)
+    for text in ("Übergabe", "café-dienst", "ZUGRIFF", "/Übergabe .+ CAFé/", '"für Café"'):
+        assert matching_ids(store, text) == ids("e25"), text
+
+
+def test_one_query_serves_several_stores(tmp_path: Path) -> None:
+    """Masks are cached per store table: the same values get other codes in another store."""
+    forward, backward = tmp_path / "forward.log", tmp_path / "backward.log"
+    forward.write_text("".join(go_json(make_event(key)) + "\n" for key in EVENTS))
+    backward.write_text("".join(go_json(make_event(key)) + "\n" for key in reversed(EVENTS)))
+    query = parse_query("user:bob*,system:anonymous -verb:list name:web*,db-*")
+    first, second = index_files(forward), index_files(backward)
+    for store in (first, second, first):
+        found = {store.row(int(row))["id"] for row in query.filter(store)}
+        assert found == set(ids("e12 e13"))

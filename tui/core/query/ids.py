@@ -70,7 +70,7 @@ class IdMatcher:
             hits = [any(p.fullmatch(t) for p in self._slow) for t in texts]
             result[uuid_rows[np.asarray(hits, np.bool_)]] = True
         if other.any():  # code 0 of other_ids is "" (an event without an audit ID)
-            mask = CACHE.mask(store.other_ids, ("id", self.any_of.key), self.any_of)
+            mask = CACHE.mask(store, store.other_ids, ("id", self.any_of.key), self.any_of)
             result |= other & mask[np.where(other, lo, 0).astype(np.intp)]
         return result
 

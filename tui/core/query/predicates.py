@@ -41,6 +41,11 @@ def _matcher(values: tuple[object, ...]) -> Callable[[str], bool]:
     return lambda text: any(test(text) for test in tests)
 
 
+def _any_item(match: Callable[[str], bool]) -> Callable[[tuple[str, ...]], bool]:
+    """For fields holding several values (groups, source IPs): does any of them match?"""
+    return lambda items: any(match(item) for item in items)
+
+
 class ShapeField:
     """A field of the request shapes (``who`` or ``what``): user, verb, ns, group, ip, …"""
 
@@ -49,14 +54,11 @@ class ShapeField:
         self.column = "who" if field in WHO_FIELDS else "what"
         self.key: Hashable = (field, values)
         match = _matcher(values)
-        if field in TUPLE_FIELDS:
-            self.test: Callable[[object], bool] = lambda items: any(match(x) for x in items)  # type: ignore[attr-defined]
-        else:
-            self.test = match  # type: ignore[assignment]
+        self.test = _any_item(match) if field in TUPLE_FIELDS else match
 
     def code_mask(self, store: EventStore) -> np.ndarray:
         _, table = store.shape_table(self.field)
-        value_mask = CACHE.mask(table.tables[self.field], self.key, self.test)
+        value_mask = CACHE.mask(store, table.tables[self.field], self.key, self.test)
         return value_mask[table.field_codes(self.field)]
 
 
@@ -74,14 +76,12 @@ class ResourceField:
         subs = table.field_codes("sub")
         result = np.zeros(len(resources), np.bool_)
         for value in self.values:
-            mask = CACHE.mask(
-                table.tables["resource"], ("resource", value.resource), value.resource
-            )
+            resource = table.tables["resource"]
+            mask = CACHE.mask(store, resource, ("resource", value.resource), value.resource)
             shape_mask = mask[resources]
             if value.sub is not None:
-                sub_mask = CACHE.mask(
-                    table.tables["sub"], ("resource/sub", value), value.sub_matches
-                )
+                sub = table.tables["sub"]
+                sub_mask = CACHE.mask(store, sub, ("resource/sub", value), value.sub_matches)
                 shape_mask &= sub_mask[subs]
             result |= shape_mask
         return result
@@ -97,7 +97,7 @@ class InternedField:
 
     def code_mask(self, store: EventStore) -> np.ndarray:
         table = store.names if self.column == "name" else store.uris
-        return CACHE.mask(table, self.key, self.test)  # type: ignore[arg-type]
+        return CACHE.mask(store, table, self.key, self.test)  # type: ignore[arg-type]
 
 
 class SourceField:

@@ -68,9 +68,10 @@ def _variants(text: str) -> list[bytes]:
     """The forms a piece of text can take in raw JSON, lower-cased and de-duplicated.
 
     Plain, JSON-escaped (orjson, or Go with HTML characters escaped), and escaped twice for
-    events carried as a JSON string inside another document (AKS ``properties.log``).
+    events carried as a JSON string inside another document (AKS ``properties.log``). Lowered
+    the way ``bytes.lower`` lowers the searched text: ASCII letters only.
     """
-    plain = text.lower().encode()
+    plain = text.encode().lower()
     escaped = _escape(plain)
     go = _go_escape(escaped)
     return list(dict.fromkeys((plain, escaped, go, _escape(escaped), _escape(go))))
