@@ -56,7 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     modes.add_argument("--stats", action="store_true", help="counts of matching events by field")
     modes.add_argument("--top", type=int, default=10, metavar="N", help="rows per --stats field")
-    modes.add_argument("--json", action="store_true", help="machine-readable --stats output")
+    modes.add_argument(
+        "--explain", action="store_true", help="per event: the policy rule it hits (JSON lines)"
+    )
+    modes.add_argument(
+        "--policy-report",
+        action="store_true",
+        help="per policy rule: events hit, bytes logged and bytes the policy would write",
+    )
+    modes.add_argument(
+        "--json", action="store_true", help="machine-readable --stats / --policy-report output"
+    )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
     add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
@@ -100,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_where(args)
     try:
         paths = resolve_sources(args)
-        if args.print or args.stats:
+        if (args.explain or args.policy_report) and not args.policy:
+            raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
+        if args.print or args.stats or args.explain or args.policy_report:
             if getattr(args, "discovery", None) is not None:
                 print(summary(args.discovery), file=sys.stderr)
             from kaudit_tui.headless import run_headless

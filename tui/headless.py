@@ -35,6 +35,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         query = parse_query(query_text)
     except QueryError as error:
         raise UsageError(f"bad query: {error}\n  {query_text}\n  {' ' * error.column}^") from None
+    policy = _load_policy(args.policy) if args.policy else None
     store = EventStore()
     follow = bool(args.follow)
     try:
@@ -43,13 +44,24 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         print(f"kaudit-tui: {error}", file=sys.stderr)
         return EXIT_SOURCE
     printer = _Printer(store, query) if args.print else None
-    try:
-        code = asyncio.run(_ingest(sources, store, printer, follow))
-        if printer is not None and not follow:
-            printer.emit(np.arange(store.first_id, store.next_id))
-        if args.stats:
-            _print_stats(store, query.filter(store), args)
+
+    async def session() -> int:
+        # Raw text is read back through the sources' open files: report before closing them.
+        try:
+            code = await _ingest(sources, store, printer, follow)
+            if printer is not None and not follow:
+                printer.emit(np.arange(store.first_id, store.next_id))
+            if args.stats:
+                _print_stats(store, query.filter(store), args)
+            if policy is not None and (args.explain or args.policy_report):
+                _print_policy(store, query.filter(store), policy, args)
             sys.stdout.flush()
+            return code
+        finally:
+            await sources.aclose()
+
+    try:
+        code = asyncio.run(session())
     except BrokenPipeError:
         # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
         # interpreter's final flush does not complain either.
@@ -97,9 +109,46 @@ async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: 
                     code = EXIT_SOURCE
     except asyncio.CancelledError:
         pass
-    finally:
-        await sources.aclose()
     return code
+
+
+def _load_policy(path: str):  # noqa: ANN202
+    """The policy, with its warnings on stderr; a broken one is a usage error (exit 2)."""
+    from kaudit_tui.cli import UsageError
+    from kaudit_tui.core.policy import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(path)
+    except PolicyError as error:
+        raise UsageError(f"bad policy: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+    for warning in loaded.warnings:
+        print(f"kaudit-tui: warning: {sanitize(str(warning))}", file=sys.stderr)
+    return loaded
+
+
+def _print_policy(store: EventStore, rows: np.ndarray, policy, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """``--explain`` (one JSON object per event) or ``--policy-report`` (per-rule totals)."""
+    from kaudit_tui.core.decisions import RowDecisions
+    from kaudit_tui.core.policy import PolicyReport, explain_record
+
+    decisions = RowDecisions(policy)
+    out = sys.stdout.buffer
+    report = PolicyReport(policy.policy)
+    for row in rows.tolist():
+        decision = decisions.decision(store, row)
+        stage = str(store.field_value(row, "stage")) or None
+        if args.explain:
+            record = explain_record(decision, store.row(row)["id"], stage)
+            out.write(orjson.dumps(record) + b"\n")
+        if args.policy_report:
+            report.add_event(decision, stage or "", store.event_json(row))
+    if args.policy_report:
+        if args.json:
+            out.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            out.write(report.to_text().encode() + b"\n")
 
 
 def _print_stats(store: EventStore, rows: np.ndarray, args: argparse.Namespace) -> None:
