@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+
 from kaudit_tui.core.timestamps import line_time
 from kaudit_tui.sources import open_sources
 
