@@ -2,13 +2,14 @@
 
     .venv/bin/python tests/bench/bench_sources.py [--seconds 30] [--rate 20000]
 
+0. Static load: 300k events read from one file, then from three files merged by time.
 1. Tail latency: a separate process appends one event at a time to a followed file, at random
    intervals; each event carries its write time, and the latency is measured to the moment the
    Ingestor has indexed it (default poll interval, 0.1 s).
 2. Sustained load: a separate process writes realistic events at ``--rate`` for ``--seconds``,
    into (a) a file rotated lumberjack-style every 100 MB, (b) a pipe read as stdin, (c) three
    files merged by time (rate split between them). The consumer indexes every batch with the
-   Ingestor in a worker thread, as the headless ``--print --follow`` does. Printed: events
+   Ingestor in a worker thread, one hop per burst (``SourceSet.bursts``). Printed: events
    written and indexed, the rate kept up with, how long indexing trailed the writer at the
    end, batches per second, and peak resident memory, once with the Ingestor and once with
    the sources alone (which must stay flat whatever the volume).
@@ -131,6 +132,24 @@ class Consumer:
         elif isinstance(item, SegmentEnd) and self.ingestor is not None:
             self.ingestor.finish(item.reader)
 
+    async def take_burst(self, burst: list[object]) -> None:
+        """One worker-thread hop for everything that became ready together."""
+        lines = [item for item in burst if isinstance(item, LineBatch)]
+        self.batches += len(lines)
+        if self.ingestor is not None:
+            await asyncio.to_thread(self._feed_all, burst)
+        self.lines += sum(item.data.count(b"\n") for item in lines)
+        if lines:
+            self.last_at = time.monotonic()
+
+    def _feed_all(self, burst: list[object]) -> None:
+        assert self.ingestor is not None
+        for item in burst:
+            if isinstance(item, LineBatch):
+                self.ingestor.feed(item.reader, item.offset, item.data)
+            elif isinstance(item, SegmentEnd):
+                self.ingestor.finish(item.reader)
+
     async def sample_memory(self) -> None:
         while True:
             self.peak_rss = max(self.peak_rss, rss_bytes())
@@ -188,8 +207,8 @@ async def sustained(kind: str, tmp: str, rate: int, seconds: float, index: bool)
     started = time.monotonic()
 
     async def run() -> None:
-        async for item in sources:
-            await consumer.take(item)
+        async for burst in sources.bursts():
+            await consumer.take_burst(burst)
 
     reading = asyncio.create_task(run())
     done_line = (await asyncio.to_thread(writer.stderr.readline)).split()
@@ -214,8 +233,41 @@ async def sustained(kind: str, tmp: str, rate: int, seconds: float, index: bool)
     )
 
 
+async def static_load(tmp: str, count: int) -> None:
+    """Reading finished files: one file, then the same number of events in three merged."""
+    one = os.path.join(tmp, "one.log")
+    with open(one, "wb") as out:
+        out.writelines(line + b"\n" for line in events(count))
+    three = []
+    for n in range(3):
+        three.append(os.path.join(tmp, f"node{n}.log"))
+        with open(three[-1], "wb") as out:
+            out.writelines(line + b"\n" for line in events(count // 3, seed=n))
+    for label, paths in (("1 file", [one]), ("3 files merged", three)):
+        for index, bursts in ((False, False), (True, False), (True, True)):
+            consumer = Consumer(index)
+            sources = open_sources(paths, follow=False)
+            start = time.perf_counter()
+            if bursts:
+                async for burst in sources.bursts():
+                    await consumer.take_burst(burst)
+            else:
+                async for item in sources:
+                    await consumer.take(item)
+            took = time.perf_counter() - start
+            await sources.aclose()
+            what = (
+                "sources only" if not index else "+ Ingestor, " + ("bursts" if bursts else "items")
+            )
+            print(
+                f"static {label:<14} {what:<20}: {consumer.lines:,} events in {took:.2f} s"
+                f" ({consumer.lines / took:,.0f}/s), {consumer.batches:,} batches"
+            )
+
+
 async def main(seconds: float, rate: int, samples: int) -> None:
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        await static_load(tmp, 300_000)
         await tail_latency(tmp, samples)
         for kind in ("file", "pipe", "merge3"):
             for index in (False, True):
