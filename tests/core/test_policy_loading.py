@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kaudit_tui.core.policy import PolicyError, load_policy, parse_policy
-from tests.core.policy_helpers import DATA, request
+from tests.core.policy_builders import DATA, request
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 
