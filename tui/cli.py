@@ -1,0 +1,145 @@
+"""Command line: argument parsing, the headless modes, and starting the terminal UI.
+
+The headless modes (``--print``, ``--stats``, ``--explain``, ``--policy-report``) run the same
+core as the UI without importing Textual, so scripts and SSH sessions start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+
+from kaudit_tui import __version__
+from kaudit_tui.discovery import DiscoveryError
+from kaudit_tui.discovery.options import (
+    add_discovery_arguments,
+    discovered_sources,
+    discovery_requested,
+    run_where,
+    summary,
+)
+
+EXIT_OK = 0
+EXIT_SOURCE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake on the command line (bad option, bad query): exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kaudit-tui",
+        description="Read Kubernetes API server audit logs: browse, filter, follow, explain.",
+        epilog="SOURCE is a file (plain or .gz) or '-' for standard input; with no SOURCE and "
+        "standard input not a terminal, events are read from standard input.",
+    )
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="audit log files, or -")
+    parser.add_argument("-q", "--query", default="", metavar="EXPR", help="initial filter")
+    parser.add_argument("-p", "--policy", metavar="FILE", help="audit policy (YAML or JSON)")
+    parser.add_argument("--since", metavar="T", help="only events at or after T (like since:)")
+    parser.add_argument("--until", metavar="T", help="only events before T (like until:)")
+    parser.add_argument(
+        "--follow",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep reading as files grow, across rotation (default: on in the UI for a single "
+        "plain file, off in the headless modes)",
+    )
+    modes = parser.add_argument_group("headless modes")
+    modes.add_argument(
+        "--print", action="store_true", help="write each matching event as one JSON line"
+    )
+    modes.add_argument("--stats", action="store_true", help="counts of matching events by field")
+    modes.add_argument("--top", type=int, default=10, metavar="N", help="rows per --stats field")
+    modes.add_argument(
+        "--explain", action="store_true", help="per event: the policy rule it hits (JSON lines)"
+    )
+    modes.add_argument(
+        "--policy-report",
+        action="store_true",
+        help="per policy rule: events hit, bytes logged and bytes the policy would write",
+    )
+    modes.add_argument(
+        "--json", action="store_true", help="machine-readable --stats / --policy-report output"
+    )
+    parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
+    add_discovery_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
+    return parser
+
+
+def demo_paths() -> tuple[str, str]:
+    """The bundled demo log and policy."""
+    base = resources.files("kaudit_tui.demo")
+    return str(base / "demo-audit.jsonl"), str(base / "demo-policy.yaml")
+
+
+def full_query(args: argparse.Namespace) -> str:
+    """The query text with ``--since``/``--until`` folded in (one language everywhere)."""
+    parts = [args.query] if args.query else []
+    for field in ("since", "until"):
+        value = getattr(args, field)
+        if value:
+            parts.append(f'{field}:"{value}"')
+    return " ".join(parts)
+
+
+def resolve_sources(args: argparse.Namespace) -> list[str]:
+    if args.demo and not args.sources:
+        log, policy = demo_paths()
+        args.policy = args.policy or policy
+        return [log]
+    if discovery_requested(args, bool(args.sources), sys.stdin.isatty()):
+        return discovered_sources(args)
+    if args.sources:
+        return list(args.sources)
+    if not sys.stdin.isatty():
+        return ["-"]
+    raise UsageError("no SOURCE given: name an audit log file, pipe events in, or try --demo")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.where:
+        return run_where(args)
+    try:
+        paths = resolve_sources(args)
+        if (args.explain or args.policy_report) and not args.policy:
+            raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
+        if args.print or args.stats or args.explain or args.policy_report:
+            if getattr(args, "discovery", None) is not None:
+                print(summary(args.discovery), file=sys.stderr)
+            from kaudit_tui.headless import run_headless
+
+            return run_headless(args, paths, full_query(args))
+        return _run_ui(args, paths)
+    except UsageError as error:
+        print(f"kaudit-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except DiscoveryError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
+    if not sys.stdout.isatty():
+        raise UsageError("standard output is not a terminal: use --print or --stats")
+    stdin_fd = None
+    if "-" in paths:
+        from kaudit_tui.sources import detach_stdin
+
+        stdin_fd = detach_stdin()
+    os.environ.setdefault("TEXTUAL_FPS", "30")
+    try:
+        from kaudit_tui.app import run_app
+    except ImportError:  # the UI package is optional for the headless modes
+        raise UsageError("the terminal UI is not available in this build") from None
+    return run_app(args, paths, full_query(args), stdin_fd=stdin_fd)

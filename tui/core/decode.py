@@ -1,0 +1,226 @@
+"""Bytes of one log record -> the indexed fields of the audit events it holds.
+
+One record is usually one line: an ``audit.k8s.io`` Event as JSON (v1, v1beta1, v1alpha1, with or
+without kind/apiVersion), or a legacy text line. A record can also be a whole JSON document
+holding several events: an ``EventList`` (webhook batch), an AKS diagnostic ``records`` export or a
+single AKS record whose ``properties.log`` holds the event. Anything else is a :class:`Skip` with a
+reason a person can act on. Nothing here keeps the parsed dict: the caller appends the extracted
+fields to the columnar store and drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kaudit_tui.core import legacy
+from kaudit_tui.core.timestamps import NO_TIME, parse_time
+
+DECISION_ANNOTATION = "authorization.k8s.io/decision"
+WHO_FIELDS = ("user", "as", "groups", "ua", "ip")
+"""Who sent the request: interned together as one "client shape" per event."""
+WHAT_FIELDS = ("verb", "apigroup", "resource", "sub", "ns", "stage", "level", "decision", "objref")
+"""What the request did: interned together as one "request shape" per event."""
+TUPLE_FIELDS = frozenset({"groups", "ip"})
+
+_AUDIT_KEYS = ("auditID", "stage", "verb", "requestURI")
+_EMPTY: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A record that holds no audit event, and why."""
+
+    reason: str
+
+
+def _text(value: object) -> str:
+    """A string field as text; numbers become their text, other wrong types are absent."""
+    if type(value) is str:
+        return value
+    if type(value) in (int, float):
+        return str(value)
+    return ""
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if type(value) is list:
+        return tuple(v for v in value if type(v) is str)
+    return ()
+
+
+def _code(value: object) -> int:
+    if type(value) is int:
+        return value if 0 <= value < 1000 else 0
+    if type(value) is str and value.isdigit() and len(value) <= 3:
+        return int(value)
+    return 0
+
+
+def normalize_who(raw: tuple) -> tuple:
+    """A client shape with every field coerced to its type (slow path, once per shape)."""
+    user, as_user, groups, ua, ips = raw
+    return (_text(user), _text(as_user), _strings(list(groups)), _text(ua), _strings(list(ips)))
+
+
+def normalize_what(raw: tuple) -> tuple:
+    """A request shape with every field coerced to its type (slow path, once per shape)."""
+    *texts, objref = raw
+    return (*(_text(v) for v in texts), bool(objref))
+
+
+def extract(d: dict) -> tuple:
+    """Indexed fields of one parsed event dict, as a tuple (the ingest hot path).
+
+    Returns ``(who, what, name, uri, code, stage_time, received_time, audit_id)``; the two
+    shapes are not yet type-checked (see :func:`normalize_who`), everything else is.
+    """
+    user = d.get("user")
+    if type(user) is not dict:
+        user = _EMPTY
+    imp = d.get("impersonatedUser")
+    as_user = imp.get("username", "") if type(imp) is dict else ""
+    ref = d.get("objectRef")
+    objref = type(ref) is dict
+    if not objref:
+        ref = _EMPTY
+    group = ref.get("apiGroup", "")
+    if not group:
+        ref_version = ref.get("apiVersion")
+        if type(ref_version) is str and "/" in ref_version:
+            group = ref_version.rpartition("/")[0]
+    ann = d.get("annotations")
+    decision = ann.get(DECISION_ANNOTATION, "") if type(ann) is dict else ""
+    groups = user.get("groups")
+    ips = d.get("sourceIPs")
+    who = (
+        user.get("username", ""),
+        as_user,
+        tuple(groups) if type(groups) is list else (),
+        d.get("userAgent", ""),
+        tuple(ips) if type(ips) is list else (),
+    )
+    what = (
+        d.get("verb", ""),
+        group,
+        ref.get("resource", ""),
+        ref.get("subresource", ""),
+        ref.get("namespace", ""),
+        d.get("stage", ""),
+        d.get("level", ""),
+        decision,
+        objref,
+    )
+    status = d.get("responseStatus")
+    code = _code(status.get("code")) if type(status) is dict else 0
+    stage_time = parse_time(d.get("stageTimestamp"))
+    if stage_time == NO_TIME:
+        meta = d.get("metadata")
+        if type(meta) is dict:
+            stage_time = parse_time(meta.get("creationTimestamp"))
+    received = parse_time(d.get("requestReceivedTimestamp"))
+    if received == NO_TIME:
+        received = parse_time(d.get("timestamp"))
+    if stage_time == NO_TIME:
+        stage_time = received
+    elif received == NO_TIME:
+        received = stage_time
+    name = ref.get("name", "")
+    uri = d.get("requestURI", "")
+    audit_id = d.get("auditID", "")
+    return (
+        who,
+        what,
+        name if type(name) is str else _text(name),
+        uri if type(uri) is str else _text(uri),
+        code,
+        stage_time,
+        received,
+        audit_id if type(audit_id) is str else _text(audit_id),
+    )
+
+
+def _is_event(d: dict, list_item: bool) -> bool:
+    kind = d.get("kind")
+    if kind == "Event":
+        version = d.get("apiVersion")
+        return version is None or (type(version) is str and version.startswith("audit.k8s.io/"))
+    if kind is not None and not list_item:
+        return False
+    return "auditID" in d and any(k in d for k in _AUDIT_KEYS[1:])
+
+
+def events_in(obj: object) -> Iterator[tuple[dict, str, int] | Skip]:
+    """The events a parsed JSON record holds, as (event dict, inherited apiVersion, item).
+
+    ``item`` is -1 when the record itself is the event, else the event's ordinal inside the
+    record (the same walk finds it again when the raw text is re-read).
+    """
+    if type(obj) is not dict:
+        yield Skip("JSON value is not an object")
+        return
+    if _is_event(obj, False):
+        yield obj, _text(obj.get("apiVersion")), -1
+        return
+    kind = obj.get("kind")
+    if kind == "EventList":
+        yield from _list_items(obj.get("items"), _text(obj.get("apiVersion")))
+    elif type(obj.get("records")) is list:
+        yield from _aks_records(obj["records"])
+    elif obj.get("category") in ("kube-audit", "kube-audit-admin"):
+        yield from _aks_records([obj])
+    elif "protoPayload" in obj or "logName" in obj:
+        yield Skip("Cloud Logging entry, not an audit.k8s.io event")
+    elif kind is not None:
+        yield Skip(f"JSON object of kind {_text(kind)[:40]!r}, not an audit event")
+    else:
+        yield Skip("JSON object without audit event fields")
+
+
+def _list_items(items: object, api_version: str) -> Iterator[tuple[dict, str, int] | Skip]:
+    if type(items) is not list:
+        yield Skip("EventList without items")
+        return
+    for index, entry in enumerate(items):
+        if type(entry) is dict and _is_event(entry, True):
+            yield entry, _text(entry.get("apiVersion")) or api_version, index
+        else:
+            yield Skip("EventList item is not an audit event")
+
+
+def _aks_records(records: list) -> Iterator[tuple[dict, str, int] | Skip]:
+    for index, record in enumerate(records):
+        log = record.get("properties", {}).get("log") if type(record) is dict else None
+        if type(record.get("properties") if type(record) is dict else None) is not dict:
+            log = None
+        if type(log) is str:
+            try:
+                log = orjson.loads(log)
+            except orjson.JSONDecodeError:
+                yield Skip("AKS record whose properties.log is not valid JSON")
+                continue
+        if type(log) is dict and _is_event(log, True):
+            yield log, _text(log.get("apiVersion")), index
+        else:
+            yield Skip("AKS record without an audit event")
+
+
+def event_json(record: bytes, item: int) -> bytes:
+    """The JSON text of one event, from the raw record it was indexed from.
+
+    A JSON-line event is returned exactly as read; an event inside a document is re-serialised
+    compactly; a legacy text line becomes the equivalent v1-shaped JSON.
+    """
+    if item == -1:
+        if record.lstrip()[:1] == b"{":
+            # A pretty-printed document is re-serialised so that output stays one line per event.
+            return record if b"\n" not in record else orjson.dumps(orjson.loads(record))
+        event = legacy.to_event_dict(record)
+        return orjson.dumps(event) if event is not None else record
+    for found in events_in(orjson.loads(record)):
+        if not isinstance(found, Skip) and found[2] == item:
+            return orjson.dumps(found[0])
+    raise LookupError(f"event {item} not found in record")

@@ -1,0 +1,212 @@
+"""The columnar event index: a few numeric columns per event, raw text left on disk.
+
+Per event the store keeps a *request shape* code (user, groups, verb, resource, namespace, stage,
+level, user agent, source IPs, … interned together: a busy cluster has thousands of distinct
+shapes, not millions), interned name and URI codes, the status code, two timestamps, the audit
+ID as 128 bits, and a locator (segment, offset, length, item) of the raw record. That is about
+70 bytes an event; no Python object per event stays alive. Rows have monotonic ids starting at
+``first_id``; evicting old rows (``--max-events``) advances it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kaudit_tui.core.decode import (
+    WHAT_FIELDS,
+    WHO_FIELDS,
+    event_json,
+    normalize_what,
+    normalize_who,
+)
+from kaudit_tui.core.segments import RawReader
+from kaudit_tui.core.tables import InternTable, ShapeTable
+
+COLUMNS: dict[str, type] = {
+    "who": np.uint32,
+    "what": np.uint32,
+    "name": np.uint32,
+    "uri": np.uint32,
+    "code": np.int16,
+    "ts": np.int64,
+    "rx": np.int64,
+    "id_hi": np.uint64,
+    "id_lo": np.uint64,
+    "seg": np.uint16,
+    "off": np.int64,
+    "len": np.uint32,
+    "item": np.int32,
+}
+OTHER_ID = (1 << 64) - 1
+"""``id_hi`` marker of an audit ID that is not a UUID; ``id_lo`` then indexes ``other_ids``."""
+_LOW64 = (1 << 64) - 1
+_SKIP_EXAMPLES = 20
+
+
+def split_audit_id(audit_id: str, other_ids: InternTable[str]) -> tuple[int, int]:
+    """A canonical UUID as two 64-bit halves; anything else via the ``other_ids`` table."""
+    if (
+        len(audit_id) == 36
+        and audit_id[8] == audit_id[13] == audit_id[18] == audit_id[23] == "-"
+        and audit_id == audit_id.lower()
+    ):
+        try:
+            value = int(audit_id.replace("-", ""), 16)
+        except ValueError:
+            pass
+        else:
+            if value >> 64 != OTHER_ID:
+                return value >> 64, value & _LOW64
+    return OTHER_ID, other_ids.code(audit_id)
+
+
+def join_audit_id(hi: int, lo: int, other_ids: InternTable[str]) -> str:
+    if hi == OTHER_ID:
+        return other_ids.values[lo]
+    text = f"{(hi << 64) | lo:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+@dataclass
+class SkipLog:
+    """Records that held no event: counts by reason, and a few locators of each to show."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, reason: str, segment: int, offset: int, length: int) -> None:
+        self.counts[reason] += 1
+        examples = self.examples.setdefault(reason, [])
+        if len(examples) < _SKIP_EXAMPLES:
+            examples.append((segment, offset, length))
+
+
+class EventStore:
+    """Append-only columnar index of audit events (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._capacity = 1024
+        self._cols = {name: np.zeros(self._capacity, dtype) for name, dtype in COLUMNS.items()}
+        self._count = 0
+        self.first_id = 0
+        self.evicted = 0
+        self.who = ShapeTable(WHO_FIELDS, normalize_who, ("", "", (), "", ()))
+        self.what = ShapeTable(WHAT_FIELDS, normalize_what, ("",) * 8 + (False,))
+        self.names: InternTable[str] = InternTable("")
+        self.uris: InternTable[str] = InternTable("")
+        self.other_ids: InternTable[str] = InternTable("")
+        self.segments: list[RawReader] = []
+        self._segment_ids: dict[int, int] = {}
+        self.skips = SkipLog()
+
+    # -- size ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def next_id(self) -> int:
+        return self.first_id + self._count
+
+    def column(self, name: str) -> np.ndarray:
+        """The live rows of a column (a view: do not keep it across appends)."""
+        return self._cols[name][: self._count]
+
+    def nbytes(self) -> int:
+        return sum(col.nbytes for col in self._cols.values())
+
+    # -- segments --------------------------------------------------------------------------
+    def segment_id(self, reader: RawReader) -> int:
+        key = id(reader)
+        seg = self._segment_ids.get(key)
+        if seg is None:
+            seg = len(self.segments)
+            if seg > np.iinfo(np.uint16).max:
+                raise OverflowError("too many source segments")
+            self.segments.append(reader)
+            self._segment_ids[key] = seg
+        return seg
+
+    # -- fields ----------------------------------------------------------------------------
+    def shape_table(self, field: str) -> tuple[str, ShapeTable]:
+        """Which shape column (``who`` or ``what``) holds ``field``, and its table."""
+        if field in self.who.fields:
+            return "who", self.who
+        return "what", self.what
+
+    def field_value(self, row: int, field: str) -> object:
+        """One shape field of one row (text, tuple for groups/ip, bool for objref)."""
+        column, table = self.shape_table(field)
+        shape = table.shapes.values[int(self._cols[column][row - self.first_id])]
+        return shape[table.fields.index(field)]
+
+    # -- appending -------------------------------------------------------------------------
+    def append(self, columns: dict[str, list[int]]) -> range:
+        """Append rows given as equally long lists per column; returns their row ids."""
+        count = len(columns["who"])
+        if not count:
+            return range(self.next_id, self.next_id)
+        self._reserve(self._count + count)
+        for name, values in columns.items():
+            self._cols[name][self._count : self._count + count] = values
+        start = self.next_id
+        self._count += count
+        return range(start, start + count)
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, self._capacity + self._capacity // 2)
+        for name, col in self._cols.items():
+            grown = np.zeros(capacity, col.dtype)
+            grown[: self._count] = col[: self._count]
+            self._cols[name] = grown
+        self._capacity = capacity
+
+    def evict_to(self, max_events: int) -> int:
+        """Drop the oldest rows so at most ``max_events`` remain; returns how many went."""
+        excess = self._count - max_events
+        if excess <= 0:
+            return 0
+        for col in self._cols.values():
+            col[: self._count - excess] = col[excess : self._count]
+        self._count -= excess
+        self.first_id += excess
+        self.evicted += excess
+        return excess
+
+    # -- reading rows back -----------------------------------------------------------------
+    def row(self, row: int) -> dict[str, object]:
+        """All indexed fields of one row as a dict (display and tests; never kept per event)."""
+        i = row - self.first_id
+        cols = self._cols
+        values: dict[str, object] = {}
+        for column, table in (("who", self.who), ("what", self.what)):
+            shape = table.shapes.values[int(cols[column][i])]
+            values.update(zip(table.fields, shape, strict=True))
+        values.update(
+            name=self.names.values[int(cols["name"][i])],
+            uri=self.uris.values[int(cols["uri"][i])],
+            code=int(cols["code"][i]),
+            ts=int(cols["ts"][i]),
+            rx=int(cols["rx"][i]),
+            id=join_audit_id(int(cols["id_hi"][i]), int(cols["id_lo"][i]), self.other_ids),
+            source=self.segments[int(cols["seg"][i])].label,
+        )
+        return values
+
+    def raw_record(self, row: int) -> bytes:
+        """The raw record text (a line, or a whole document) the row was indexed from."""
+        i = row - self.first_id
+        reader = self.segments[int(self._cols["seg"][i])]
+        return reader.read_at(int(self._cols["off"][i]), int(self._cols["len"][i]))
+
+    def event_json(self, row: int) -> bytes:
+        """The event's JSON text, read back from disk (exactly as logged for JSON lines)."""
+        return event_json(self.raw_record(row), int(self._cols["item"][row - self.first_id]))

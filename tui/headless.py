@@ -1,0 +1,179 @@
+"""Headless modes: ``--print`` and ``--stats`` over the same core the UI uses.
+
+No Textual here. Sources are read to their end (or followed, with ``--follow``), every batch is
+indexed, and the query selects rows. Skipped lines are summarised on stderr so that stdout
+stays clean for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import orjson
+
+from kaudit_tui.core.ingest import Ingestor
+from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.core.stats import field_counts
+from kaudit_tui.core.store import EventStore
+from kaudit_tui.sources import LineBatch, SegmentEnd, SourceError, SourceStatus, open_sources
+
+EXIT_OK, EXIT_SOURCE, EXIT_USAGE = 0, 1, 2
+STATS_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
+
+
+def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
+    from kaudit_tui.cli import UsageError
+    from kaudit_tui.core.query import QueryError, parse_query
+
+    try:
+        query = parse_query(query_text)
+    except QueryError as error:
+        raise UsageError(f"bad query: {error}\n  {query_text}\n  {' ' * error.column}^") from None
+    policy = _load_policy(args.policy) if args.policy else None
+    store = EventStore()
+    follow = bool(args.follow)
+    try:
+        sources = open_sources(paths, follow=follow)
+    except SourceError as error:
+        print(f"kaudit-tui: {error}", file=sys.stderr)
+        return EXIT_SOURCE
+    printer = _Printer(store, query) if args.print else None
+
+    async def session() -> int:
+        # Raw text is read back through the sources' open files: report before closing them.
+        try:
+            code = await _ingest(sources, store, printer, follow)
+            if printer is not None and not follow:
+                printer.emit(np.arange(store.first_id, store.next_id))
+            if args.stats:
+                _print_stats(store, query.filter(store), args)
+            if policy is not None and (args.explain or args.policy_report):
+                _print_policy(store, query.filter(store), policy, args)
+            sys.stdout.flush()
+            return code
+        finally:
+            await sources.aclose()
+
+    try:
+        code = asyncio.run(session())
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    _report_skips(store)
+    return code
+
+
+class _Printer:
+    """Writes matching events to stdout as JSON lines, quietly stopping on a closed pipe."""
+
+    def __init__(self, store: EventStore, query: object) -> None:
+        self.store = store
+        self.query = query
+        self.out = sys.stdout.buffer
+
+    def emit(self, candidates: np.ndarray) -> None:
+        rows = self.query.filter(self.store, candidates)  # type: ignore[attr-defined]
+        write = self.out.write
+        for row in rows.tolist():
+            write(self.store.event_json(row) + b"\n")
+        self.out.flush()
+
+
+async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: bool) -> int:  # noqa: ANN001
+    ingestor = Ingestor(store)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    stop: Callable[[], None] = lambda: task.cancel() if task else None  # noqa: E731
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    code = EXIT_OK
+    try:
+        async for item in sources:
+            if isinstance(item, LineBatch):
+                rows = await asyncio.to_thread(ingestor.feed, item.reader, item.offset, item.data)
+                if printer is not None and follow and len(rows):
+                    printer.emit(np.arange(rows.start, rows.stop))
+            elif isinstance(item, SegmentEnd):
+                ingestor.finish(item.reader)
+            elif isinstance(item, SourceStatus) and item.state in ("error", "waiting"):
+                print(f"kaudit-tui: {sanitize(item.message)}", file=sys.stderr)
+                if item.state == "error" and not follow:
+                    code = EXIT_SOURCE
+    except asyncio.CancelledError:
+        pass
+    return code
+
+
+def _load_policy(path: str):  # noqa: ANN202
+    """The policy, with its warnings on stderr; a broken one is a usage error (exit 2)."""
+    from kaudit_tui.cli import UsageError
+    from kaudit_tui.core.policy import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(path)
+    except PolicyError as error:
+        raise UsageError(f"bad policy: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+    for warning in loaded.warnings:
+        print(f"kaudit-tui: warning: {sanitize(str(warning))}", file=sys.stderr)
+    return loaded
+
+
+def _print_policy(store: EventStore, rows: np.ndarray, policy, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """``--explain`` (one JSON object per event) or ``--policy-report`` (per-rule totals)."""
+    from kaudit_tui.core.decisions import RowDecisions
+    from kaudit_tui.core.policy import PolicyReport, explain_record
+
+    decisions = RowDecisions(policy)
+    out = sys.stdout.buffer
+    report = PolicyReport(policy.policy)
+    for row in rows.tolist():
+        decision = decisions.decision(store, row)
+        stage = str(store.field_value(row, "stage")) or None
+        if args.explain:
+            record = explain_record(decision, store.row(row)["id"], stage)
+            out.write(orjson.dumps(record) + b"\n")
+        if args.policy_report:
+            report.add_event(decision, stage or "", store.event_json(row))
+    if args.policy_report:
+        if args.json:
+            out.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            out.write(report.to_text().encode() + b"\n")
+
+
+def _print_stats(store: EventStore, rows: np.ndarray, args: argparse.Namespace) -> None:
+    counts = {field: field_counts(store, rows, field, args.top) for field in STATS_FIELDS}
+    if args.json:
+        payload = {
+            "events": int(len(rows)),
+            "total": len(store),
+            "skipped": store.skips.total,
+            "fields": {f: [{"value": v, "count": c} for v, c in top] for f, top in counts.items()},
+        }
+        sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    lines = [f"{len(rows):,} / {len(store):,} events ({store.skips.total:,} lines skipped)"]
+    for field, top in counts.items():
+        lines.append(f"\n{field}")
+        for value, count in top:
+            lines.append(f"  {count:>10,}  {sanitize(str(value)) if value != '' else '(none)'}")
+    print("\n".join(lines))
+
+
+def _report_skips(store: EventStore) -> None:
+    skips = store.skips
+    if not skips.total:
+        return
+    reasons = ", ".join(f"{n:,} {reason}" for reason, n in skips.counts.most_common())
+    print(f"kaudit-tui: skipped {skips.total:,} lines that held no audit event: {reasons}",
+          file=sys.stderr)  # fmt: skip

@@ -1,0 +1,270 @@
+"""Following one active log file across appends, rotation, truncation and deletion.
+
+The file is read through a descriptor that stays open, so a rename by the rotating writer
+does not lose the end of the old file: when the path names a new file, the old descriptor is
+read to its end first, then the new file from offset 0. Truncation in place (copytruncate)
+is noticed either by the size shrinking or by the bytes just before the read position
+changing, which also catches a file truncated and refilled between two polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import os
+import stat
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from kaudit_tui.core.segments import FileReader
+
+from .cursor import LineCursor
+from .items import CaughtUp, LineBatch, SegmentEnd, SourceStatus
+from .rotated import Backup, list_backups
+from .spool import SpoolReader
+from .static import read_gzip, read_plain
+
+Item = LineBatch | SegmentEnd | SourceStatus | CaughtUp
+_TAIL = 4096
+"""Most bytes of the last line read that are compared to notice truncate-and-refill."""
+
+
+class FollowedReader(FileReader):
+    """A FileReader that can be retired when its file is truncated under it.
+
+    After truncation the old offsets hold other bytes; a retired reader returns nothing
+    rather than the wrong event's text.
+    """
+
+    retired = False
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if self.retired:
+            return b""
+        return super().read_at(offset, length)
+
+
+class _Change(enum.Enum):
+    IDLE = "idle"
+    TRUNCATED = "truncated"
+    MISSING = "missing"
+    REPLACED = "replaced"
+    DENIED = "denied"
+
+
+class Follower:
+    """Reads an active file as it grows, and the files that replace it, forever."""
+
+    def __init__(
+        self,
+        path: str,
+        label: str,
+        fd: int | None,
+        *,
+        poll_interval: float,
+        known_until: datetime | None,
+        readers: list[FileReader | SpoolReader],
+    ) -> None:
+        self.path = path
+        self.label = label
+        self._poll = poll_interval
+        self._known_until = known_until
+        self._readers = readers
+        self._state = ""
+        self._reader: FollowedReader | None = None
+        self._cursor: LineCursor | None = None
+        self._identity = (0, 0)
+        self._tail = b""
+        if fd is not None:
+            self._adopt(fd)
+
+    async def items(self) -> AsyncIterator[Item]:
+        if self._reader is None:
+            async for item in self._wait_for_file():
+                yield item
+        elif status := self._set_state("reading", f"reading {self.path}"):
+            yield status
+        while True:
+            step = await asyncio.to_thread(self._step)
+            if isinstance(step, LineBatch):
+                yield step
+            elif step is _Change.IDLE:
+                if status := self._set_state("following", f"following {self.path}"):
+                    yield status
+                yield CaughtUp(self.label)
+                await asyncio.sleep(self._poll)
+            elif step is _Change.MISSING:
+                message = f"{self.path} was removed or renamed; waiting for it to come back"
+                if status := self._set_state("waiting", message):
+                    yield status
+                yield CaughtUp(self.label)
+                await asyncio.sleep(self._poll)
+            elif step is _Change.DENIED:
+                message = f"{self.path}: cannot check for rotation (permission denied; retrying)"
+                if status := self._set_state("error", message):
+                    yield status
+                yield CaughtUp(self.label)
+                await asyncio.sleep(self._poll)
+            elif step is _Change.TRUNCATED:
+                for item in self._restart_truncated():
+                    yield item
+            else:
+                async for item in self._switch_to_new_file():
+                    yield item
+
+    # -- opening -------------------------------------------------------------------------
+    def _adopt(self, fd: int) -> None:
+        info = os.fstat(fd)
+        self._identity = (info.st_dev, info.st_ino)
+        self._reader = FollowedReader(self.path, self.label, fd=fd)
+        self._readers.append(self._reader)
+        self._cursor = LineCursor(self._reader)
+        self._tail = b""
+
+    async def _wait_for_file(self) -> AsyncIterator[Item]:
+        """Open the path, waiting (and saying why) while it is missing or unreadable."""
+        while True:
+            problem = await asyncio.to_thread(self._try_open)
+            if problem is None:
+                if status := self._set_state("reading", f"reading {self.path}"):
+                    yield status
+                return
+            state, message = problem
+            if status := self._set_state(state, message):
+                yield status
+            yield CaughtUp(self.label)
+            await asyncio.sleep(self._poll)
+
+    def _try_open(self) -> tuple[str, str] | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return "waiting", f"waiting for {self.path} to appear"
+        except PermissionError:
+            return "error", f"{self.path}: permission denied (retrying)"
+        except OSError as exc:
+            return "error", f"{self.path}: {exc.strerror} (retrying)"
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return "error", f"{self.path}: not a regular file (retrying)"
+        self._adopt(fd)
+        return None
+
+    # -- one poll, in a worker thread ----------------------------------------------------
+    def _step(self) -> LineBatch | _Change:
+        reader, cursor = self._reader, self._cursor
+        assert reader is not None and cursor is not None
+        if (
+            self._tail
+            and reader.read_at(cursor.pos - len(self._tail), len(self._tail)) != self._tail
+        ):
+            return _Change.TRUNCATED
+        batch = cursor.read_batch(final=False)
+        if batch is not None:
+            last_line = batch.data.rfind(b"\n", 0, len(batch.data) - 1) + 1
+            self._tail = batch.data[max(last_line, len(batch.data) - _TAIL) :]
+            return batch
+        if os.fstat(reader.fd).st_size < cursor.pos:
+            return _Change.TRUNCATED
+        try:
+            info = os.stat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return _Change.MISSING
+        except OSError:
+            return _Change.DENIED
+        if (info.st_dev, info.st_ino) != self._identity:
+            return _Change.REPLACED
+        return _Change.IDLE
+
+    # -- changes -------------------------------------------------------------------------
+    def _restart_truncated(self) -> list[Item]:
+        """Same file, shorter: old offsets are void, so read it again from the start."""
+        old = self._reader
+        assert old is not None
+        old.retired = True
+        self._adopt(os.dup(old.fd))
+        self._state = "truncated"
+        message = f"{self.path} was truncated; reading it again from the start"
+        return [SegmentEnd(old), SourceStatus(self.label, "truncated", message)]
+
+    async def _switch_to_new_file(self) -> AsyncIterator[Item]:
+        """The path names another file: finish the old one, then any rotations missed."""
+        old, cursor = self._reader, self._cursor
+        assert old is not None and cursor is not None
+        while batch := await cursor.next_batch(final=True):
+            yield batch
+        yield SegmentEnd(old)
+        old_identity = self._identity
+        async for item in self._wait_for_file():
+            yield item
+        message = f"{self.path} was rotated; reading the new file"
+        self._state = "rotated"
+        yield SourceStatus(self.label, "rotated", message)
+        missed = await asyncio.to_thread(self._missed_backups, old_identity)
+        for backup in missed:
+            async for item in self._read_backup(backup):
+                yield item
+
+    def _missed_backups(self, old: tuple[int, int]) -> list[Backup]:
+        """Backups rotated since the last look that were never the file we held open.
+
+        Two rotations within one poll leave a file we never opened as a backup; it is read
+        here so nothing is lost. The newest-but-one backup is normally our old file (found by
+        inode); if it is already compressed it is recognised as the oldest new backup.
+        """
+        fresh = [
+            b
+            for b in list_backups(self.path)
+            if self._known_until is None or b.time > self._known_until
+        ]
+        missed: list[Backup] = []
+        for index, backup in enumerate(fresh):
+            identity = _identity(backup.plain) if backup.plain else None
+            if identity == self._identity:
+                break  # the file just opened was itself rotated: read through its descriptor
+            self._known_until = backup.time
+            if identity == old:
+                continue
+            if identity is None and index == 0 and not _plain_identity_in(fresh, old):
+                continue  # our old file, already compressed
+            missed.append(backup)
+        return missed
+
+    async def _read_backup(self, backup: Backup) -> AsyncIterator[Item]:
+        for path, compressed in ((backup.plain, False), (backup.gzip, True)):
+            if path is None:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue  # compressed meanwhile: try the .gz
+            yield SourceStatus(self.label, "reading", f"reading missed backup {path}")
+            if compressed:
+                spool = SpoolReader(self.label)
+                self._readers.append(spool)
+                async for item in read_gzip(fd, path, spool):
+                    yield item
+            else:
+                reader = FileReader(path, self.label, fd=fd)
+                self._readers.append(reader)
+                async for item in read_plain(reader):
+                    yield item
+            return
+
+    def _set_state(self, state: str, message: str) -> SourceStatus | None:
+        if state == self._state:
+            return None
+        self._state = state
+        return SourceStatus(self.label, state, message)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _plain_identity_in(backups: list[Backup], identity: tuple[int, int]) -> bool:
+    return any(b.plain and _identity(b.plain) == identity for b in backups)

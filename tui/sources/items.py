@@ -1,0 +1,67 @@
+"""What a source set delivers to its consumer: batches of lines, segment ends, status changes.
+
+The items are plain frozen values so they can cross task boundaries freely. Raw text is never
+copied into the index: a ``LineBatch`` names the reader and offset its bytes can be re-read
+from, which is all the event index keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kaudit_tui.core.segments import RawReader
+
+STATES = frozenset({"reading", "following", "waiting", "rotated", "truncated", "ended", "error"})
+"""The values ``SourceStatus.state`` takes."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineBatch:
+    """One or more complete lines, each ending in ``b"\\n"``.
+
+    Only the very last batch of a segment that has ended may finish with an unterminated line
+    (a file that does not end in a newline); a followed file's partial last line is held back
+    until its newline arrives.
+    """
+
+    reader: RawReader
+    offset: int
+    """Offset of ``data[0]`` within ``reader``: ``reader.read_at(offset, len(data)) == data``."""
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEnd:
+    """No more data will come for ``reader`` (rotated away, truncated, or the source ended)."""
+
+    reader: RawReader
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A change in a logical source's state, for the status bar and stderr."""
+
+    label: str
+    state: str
+    """One of ``STATES``."""
+    message: str
+    """Human-readable, names the file; safe to show (built from paths, not event text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtUp:
+    """Internal marker: a live source has read everything there is for now.
+
+    The time-ordered merge needs it: it may emit a line once every other source has either a
+    later line waiting or nothing to read at the moment.
+    """
+
+    label: str
+
+
+SourceItem = LineBatch | SegmentEnd | SourceStatus
+"""What iterating a ``SourceSet`` yields."""
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all; ``str()`` names the path and the reason."""

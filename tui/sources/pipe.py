@@ -1,0 +1,109 @@
+"""Piped input: keeping the keyboard on fd 0, and spooling the pipe to a private file.
+
+Textual reads keys from fd 0. When events arrive on stdin, ``detach_stdin`` moves the pipe
+to a new descriptor and puts the terminal on fd 0 (POSIX only). The pipe is then read without
+blocking and appended to a spool as fast as it arrives, so the writer is never held up by the
+UI, memory stays bounded, and every event can be re-read later from the spool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+from .cursor import LineCursor
+from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceStatus
+from .spool import SpoolReader
+
+Item = LineBatch | SegmentEnd | SourceStatus | CaughtUp
+
+
+def detach_stdin() -> int:
+    """Move piped stdin to a new descriptor and put the controlling terminal on fd 0.
+
+    Returns:
+        The descriptor the piped data can be read from.
+
+    Raises:
+        SourceError: there is no terminal to read keys from (for example under cron).
+    """
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceError(f"stdin: no terminal for the keyboard ({exc.strerror})") from None
+    data_fd = os.dup(0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    return data_fd
+
+
+class _SpoolingProtocol(asyncio.Protocol):
+    """Appends whatever the pipe delivers to the spool and wakes the line reader."""
+
+    def __init__(self, spool: SpoolReader, wake: asyncio.Event) -> None:
+        self.spool = spool
+        self.wake = wake
+        self.ended = False
+        self.error: Exception | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.spool.append(data)
+        self.wake.set()
+
+    def eof_received(self) -> bool:
+        self.ended = True
+        self.wake.set()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.error = exc
+        self.ended = True
+        self.wake.set()
+
+
+class PipeSource:
+    """A logical source reading a pipe (stdin, or a FIFO such as ``<(kubectl logs -f ...)``)."""
+
+    def __init__(self, fd: int, label: str) -> None:
+        self.label = label
+        self._fd = fd
+        self.spool = SpoolReader(label)
+        self._transport: asyncio.ReadTransport | None = None
+
+    async def items(self) -> AsyncIterator[Item]:
+        wake = asyncio.Event()
+        protocol = _SpoolingProtocol(self.spool, wake)
+        pipe = os.fdopen(self._fd, "rb", buffering=0, closefd=False)
+        loop = asyncio.get_running_loop()
+        self._transport, _ = await loop.connect_read_pipe(lambda: protocol, pipe)
+        yield SourceStatus(self.label, "reading", f"{self.label}: reading the pipe")
+        cursor = LineCursor(self.spool)
+        while True:
+            wake.clear()  # before reading, so data arriving during the read is not missed
+            ended = protocol.ended
+            batch = await cursor.next_batch(final=ended)
+            if batch:
+                yield batch
+            elif ended:
+                break
+            else:
+                yield CaughtUp(self.label)
+                await wake.wait()
+        yield SegmentEnd(self.spool)
+        yield _end_status(self.label, protocol.error, self.spool.size)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self.spool.close()
+
+
+def _end_status(label: str, error: Exception | None, size: int) -> SourceStatus:
+    if error is not None:
+        return SourceStatus(label, "error", f"{label}: read failed after {size} bytes ({error})")
+    return SourceStatus(label, "ended", f"{label}: end of stream ({size} bytes)")

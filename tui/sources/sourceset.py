@@ -1,0 +1,213 @@
+"""Opening the command line's inputs as one stream of items: ``open_sources`` and ``SourceSet``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from .batching import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_INTERVAL, Batcher
+from .files import FileSetSource, FollowPlan, OpenedFile
+from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceItem, SourceStatus
+from .merge import Lane, merged
+from .pipe import PipeSource
+from .rotated import Backup, FileGroup, group_paths, list_backups
+
+STDIN = "-"
+STDIN_LABEL = "stdin"
+
+
+class LogicalSource(Protocol):
+    """One named stream of events: a file with its rotated backups, or a pipe."""
+
+    label: str
+
+    def items(self) -> AsyncIterator[LineBatch | SegmentEnd | SourceStatus | CaughtUp]: ...
+
+    def close(self) -> None: ...
+
+
+class SourceSet:
+    """The inputs of one run, iterated as a single stream of items.
+
+    Iterate it once with ``async for``. Lines of different logical sources are merged by
+    event time. Without following, iteration ends when every input is read; when following
+    it goes on until ``aclose``, which also releases descriptors and removes spool files.
+    """
+
+    def __init__(
+        self,
+        sources: list[LogicalSource],
+        *,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        batch_interval: float = DEFAULT_BATCH_INTERVAL,
+    ) -> None:
+        self._sources = sources
+        self._batcher = Batcher(batch_bytes, batch_interval)
+        self._lanes: list[Lane] = []
+        self._stop = asyncio.Event()
+        self._iterator: AsyncIterator[SourceItem] | None = None
+        self.labels: list[str] = [source.label for source in sources]
+        """Logical source names, as events' ``source`` field shows them."""
+
+    def __aiter__(self) -> AsyncIterator[SourceItem]:
+        if self._iterator is not None:
+            raise RuntimeError("a SourceSet can be iterated only once")
+        self._lanes = [Lane(source, order) for order, source in enumerate(self._sources)]
+        self._iterator = merged(self._lanes, self._batcher, self._stop)
+        return self._iterator
+
+    async def aclose(self) -> None:
+        """Stop reading, close every descriptor, remove spools. Safe to call twice.
+
+        An iteration running in another task ends (without an exception) at its next step.
+        """
+        self._stop.set()
+        for lane in self._lanes:
+            lane.cancel()
+        if self._lanes:
+            await asyncio.gather(*(lane.task for lane in self._lanes), return_exceptions=True)
+        iterator = self._iterator
+        if iterator is not None and not iterator.ag_running:  # type: ignore[attr-defined]
+            await iterator.aclose()  # type: ignore[attr-defined]
+        for source in self._sources:
+            source.close()
+
+
+def open_sources(
+    paths: Sequence[str],
+    *,
+    follow: bool,
+    stdin_fd: int | None = None,
+    poll_interval: float = 0.1,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_interval: float = DEFAULT_BATCH_INTERVAL,
+) -> SourceSet:
+    """Open every input named on the command line.
+
+    Paths that are lumberjack backups of the same active file (``audit-<time>.log[.gz]``)
+    form one logical source with it: backups oldest first, the plain one when both forms
+    exist, the active file last. Separate logical sources are merged by event time.
+
+    Args:
+        paths: file paths, and ``"-"`` for standard input.
+        follow: keep reading active files as they grow, across rotation and truncation;
+            an active file that does not exist yet is waited for.
+        stdin_fd: descriptor piped events are read from (see ``detach_stdin``); the source
+            set takes ownership of it. Defaults to a duplicate of fd 0.
+        poll_interval: seconds between checks of a followed file that has no new data.
+        batch_bytes: deliver held lines once they reach this size.
+        batch_interval: otherwise deliver them at most this often (seconds).
+
+    Raises:
+        SourceError: an input cannot be read at all: missing (when not following), a
+            directory, permission denied, or ``-`` given twice.
+    """
+    if not paths:
+        raise SourceError("no input: give a file path, or - for standard input")
+    if list(paths).count(STDIN) > 1:
+        raise SourceError("-: standard input can be read only once")
+    opener = _Opener(follow, poll_interval)
+    sources: list[LogicalSource] = []
+    try:
+        groups = group_paths([path for path in paths if path != STDIN])
+        for entry in _first_appearance(paths, groups):
+            if entry is None:
+                fd = stdin_fd if stdin_fd is not None else os.dup(0)
+                sources.append(_stdin_source(fd))
+            else:
+                sources.append(opener.open_group(entry))
+    except BaseException:
+        for source in sources:
+            source.close()
+        raise
+    return SourceSet(sources, batch_bytes=batch_bytes, batch_interval=batch_interval)
+
+
+def _first_appearance(paths: Sequence[str], groups: list[FileGroup]) -> list[FileGroup | None]:
+    """Groups (and None for stdin) in the order their first path appears."""
+    owner = {path: group for group in groups for path in group.members}
+    order: list[FileGroup | None] = []
+    for path in paths:
+        entry = None if path == STDIN else owner[path]
+        if not any(entry is seen for seen in order):
+            order.append(entry)
+    return order
+
+
+def _stdin_source(fd: int) -> LogicalSource:
+    """Stdin redirected from a regular file is read in place; anything else is spooled."""
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return FileSetSource(STDIN_LABEL, [OpenedFile(STDIN_LABEL, fd, gzip=False)], None)
+    return PipeSource(fd, STDIN_LABEL)
+
+
+class _Opener:
+    """Opens the files of each group now, so unreadable inputs fail before anything starts."""
+
+    def __init__(self, follow: bool, poll_interval: float) -> None:
+        self.follow = follow
+        self.poll_interval = poll_interval
+
+    def open_group(self, group: FileGroup) -> LogicalSource:
+        files: list[OpenedFile] = []
+        try:
+            files.extend(self._open_backup(backup) for backup in group.backups)
+            active = group.active
+            if active is None:
+                return FileSetSource(group.label, files, None)
+            if self.follow and not active.endswith(".gz"):
+                return FileSetSource(group.label, files, self._follow_plan(active))
+            fd = _open_path(active, missing_ok=False)
+            assert fd is not None
+            if not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
+                return PipeSource(fd, group.label)
+            files.append(OpenedFile(active, fd, gzip=active.endswith(".gz")))
+            return FileSetSource(group.label, files, None)
+        except BaseException:
+            for opened in files:
+                os.close(opened.fd)
+            raise
+
+    def _open_backup(self, backup: Backup) -> OpenedFile:
+        """The plain backup, or its ``.gz`` when lumberjack compressed it since the glob."""
+        if backup.plain is not None:
+            fd = _open_path(backup.plain, missing_ok=backup.gzip is not None)
+            if fd is not None:
+                return OpenedFile(backup.plain, fd, gzip=False)
+        assert backup.gzip is not None
+        fd = _open_path(backup.gzip, missing_ok=False)
+        assert fd is not None
+        return OpenedFile(backup.gzip, fd, gzip=True)
+
+    def _follow_plan(self, active: str) -> FollowPlan:
+        fd = _open_path(active, missing_ok=True)
+        if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SourceError(f"{active}: not a regular file, cannot be followed")
+        existing = list_backups(active)
+        known_until = existing[-1].time if existing else None
+        return FollowPlan(active, fd, known_until, self.poll_interval)
+
+
+def _open_path(path: str, *, missing_ok: bool) -> int | None:
+    """Open for reading, or raise SourceError naming the path and the reason."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise SourceError(f"{path}: no such file") from None
+    except PermissionError:
+        raise SourceError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: {exc.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
+        raise SourceError(f"{path}: is a directory")
+    if stat.S_ISREG(mode):
+        os.set_blocking(fd, True)  # O_NONBLOCK only kept a FIFO without writer from hanging
+    return fd
