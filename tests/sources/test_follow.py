@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from kaudit_tui.sources import open_sources
 
 from .writers import Live, append, event_line, event_lines, ids, unreadable

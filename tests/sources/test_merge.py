@@ -11,11 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+
 from kaudit_tui.core.timestamps import line_time
 from kaudit_tui.sources import open_sources
 
 from .test_follow import run_writer, wait_process
-from .writers import Live, collect, event_line, event_lines, ids
+from .writers import Collected, Live, collect, event_line, event_lines, ids
 
 DATA = Path(__file__).parent.parent / "data" / "logs"
 
@@ -113,3 +114,24 @@ async def test_a_quiet_live_source_does_not_hold_back_the_others(tmp_path: Path)
         await asyncio.sleep(0.1)
         busy.write_bytes(event_lines("b", 5))
         await live.wait_ids(ids("b", 5), timeout=2)
+
+
+async def test_bursts_hold_the_same_items_in_fewer_steps(tmp_path: Path) -> None:
+    paths = []
+    for node in ("n1", "n2", "n3"):
+        path = tmp_path / f"{node}.log"
+        node_file(path, node, [i * 0.001 + int(node[1]) * 0.0003 for i in range(3000)])
+        paths.append(str(path))
+    flat = await collect(open_sources(paths, follow=False))
+    sources = open_sources(paths, follow=False)
+    got = Collected()
+    bursts = 0
+    async for burst in sources.bursts():
+        bursts += 1
+        for item in burst:
+            got.add(item)
+    await sources.aclose()
+    assert got.ordered_ids == flat.ordered_ids
+    assert sum(got.audit_ids.values()) == 9000
+    assert len(got.batches) > 1000, "interleaved sources make many short batches"
+    assert bursts < len(got.batches) / 20

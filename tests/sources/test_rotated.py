@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from kaudit_tui.sources import open_sources
 from kaudit_tui.sources.rotated import group_paths, parse_backup
 

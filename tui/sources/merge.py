@@ -156,64 +156,68 @@ class Lane:
 
 async def merged(
     lanes: list[Lane], batcher: Batcher, stop: asyncio.Event
-) -> AsyncIterator[SourceItem]:
-    """The items of all lanes, lines in time order, delivered through ``batcher``.
+) -> AsyncIterator[list[SourceItem]]:
+    """The items of all lanes, lines in time order, in bursts released by ``batcher``.
 
-    Ends when every lane has ended, or as soon as ``stop`` is set.
+    A burst is everything that became deliverable at one moment; a consumer can index it in
+    one go. Ends when every lane has ended, or as soon as ``stop`` is set.
     """
     stopping = asyncio.create_task(stop.wait())
     try:
-        async for item in _merge(lanes, batcher, stop, stopping):
-            yield item
+        while not stop.is_set():
+            burst = [ready for item in await _release(lanes) for ready in batcher.add(item)]
+            open_lanes = [lane for lane in lanes if not lane.ended]
+            if not open_lanes:
+                burst.extend(batcher.flush())
+                if burst:
+                    yield burst
+                return
+            if burst:
+                yield burst
+            getters = [lane.getter_task() for lane in open_lanes if lane.head is None]
+            deadline = batcher.deadline()
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = await asyncio.wait(
+                [*getters, stopping], timeout=timeout, return_when="FIRST_COMPLETED"
+            )
+            if stop.is_set():
+                return
+            burst = [] if done else batcher.flush()
+            for lane in open_lanes:
+                if lane.getter is not None and lane.getter.done():
+                    passed = lane.receive(lane.getter.result())
+                    if passed is not None:
+                        burst.extend(batcher.add(passed))
+            if burst:
+                yield burst
     finally:
         stopping.cancel()
-
-
-async def _merge(
-    lanes: list[Lane], batcher: Batcher, stop: asyncio.Event, stopping: asyncio.Task[object]
-) -> AsyncIterator[SourceItem]:
-    while not stop.is_set():
-        for item in await _release(lanes):
-            for ready in batcher.add(item):
-                yield ready
-        open_lanes = [lane for lane in lanes if not lane.ended]
-        if not open_lanes:
-            for ready in batcher.flush():
-                yield ready
-            return
-        getters = [lane.getter_task() for lane in open_lanes if lane.head is None]
-        deadline = batcher.deadline()
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        done, _ = await asyncio.wait(
-            [*getters, stopping], timeout=timeout, return_when="FIRST_COMPLETED"
-        )
-        if stop.is_set():
-            return
-        if not done:
-            for ready in batcher.flush():
-                yield ready
-        for lane in open_lanes:
-            if lane.getter is not None and lane.getter.done():
-                passed = lane.receive(lane.getter.result())
-                if passed is not None:
-                    for ready in batcher.add(passed):
-                        yield ready
 
 
 async def _release(lanes: list[Lane]) -> list[SourceItem]:
     """Every line that can be placed in time order with what the lanes offer now."""
     out: list[SourceItem] = []
     while True:
-        open_lanes = [lane for lane in lanes if not lane.ended]
-        if any(lane.head is None and not lane.idle for lane in open_lanes):
-            return out  # a busy source has not offered its next line yet
-        heads = [lane for lane in open_lanes if lane.head is not None]
+        heads: list[Lane] = []
+        for lane in lanes:
+            if lane.ended:
+                continue
+            if lane.head is not None:
+                heads.append(lane)
+            elif not lane.idle:
+                return out  # a busy source has not offered its next line yet
         if not heads:
             return out
         if len(heads) == 1:
             out.append(heads[0].take(None))
             continue
         for lane in heads:
-            await lane.index_head()
-        heads.sort(key=lambda lane: (lane.head.time, lane.order))  # type: ignore[union-attr]
-        out.append(heads[0].take(heads[1].head.time))  # type: ignore[union-attr]
+            if not lane.head.indexed:  # type: ignore[union-attr]
+                await lane.index_head()
+        first = min(heads, key=_head_key)
+        until = min(lane.head.time for lane in heads if lane is not first)  # type: ignore[union-attr]
+        out.append(first.take(until))
+
+
+def _head_key(lane: Lane) -> tuple[int, int]:
+    return lane.head.time, lane.order  # type: ignore[union-attr]

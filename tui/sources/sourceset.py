@@ -48,16 +48,27 @@ class SourceSet:
         self._batcher = Batcher(batch_bytes, batch_interval)
         self._lanes: list[Lane] = []
         self._stop = asyncio.Event()
-        self._iterator: AsyncIterator[SourceItem] | None = None
+        self._bursts: AsyncIterator[list[SourceItem]] | None = None
+        self._items: AsyncIterator[SourceItem] | None = None
         self.labels: list[str] = [source.label for source in sources]
         """Logical source names, as events' ``source`` field shows them."""
 
     def __aiter__(self) -> AsyncIterator[SourceItem]:
-        if self._iterator is not None:
+        self._items = _flatten(self.bursts())
+        return self._items
+
+    def bursts(self) -> AsyncIterator[list[SourceItem]]:
+        """Iterate in bursts: the items that became ready together, in order.
+
+        Lines merged from several sources come as many short batches (one per run of a
+        source); a consumer that indexes a whole burst at once pays its per-call costs once.
+        Use either this or ``async for``, once.
+        """
+        if self._bursts is not None:
             raise RuntimeError("a SourceSet can be iterated only once")
         self._lanes = [Lane(source, order) for order, source in enumerate(self._sources)]
-        self._iterator = merged(self._lanes, self._batcher, self._stop)
-        return self._iterator
+        self._bursts = merged(self._lanes, self._batcher, self._stop)
+        return self._bursts
 
     async def aclose(self) -> None:
         """Stop reading, close every descriptor, remove spools. Safe to call twice.
@@ -69,11 +80,17 @@ class SourceSet:
             lane.cancel()
         if self._lanes:
             await asyncio.gather(*(lane.task for lane in self._lanes), return_exceptions=True)
-        iterator = self._iterator
-        if iterator is not None and not iterator.ag_running:  # type: ignore[attr-defined]
-            await iterator.aclose()  # type: ignore[attr-defined]
+        for iterator in (self._items, self._bursts):
+            if iterator is not None and not iterator.ag_running:  # type: ignore[attr-defined]
+                await iterator.aclose()  # type: ignore[attr-defined]
         for source in self._sources:
             source.close()
+
+
+async def _flatten(bursts: AsyncIterator[list[SourceItem]]) -> AsyncIterator[SourceItem]:
+    async for burst in bursts:
+        for item in burst:
+            yield item
 
 
 def open_sources(
