@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from kaudit_tui.core.ingest import Ingestor
+from kaudit_tui.core.query import QueryCancelled
 from kaudit_tui.core.rowbuffer import RowBuffer
 from kaudit_tui.core.segments import FileReader, RawReader
 from kaudit_tui.core.store import EventStore
@@ -27,7 +28,13 @@ from kaudit_tui.sources import LineBatch, SegmentEnd, SourceStatus
 class RowFilter(Protocol):
     """What the view needs of a parsed query."""
 
-    def filter(self, store: EventStore, rows: np.ndarray | None = None) -> np.ndarray: ...
+    def filter(
+        self,
+        store: EventStore,
+        rows: np.ndarray | None = None,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> np.ndarray: ...
 
 
 @dataclass
@@ -76,6 +83,7 @@ class LiveView:
         self.states: dict[str, SourceStatus] = {}
         self.progress = Progress()
         self.on_status: Callable[[SourceStatus], Any] | None = None
+        self._applying = 0
 
     @property
     def rows(self) -> np.ndarray:
@@ -124,11 +132,19 @@ class LiveView:
     async def apply(self, query: RowFilter) -> None:
         """Replace the view by the rows matching ``query``.
 
-        Cancelling this coroutine (a newer query) leaves the current view untouched.
+        Cancelling this coroutine, or a newer call, leaves the current view untouched (the
+        filter thread of a superseded call notices and stops early).
         """
+        self._applying += 1
+        mine = self._applying
         end = self.store.next_id
         candidates = np.arange(self.store.first_id, end, dtype=np.int64)
-        matched = await asyncio.to_thread(query.filter, self.store, candidates)
+        try:
+            matched = await asyncio.to_thread(
+                query.filter, self.store, candidates, cancelled=lambda: self._applying != mine
+            )
+        except QueryCancelled:
+            return
         self.generation += 1
         self.query = query
         self._buffer = RowBuffer(np.asarray(matched, dtype=np.int64))
@@ -138,6 +154,14 @@ class LiveView:
         await self.catch_up()
 
     # -- state -------------------------------------------------------------------------------
+    def progress_text(self) -> str:
+        """``indexing 312 MB 41%`` while an input is still being read for the first time."""
+        if self.source_state() != "reading":
+            return ""
+        fraction = self.progress.fraction
+        percent = f" {fraction:.0%}" if fraction is not None else ""
+        return f"indexing {self.progress.bytes_read / 1e6:,.0f} MB{percent}"
+
     def source_state(self) -> str:
         """One word for the sources: the single state, or the most important of several."""
         states = [status.state for status in self.states.values()]

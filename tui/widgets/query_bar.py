@@ -8,6 +8,8 @@ a ``Submitted`` message: it never filters anything itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -30,7 +32,7 @@ class QueryBar(Vertical):
     QueryBar { height: auto; }
     QueryBar > Horizontal { height: 1; }
     QueryBar Label.prompt { width: auto; padding: 0 1; }
-    QueryBar Input { border: none; height: 1; padding: 0; width: 1fr; }
+    QueryBar Input, QueryBar Input:focus { border: none; height: 1; padding: 0; width: 1fr; }
     QueryBar .error { height: 1; display: none; }
     QueryBar.-error .error { display: block; }
     """
@@ -53,8 +55,16 @@ class QueryBar(Vertical):
     class Left(Message):
         """The user left the bar with Escape: focus goes back to the table."""
 
-    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        parse: Callable[[str], object] = parse_query,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.parse = parse
+        """Validates query text (raises QueryError); the App passes its own, with its fields."""
         self.applied = {"filter": text, "find": ""}
         self.history: list[str] = [text] if text else []
         self._history_pos: int | None = None
@@ -76,7 +86,9 @@ class QueryBar(Vertical):
         self.mode = mode
         self.input.value = self.applied[mode]
         self.input.cursor_position = len(self.input.value)
-        self.input.focus()
+        # Focus now, not via Widget.focus() (deferred): keys typed right after "/" are
+        # already queued and must land in the input, not trigger the table's bindings.
+        self.screen.set_focus(self.input)
 
     def set_text(self, text: str) -> None:
         """Show ``text`` as the applied filter (set by the App when facets edit the query)."""
@@ -91,7 +103,7 @@ class QueryBar(Vertical):
 
     @on(Input.Changed, "#query")
     def _validate(self, event: Input.Changed) -> None:
-        self.show_error(_error_of(event.value))
+        self.show_error(self._error_of(event.value))
 
     def show_error(self, error: QueryError | None) -> None:
         """Show ``error`` under its column (None clears it)."""
@@ -108,7 +120,7 @@ class QueryBar(Vertical):
     @on(Input.Submitted, "#query")
     def _submit(self, event: Input.Submitted) -> None:
         event.stop()
-        error = _error_of(event.value)
+        error = self._error_of(event.value)
         self.show_error(error)
         if error is not None:
             return
@@ -136,10 +148,9 @@ class QueryBar(Vertical):
         self.input.value = value
         self.input.cursor_position = len(value)
 
-
-def _error_of(text: str) -> QueryError | None:
-    try:
-        parse_query(text)
-    except QueryError as error:
-        return error
-    return None
+    def _error_of(self, text: str) -> QueryError | None:
+        try:
+            self.parse(text)
+        except QueryError as error:
+            return error
+        return None
