@@ -146,10 +146,11 @@ class KauditApp(App[int]):
         for theme in themes:
             self.register_theme(theme)
         wanted = wanted or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            errors.append(f"theme {wanted!r} not found; using {DEFAULT_THEME!r}")
+            wanted = DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
-        else:
-            errors.append(f"theme {wanted!r} not found; using {self.theme!r}")
         return errors
 
     def parse(self, text: str) -> Query:
@@ -355,7 +356,13 @@ class KauditApp(App[int]):
 
     @on(EventTable.Selected)
     def _on_selected(self, event: EventTable.Selected) -> None:
-        self.push_screen(DetailScreen(self.store, event.row, show_secrets=self.show_secrets))
+        policy_text = ""
+        if self.policy is not None:
+            policy_text = self.policy.summary(self.store, event.row)
+        screen = DetailScreen(
+            self.store, event.row, show_secrets=self.show_secrets, policy_text=policy_text
+        )
+        self.push_screen(screen)
 
     @on(EventTable.ColumnsChanged)
     def _on_columns(self, event: EventTable.ColumnsChanged) -> None:

@@ -156,8 +156,8 @@ class LiveView:
     # -- state -------------------------------------------------------------------------------
     def progress_text(self) -> str:
         """``indexing 312 MB 41%`` while an input is still being read for the first time."""
-        if self.source_state() != "reading":
-            return ""
+        if self.source_state() != "reading" or not self.progress.bytes_total:
+            return ""  # nothing to measure against for pipes and decompressed backups
         fraction = self.progress.fraction
         percent = f" {fraction:.0%}" if fraction is not None else ""
         return f"indexing {self.progress.bytes_read / 1e6:,.0f} MB{percent}"

@@ -7,13 +7,16 @@ and why each earlier rule did not match. For the view: hits and logged bytes per
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kaudit_tui.core.decisions import NO_RULE, RowDecisions
+from kaudit_tui.core.decisions import policy_fields as decision_fields
 from kaudit_tui.core.policy import (
     LoadedPolicy,
     PolicyWatcher,
@@ -21,6 +24,7 @@ from kaudit_tui.core.policy import (
     attributes_from_fields,
 )
 from kaudit_tui.core.query import FieldSpec
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 
 
@@ -147,6 +151,16 @@ class PolicyState:
     def verdict(self, store: EventStore, row: int) -> RowVerdict:
         return verdict(self.policy, self.decisions, self.texts, store, row)
 
+    def summary(self, store: EventStore, row: int) -> str:
+        """One line for the detail view: the deciding rule, its level, logged or not."""
+        decision = self.decisions.decision(store, row)
+        stage = str(store.field_value(row, "stage"))
+        rule = f"rule {decision.rule}" if decision.rule else "no rule matched"
+        logged = "would be logged" if decision.logged(stage) else "would not be logged"
+        shown = sanitize(stage) or "event"
+        name = Path(self.policy.path).name
+        return f"policy {name}: {rule}, level {decision.level}; {shown} {logged}"
+
     def hits(self, store: EventStore, rows: np.ndarray) -> list[RuleHits]:
         with self.lock:
             return rule_hits(self.policy, self.decisions, store, rows)
@@ -161,31 +175,18 @@ class PolicyState:
 
 
 def policy_fields(state: PolicyState) -> dict[str, FieldSpec]:
-    """Query fields ``rule:`` (``rule:3``, ``rule:none``) and ``logged:`` (``logged:false``)."""
+    """Query fields ``rule:`` and ``logged:`` (see :func:`decisions.policy_fields`), reading
+    the decisions of whichever policy is in force (it can reload) under the state's lock."""
 
-    def rules(store: EventStore, rows: np.ndarray) -> np.ndarray:
-        with state.lock:
-            return state.decisions.columns(store, rows)[0]
+    def column(index: int) -> Callable[[EventStore, np.ndarray], np.ndarray]:
+        def values(store: EventStore, rows: np.ndarray) -> np.ndarray:
+            with state.lock:
+                return state.decisions.columns(store, rows)[index]
 
-    def logged(store: EventStore, rows: np.ndarray) -> np.ndarray:
-        with state.lock:
-            return state.decisions.columns(store, rows)[1]
+        return values
 
-    def parse_rule(text: str) -> int:
-        if text == "none":
-            return NO_RULE
-        if not text.isdigit() or not 1 <= int(text) <= len(state.policy.rules):
-            raise ValueError(text)
-        return int(text)
-
-    def parse_bool(text: str) -> bool:
-        if text in ("true", "yes"):
-            return True
-        if text in ("false", "no"):
-            return False
-        raise ValueError(text)
-
+    fields = decision_fields(state.decisions)
     return {
-        "rule": FieldSpec(rules, parse_rule, "a rule number of the policy, or none", "policy rule"),
-        "logged": FieldSpec(logged, parse_bool, "true or false", "would the policy log it"),
+        "rule": dataclasses.replace(fields["rule"], values=column(0)),
+        "logged": dataclasses.replace(fields["logged"], values=column(1)),
     }

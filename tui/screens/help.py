@@ -55,8 +55,9 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
 QUERY_HELP = (
     "Query: terms separated by spaces must all hold. field:v1,v2 = any value; -term negates; "
     '"quoted values"; * wildcards. Fields: user as group verb resource sub ns name apigroup '
-    "stage level code ip ua uri id decision latency since until source, and rule when a policy "
-    "is loaded. A bare word searches the raw event text; /regex/ searches by regular expression."
+    "stage level code ip ua uri id decision latency since until source, and rule (rule:3, "
+    "rule:none) and logged (logged:false) when a policy is loaded. A bare word searches the "
+    "raw event text; /regex/ searches by regular expression."
 )
 
 

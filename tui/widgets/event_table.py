@@ -277,7 +277,7 @@ class EventTable(ScrollView, can_focus=True):
     def _build_line(self, row: int, is_cursor: bool, width: int) -> Strip:
         cells = self.cells.cells(row, self.with_date)
         marked = len(self.marks) and _contains(self.marks, row)
-        cursor = self.get_component_rich_style("event-table--cursor") if is_cursor else None
+        cursor = self.get_component_rich_style("event-table--cursor", partial=True) if is_cursor else None
         segments: list[Segment] = []
         for n, column in enumerate(self.columns):
             text, role = cells.get(column.key, ("", ""))
