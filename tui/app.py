@@ -77,6 +77,8 @@ class KauditApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "kaudit-tui"
+    RATE_WINDOW = 3.0
+    """Seconds over which the status bar's events/s is averaged."""
     # Priority bindings run when the App reads the key, before it is routed to the focused
     # widget, so keys typed in the same burst after "/" already land in the query bar. They
     # stand aside (check_action) while an input has focus or another screen is on top.
@@ -134,7 +136,7 @@ class KauditApp(App[int]):
         self._shown = (-1, -1, False)
         self._derived_version = -1
         self._derived_at = 0.0
-        self._rate = Rate()
+        self._rate = Rate(self.RATE_WINDOW)
         self.theme_errors = self._load_themes(theme, theme_dirs)
 
     # -- setup ---------------------------------------------------------------------------------

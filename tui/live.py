@@ -96,7 +96,10 @@ class LiveView:
         async for item in sources:
             if isinstance(item, LineBatch):
                 self.progress.advance(item.reader, item.offset + len(item.data))
-                await asyncio.to_thread(self._feed, item)
+                start, generation, query = self.upto, self.generation, self.query
+                end, matched = await asyncio.to_thread(self._feed, item, start, query)
+                if generation == self.generation and self.upto == start:
+                    self._extend(matched, end)
                 await self.catch_up()
             elif isinstance(item, SegmentEnd):
                 await asyncio.to_thread(self.ingestor.finish, item.reader)
@@ -107,10 +110,19 @@ class LiveView:
                 if self.on_status is not None:
                     self.on_status(item)
 
-    def _feed(self, batch: LineBatch) -> None:
+    def _feed(self, batch: LineBatch, start: int, query: RowFilter) -> tuple[int, np.ndarray]:
+        """Index one batch and filter the new rows, in one trip to a worker thread."""
         self.ingestor.feed(batch.reader, batch.offset, batch.data)
         if self.max_events is not None:
             self.store.evict_to(self.max_events)
+        end = self.store.next_id
+        return end, _matching(query, self.store, max(start, self.store.first_id), end)
+
+    def _extend(self, matched: np.ndarray, end: int) -> None:
+        self._buffer.trim_before(self.store.first_id)
+        self._buffer.extend(matched)
+        self.upto = end
+        self.version += 1
 
     async def catch_up(self) -> None:
         """Test rows appended since the last call against the query and extend the view."""
@@ -119,14 +131,10 @@ class LiveView:
             if start >= end:
                 return
             generation, query = self.generation, self.query
-            candidates = np.arange(start, end, dtype=np.int64)
-            matched = await asyncio.to_thread(query.filter, self.store, candidates)
+            matched = await asyncio.to_thread(_matching, query, self.store, start, end)
             if generation != self.generation or self.upto > start:
                 return  # the view was replaced (or extended) meanwhile; its owner catches up
-            self._buffer.trim_before(self.store.first_id)
-            self._buffer.extend(np.asarray(matched, dtype=np.int64))
-            self.upto = end
-            self.version += 1
+            self._extend(matched, end)
 
     # -- queries -----------------------------------------------------------------------------
     async def apply(self, query: RowFilter) -> None:
@@ -138,16 +146,20 @@ class LiveView:
         self._applying += 1
         mine = self._applying
         end = self.store.next_id
-        candidates = np.arange(self.store.first_id, end, dtype=np.int64)
         try:
             matched = await asyncio.to_thread(
-                query.filter, self.store, candidates, cancelled=lambda: self._applying != mine
+                _matching,
+                query,
+                self.store,
+                self.store.first_id,
+                end,
+                lambda: self._applying != mine,
             )
         except QueryCancelled:
             return
         self.generation += 1
         self.query = query
-        self._buffer = RowBuffer(np.asarray(matched, dtype=np.int64))
+        self._buffer = RowBuffer(matched)
         self._buffer.trim_before(self.store.first_id)
         self.upto = end
         self.version += 1
@@ -171,3 +183,17 @@ class LiveView:
             if state in states:
                 return state
         return states[0]
+
+
+def _matching(
+    query: RowFilter,
+    store: EventStore,
+    start: int,
+    end: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Ids in ``[start, end)`` that match ``query`` (all of them for the empty query)."""
+    candidates = np.arange(start, end, dtype=np.int64)
+    if not len(candidates) or getattr(query, "terms", None) == ():
+        return candidates
+    return np.asarray(query.filter(store, candidates, cancelled=cancelled), dtype=np.int64)

@@ -96,7 +96,7 @@ class EventTable(ScrollView, can_focus=True):
         self.marks: np.ndarray = _NO_ROWS
         """Rows matching the find query: drawn with a marker in the first cell."""
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[tuple[str, bool], Style] = {}
 
     # -- data from the App -------------------------------------------------------------------
     def set_rows(self, rows: np.ndarray, *, replaced: bool) -> None:
@@ -200,7 +200,7 @@ class EventTable(ScrollView, can_focus=True):
             target = self.cursor
         else:
             target = self.cursor - height + 1
-        self.scroll_to(y=max(0, target), animate=False, immediate=True)
+        self.scroll_to(y=max(0, target), animate=False, immediate=True, force=True)
 
     # -- mouse ---------------------------------------------------------------------------------
     def on_click(self, event: events.Click) -> None:
@@ -231,9 +231,12 @@ class EventTable(ScrollView, can_focus=True):
             self._stick_to_end()
 
     def _stick_to_end(self) -> None:
-        """Scroll to the last line now, and again once a pending layout has settled."""
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+        """Scroll to the last line now.
+
+        ``force``: right after the row count grows, the scrollbar that allows vertical scrolling
+        only appears with the next layout; without it the scroll would be silently dropped.
+        """
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def _relayout(self) -> None:
         self.columns = layout_columns(
@@ -248,16 +251,18 @@ class EventTable(ScrollView, can_focus=True):
         self._styles.clear()
         self._cache.clear()
 
-    def _style(self, role: str) -> Style:
-        style = self._styles.get(role)
+    def _style(self, role: str, cursor: bool) -> Style:
+        """Base style plus a colour role (plus the cursor's background), computed once."""
+        style = self._styles.get((role, cursor))
         if style is None:
-            if role == "":
-                style = self.rich_style
-            else:
-                style = self.rich_style + self.get_component_rich_style(
+            style = self.rich_style
+            if role:
+                style += self.get_component_rich_style(
                     f"event-table--{role}", partial=True, default=Style()
                 )
-            self._styles[role] = style
+            if cursor:
+                style += self.get_component_rich_style("event-table--cursor", partial=True)
+            self._styles[(role, cursor)] = style
         return style
 
     def render_line(self, y: int) -> Strip:
@@ -277,23 +282,18 @@ class EventTable(ScrollView, can_focus=True):
     def _build_line(self, row: int, is_cursor: bool, width: int) -> Strip:
         cells = self.cells.cells(row, self.with_date)
         marked = len(self.marks) and _contains(self.marks, row)
-        cursor = self.get_component_rich_style("event-table--cursor", partial=True) if is_cursor else None
+        gap = Segment(" ", self._style("", is_cursor))
         segments: list[Segment] = []
         for n, column in enumerate(self.columns):
             text, role = cells.get(column.key, ("", ""))
             if n == 0 and marked:
                 text, role = "▶" + text, "match"
-            style = self._style(role)
-            if cursor is not None:
-                style = style + cursor
-            segments.append(Segment(fit(text, column.width, column.right), style))
-            if n < len(self.columns) - 1:
-                segments.append(
-                    Segment(" ", self.rich_style + cursor if cursor else self.rich_style)
-                )
-        strip = Strip(segments)
-        fill = self.rich_style + cursor if cursor else self.rich_style
-        return strip.crop_extend(0, width, fill)
+            if n:
+                segments.append(gap)
+            segments.append(
+                Segment(fit(text, column.width, column.right), self._style(role, is_cursor))
+            )
+        return Strip(segments).crop_extend(0, width, self._style("", is_cursor))
 
 
 def _contains(sorted_rows: np.ndarray, row: int) -> bool:
