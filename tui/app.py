@@ -392,10 +392,12 @@ class KauditApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _MAIN_SCREEN_ACTIONS and (
-            isinstance(self.focused, Input) or len(self.screen_stack) > 1
-        ):
-            return None  # let the key reach the input, or the screen on top
+        if action not in _MAIN_SCREEN_ACTIONS:
+            return True
+        if len(self.screen_stack) > 1:
+            return False  # another screen is on top: its own keys apply (and show)
+        if isinstance(self.focused, Input):
+            return None  # typing: the key goes to the input (shown greyed in the footer)
         return True
 
     def action_focus_query(self, mode: str) -> None:

@@ -52,6 +52,12 @@ _FIXED = (
 _FLEX = (("user", "USER", 3), ("resource", "RESOURCE", 3), ("object", "NAMESPACE/NAME", 4))
 
 
+MIN_FLEX = 12
+"""Narrowest useful user / resource / object column; below it, optional columns give way."""
+_OPTIONAL = ("level", "latency", "stage")
+"""Dropped in this order when the terminal (or the space beside a panel) is narrow."""
+
+
 def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = False) -> list[Column]:
     """Columns filling ``width`` cells (one space between columns), in display order."""
     fixed = {key: Column(key, title, w, right) for key, title, w, right in _FIXED}
@@ -62,12 +68,19 @@ def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = Fal
     order = ["time", "user", "verb", "resource", "object", "code", "stage", "latency", "level"]
     if with_rule:
         order.append("rule")
-    spare = width - sum(c.width for c in fixed.values()) - (len(order) - 1)
+    optional = list(_OPTIONAL)
+
+    def spare() -> int:
+        used = sum(fixed[key].width for key in order if key in fixed)
+        return width - used - (len(order) - 1)
+
+    while spare() < MIN_FLEX * len(_FLEX) and optional:
+        order.remove(optional.pop(0))
+    room = spare()
     weights = sum(weight for *_, weight in _FLEX)
-    flex: dict[str, Column] = {}
-    for key, title, weight in _FLEX:
-        share = max(6, spare * weight // weights)
-        flex[key] = Column(key, title, share)
+    flex = {
+        key: Column(key, title, max(6, room * weight // weights)) for key, title, weight in _FLEX
+    }
     columns = {**fixed, **flex}
     return [columns[key] for key in order]
 

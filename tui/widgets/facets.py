@@ -38,7 +38,7 @@ class FacetsPanel(OptionList):
         Binding("minus,x", "exclude", "Exclude"),
     ]
     DEFAULT_CSS = """
-    FacetsPanel { width: 38; }
+    FacetsPanel { width: 34; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -73,7 +73,7 @@ class PolicyPanel(VerticalScroll):
     COMPONENT_CLASSES = {"policy-panel--logged", "policy-panel--dropped"}
     DEFAULT_CSS = """
     PolicyPanel {
-        width: 56;
+        width: 48;
         & > .policy-panel--logged { color: $policy-logged; text-style: bold; }
         & > .policy-panel--dropped { color: $policy-dropped; text-style: bold; }
     }
