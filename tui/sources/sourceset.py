@@ -175,13 +175,14 @@ class _Opener:
             active = group.active
             if active is None:
                 return FileSetSource(group.label, files, None)
-            if self.follow and not active.endswith(".gz"):
-                return FileSetSource(group.label, files, self._follow_plan(active))
-            fd = _open_path(active, missing_ok=False)
+            gzip = active.endswith(".gz")
+            fd = _open_path(active, missing_ok=self.follow and not gzip)
+            if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
+                return PipeSource(fd, group.label)  # a FIFO, e.g. <(kubectl logs -f ...)
+            if self.follow and not gzip:
+                return FileSetSource(group.label, files, self._follow_plan(active, fd))
             assert fd is not None
-            if not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
-                return PipeSource(fd, group.label)
-            files.append(OpenedFile(active, fd, gzip=active.endswith(".gz")))
+            files.append(OpenedFile(active, fd, gzip=gzip))
             return FileSetSource(group.label, files, None)
         except BaseException:
             for opened in files:
@@ -199,8 +200,7 @@ class _Opener:
         assert fd is not None
         return OpenedFile(backup.gzip, fd, gzip=True)
 
-    def _follow_plan(self, active: str) -> FollowPlan:
-        fd = _open_path(active, missing_ok=True)
+    def _follow_plan(self, active: str, fd: int | None) -> FollowPlan:
         if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise SourceError(f"{active}: not a regular file, cannot be followed")
