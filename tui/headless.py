@@ -31,11 +31,18 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     from kaudit_tui.cli import UsageError
     from kaudit_tui.core.query import QueryError, parse_query
 
+    policy = _load_policy(args.policy) if args.policy else None
+    decisions = None
+    extra = None
+    if policy is not None:
+        from kaudit_tui.core.decisions import RowDecisions, policy_fields
+
+        decisions = RowDecisions(policy)
+        extra = policy_fields(decisions)
     try:
-        query = parse_query(query_text)
+        query = parse_query(query_text, extra_fields=extra)
     except QueryError as error:
         raise UsageError(f"bad query: {error}\n  {query_text}\n  {' ' * error.column}^") from None
-    policy = _load_policy(args.policy) if args.policy else None
     store = EventStore()
     follow = bool(args.follow)
     try:
@@ -53,8 +60,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 printer.emit(np.arange(store.first_id, store.next_id))
             if args.stats:
                 _print_stats(store, query.filter(store), args)
-            if policy is not None and (args.explain or args.policy_report):
-                _print_policy(store, query.filter(store), policy, args)
+            if decisions is not None and (args.explain or args.policy_report):
+                _print_policy(store, query.filter(store), decisions, args)
             sys.stdout.flush()
             return code
         finally:
@@ -128,14 +135,12 @@ def _load_policy(path: str):  # noqa: ANN202
     return loaded
 
 
-def _print_policy(store: EventStore, rows: np.ndarray, policy, args: argparse.Namespace) -> None:  # noqa: ANN001
+def _print_policy(store: EventStore, rows: np.ndarray, decisions, args: argparse.Namespace) -> None:  # noqa: ANN001
     """``--explain`` (one JSON object per event) or ``--policy-report`` (per-rule totals)."""
-    from kaudit_tui.core.decisions import RowDecisions
     from kaudit_tui.core.policy import PolicyReport, explain_record
 
-    decisions = RowDecisions(policy)
     out = sys.stdout.buffer
-    report = PolicyReport(policy.policy)
+    report = PolicyReport(decisions.policy.policy)
     for row in rows.tolist():
         decision = decisions.decision(store, row)
         stage = str(store.field_value(row, "stage")) or None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from kaudit_tui.core.policy import Decision, LoadedPolicy
+from kaudit_tui.core.query import FieldSpec
 from kaudit_tui.core.store import EventStore
 
 NO_RULE = 0
@@ -95,3 +96,38 @@ class RowDecisions:
             logged[group] = decision.logged(str(store.field_value(absolute, "stage")))
         inverse = inverse.reshape(-1)
         return rules[inverse], logged[inverse]
+
+
+def _parse_rule(text: str) -> int:
+    if text in ("none", "no", "0"):
+        return NO_RULE
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
+
+
+def _parse_bool(text: str) -> bool:
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValueError(text)
+
+
+def policy_fields(decisions: RowDecisions) -> dict[str, FieldSpec]:
+    """The query fields a loaded policy adds: ``rule:N``/``rule:none`` and ``logged:true|false``."""
+    return {
+        "rule": FieldSpec(
+            values=lambda store, rows: decisions.columns(store, rows)[0],
+            parse=_parse_rule,
+            expected="a rule number (from 1) or none",
+            help="the policy rule the request hits (rule:none = no rule matched)",
+        ),
+        "logged": FieldSpec(
+            values=lambda store, rows: decisions.columns(store, rows)[1],
+            parse=_parse_bool,
+            expected="true or false",
+            help="whether the policy would have written this event",
+        ),
+    }

@@ -1,0 +1,49 @@
+"""Audit policy engine: kube-apiserver's rule matching, explanations and cost estimates.
+
+Typical use::
+
+    policy = load_policy("audit-policy.yaml")          # raises PolicyError
+    decision = policy.evaluate(attributes_from_event(event))
+    decision.rule, decision.level, decision.logged(event["stage"])
+    policy.explain(attrs)                              # why earlier rules did not match
+
+Pure Python; no terminal or UI imports.
+"""
+
+from .attributes import RequestAttributes, attributes_from_event, attributes_from_fields
+from .cost import go_json_size, line_level, would_write_bytes
+from .errors import PolicyError, PolicyIssue
+from .evaluate import Decision, Evaluator
+from .explain import RuleExplanation, explain, logged_level_mismatch
+from .loader import LoadedPolicy, load_policy, parse_policy
+from .model import LEVELS, STAGES, GroupResources, Policy, PolicyRule
+from .report import PolicyReport, explain_record, format_bytes
+from .watch import PolicyWatcher
+
+__all__ = [
+    "LEVELS",
+    "STAGES",
+    "Decision",
+    "Evaluator",
+    "GroupResources",
+    "LoadedPolicy",
+    "Policy",
+    "PolicyError",
+    "PolicyIssue",
+    "PolicyReport",
+    "PolicyRule",
+    "PolicyWatcher",
+    "RequestAttributes",
+    "RuleExplanation",
+    "attributes_from_event",
+    "attributes_from_fields",
+    "explain",
+    "explain_record",
+    "format_bytes",
+    "go_json_size",
+    "line_level",
+    "load_policy",
+    "logged_level_mismatch",
+    "parse_policy",
+    "would_write_bytes",
+]

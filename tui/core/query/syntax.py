@@ -1,0 +1,193 @@
+"""Scanner: query text -> raw terms with source columns, before any field is interpreted.
+
+Grammar (terms are separated by whitespace and must all hold)::
+
+    term   := ["-"] (field ":" value ("," value)* | "/" regex "/" | value)
+    value  := '"' chars '"' | chars without whitespace or ","
+
+A backslash escapes ``"``, ``\\``, ``*`` and ``,``; any other backslash is kept as typed. An
+unescaped ``*`` is a wildcard, so each value is kept as the literal parts between wildcards. A
+regex ends at the first ``/`` followed by whitespace or the end, so ``/a/b/`` is ``a/b``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from kaudit_tui.core.query.errors import QueryError
+
+_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):")
+_ESCAPABLE = '"\\*,'
+
+
+class TermKind(Enum):
+    FIELD = "field"
+    TEXT = "text"
+    REGEX = "regex"
+
+
+@dataclass(frozen=True, slots=True)
+class RawValue:
+    """One value as typed: literal ``parts`` between wildcards (one part: no wildcard)."""
+
+    parts: tuple[str, ...]
+    column: int
+    end: int
+    quoted: bool
+
+    @property
+    def text(self) -> str:
+        """The value with its wildcards, escapes removed (for parsing numbers and times)."""
+        return "*".join(self.parts)
+
+    @property
+    def has_wildcard(self) -> bool:
+        return len(self.parts) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class RawTerm:
+    """One term: a field with values, a free-text value, or a regex source."""
+
+    kind: TermKind
+    negated: bool
+    column: int
+    end: int
+    field: str = ""
+    values: tuple[RawValue, ...] = ()
+    pattern: str = ""
+
+
+def scan(text: str) -> list[RawTerm]:
+    """Split ``text`` into raw terms, raising :class:`QueryError` on malformed syntax."""
+    terms: list[RawTerm] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            return terms
+        term = _term(text, i)
+        terms.append(term)
+        i = term.end
+
+
+def _term(text: str, start: int) -> RawTerm:
+    i = start
+    negated = text[i] == "-"
+    if negated:
+        i += 1
+        if i >= len(text) or text[i].isspace():
+            raise QueryError("expected a term after '-'", start)
+    char = text[i]
+    if char == "/":
+        pattern, end = _regex(text, i)
+        return RawTerm(TermKind.REGEX, negated, start, end, pattern=pattern)
+    match = _FIELD.match(text, i)
+    if match is not None:
+        values, end = _values(text, match.end())
+        return RawTerm(TermKind.FIELD, negated, start, end, match.group(1), values)
+    if char == ":":
+        raise QueryError("expected a field name before ':'", i)
+    value = _quoted(text, i) if char == '"' else _word(text, i, stop_at_comma=False)
+    if value.quoted and value.end < len(text) and not text[value.end].isspace():
+        raise QueryError(
+            'expected a space after the closing quote (write \\" for a quote inside quotes)',
+            value.end,
+        )
+    return RawTerm(TermKind.TEXT, negated, start, value.end, values=(value,))
+
+
+def _values(text: str, i: int) -> tuple[tuple[RawValue, ...], int]:
+    """The comma-separated values after ``field:``."""
+    values: list[RawValue] = []
+    while True:
+        if i >= len(text) or text[i].isspace() or text[i] == ",":
+            after = "','" if values else "':'"
+            raise QueryError(f"empty value: expected a value after {after}", i)
+        if text[i] == '"':
+            value = _quoted(text, i)
+            _expect_separator(text, value.end, allow_comma=True)
+        else:
+            value = _word(text, i, stop_at_comma=True)
+        values.append(value)
+        i = value.end
+        if i < len(text) and text[i] == ",":
+            i += 1
+            continue
+        return tuple(values), i
+
+
+def _expect_separator(text: str, i: int, *, allow_comma: bool) -> None:
+    if i < len(text) and not text[i].isspace() and not (allow_comma and text[i] == ","):
+        expected = "',' or a space" if allow_comma else "a space"
+        raise QueryError(f"expected {expected} after the closing quote", i)
+
+
+def _quoted(text: str, start: int) -> RawValue:
+    parts: list[str] = []
+    current: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if char == '"':
+            parts.append("".join(current))
+            return RawValue(tuple(parts), start, i + 1, True)
+        if char == "*":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    raise QueryError('unclosed quote: expected a closing "', start, len(text) - start)
+
+
+def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
+    parts: list[str] = []
+    current: list[str] = []
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char.isspace() or (stop_at_comma and char == ","):
+            break
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if char == "*":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return RawValue(tuple(parts), start, i, False)
+
+
+def _regex(text: str, start: int) -> tuple[str, int]:
+    """The regex source between ``/`` and a closing ``/`` followed by a space or the end."""
+    chars: list[str] = []
+    i, n = start + 1, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\\" and i + 1 < n:
+            chars.append("/" if text[i + 1] == "/" else text[i : i + 2])
+            i += 2
+            continue
+        if char == "/" and (i + 1 == n or text[i + 1].isspace()):
+            if not chars:
+                raise QueryError("empty regex: expected a pattern between the slashes", start, 2)
+            return "".join(chars), i + 1
+        chars.append(char)
+        i += 1
+    raise QueryError(
+        "unclosed regex: expected a closing '/' followed by a space or the end",
+        start,
+        n - start,
+    )

@@ -1,0 +1,186 @@
+"""Typed query values: case-insensitive globs, numeric ranges, times and networks.
+
+Field values match whole values, case-insensitively (``user:alice`` does not match ``alice2``;
+``user:alice*`` does). Each parser takes one :class:`RawValue` and raises ``ValueError`` with
+what was expected; the parser turns that into a :class:`QueryError` at the value's column.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kaudit_tui.core.query.syntax import RawValue
+from kaudit_tui.core.timestamps import NO_TIME, parse_duration, parse_time
+
+INT64_MIN = -(2**63) + 1
+INT64_MAX = 2**63 - 1
+_COMPARE = re.compile(r"(>=|<=|>|<)(.+)$", re.S)
+_DATE = re.compile(r"\d{4}-\d\d-\d\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A whole-value, case-insensitive pattern; ``parts`` are the literals between ``*``."""
+
+    parts: tuple[str, ...]
+    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, parts: Iterable[str]) -> Glob:
+        lowered = tuple(p.lower() for p in parts)
+        if len(lowered) == 1:
+            return cls(lowered)
+        source = ".*".join(re.escape(p) for p in lowered)
+        return cls(lowered, re.compile(source, re.S))
+
+    @property
+    def exact(self) -> str | None:
+        """The value itself when there is no wildcard."""
+        return self.parts[0] if self._regex is None else None
+
+    def __call__(self, value: str) -> bool:
+        if self._regex is None:
+            return value.lower() == self.parts[0]
+        return self._regex.fullmatch(value.lower()) is not None
+
+    def __str__(self) -> str:
+        return "*".join(self.parts)
+
+
+class AnyOf:
+    """Does a text value match any of several globs? (exact ones via one set lookup)."""
+
+    def __init__(self, globs: Iterable[Glob]) -> None:
+        self.globs = tuple(globs)
+        self.key = tuple(g.parts for g in self.globs)
+        self._exact = {g.exact for g in self.globs if g.exact is not None}
+        self._patterns = [g for g in self.globs if g.exact is None]
+
+    def __call__(self, value: str) -> bool:
+        lowered = value.lower()
+        if lowered in self._exact:
+            return True
+        return any(g(lowered) for g in self._patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """An inclusive integer range (status codes, latencies in µs)."""
+
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeValue:
+    """An absolute time (epoch µs), or a duration before the newest event in the store."""
+
+    micros: int
+    relative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceValue:
+    """``pods`` (any subresource or none), ``pods/exec``, ``pods/*`` (any subresource)."""
+
+    resource: Glob
+    sub: Glob | None
+    """None: no constraint on the subresource."""
+
+    def sub_matches(self, sub: str) -> bool:
+        if self.sub is None:
+            return True
+        if self.sub.exact == "":
+            return sub == ""
+        return sub != "" and self.sub(sub)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkValue:
+    """A CIDR block such as ``10.0.0.0/8`` for the ``ip`` field."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+
+    def __call__(self, value: str) -> bool:
+        try:
+            return ipaddress.ip_address(value.strip("[]")) in self.network
+        except ValueError:
+            return False
+
+
+def parse_glob(value: RawValue) -> Glob:
+    return Glob.of(value.parts)
+
+
+def parse_resource(value: RawValue) -> ResourceValue:
+    joined = "\x00".join(value.parts)  # keep wildcard boundaries while splitting on '/'
+    if joined.count("/") > 1:
+        raise ValueError("expected a resource, resource/subresource or resource/*")
+    resource, slash, sub = joined.partition("/")
+    if slash and not resource:
+        raise ValueError("expected a resource name before '/'")
+    resource_glob = Glob.of(resource.split("\x00"))
+    return ResourceValue(resource_glob, Glob.of(sub.split("\x00")) if slash else None)
+
+
+def parse_code(value: RawValue) -> Range:
+    text = value.text.strip().lower()
+    expected = "expected a status code like 403, a class like 4xx, >=400, <300 or none"
+    if text in ("none", "0"):
+        return Range(0, 0)
+    if re.fullmatch(r"[1-9]xx", text):
+        base = int(text[0]) * 100
+        return Range(base, base + 99)
+    if text.isdigit() and len(text) <= 3:
+        return Range(int(text), int(text))
+    match = _COMPARE.match(text)
+    if match is None or not match.group(2).isdigit() or len(match.group(2)) > 3:
+        raise ValueError(expected)
+    low, high = _compare_range(match.group(1), int(match.group(2)))
+    return Range(max(low, 1), min(high, 999))  # comparisons never match "no code"
+
+
+def parse_latency(value: RawValue) -> Range:
+    match = _COMPARE.match(value.text.strip().lower())
+    micros = parse_duration(match.group(2)) if match else None
+    if match is None or micros is None:
+        raise ValueError("expected a comparison with a duration, like >500ms or <=2s")
+    low, high = _compare_range(match.group(1), micros)
+    return Range(low, high)
+
+
+def _compare_range(op: str, number: int) -> tuple[int, int]:
+    return {
+        ">": (number + 1, INT64_MAX),
+        ">=": (number, INT64_MAX),
+        "<": (INT64_MIN, number - 1),
+        "<=": (INT64_MIN, number),
+    }[op]
+
+
+def parse_time_value(value: RawValue) -> TimeValue:
+    text = value.text.strip()
+    duration = parse_duration(text)
+    if duration is not None:
+        return TimeValue(duration, relative=True)
+    micros = parse_time(text + "T00:00:00Z" if _DATE.match(text) else text)
+    if micros == NO_TIME or value.has_wildcard:
+        raise ValueError(
+            "expected an RFC 3339 time like 2026-11-26T10:00:00Z, a date, or a duration like 15m"
+        )
+    return TimeValue(micros, relative=False)
+
+
+def parse_ip(value: RawValue) -> Glob | NetworkValue:
+    text = value.text.strip()
+    if "/" in text and not value.has_wildcard:
+        try:
+            return NetworkValue(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(
+                "expected an address, a pattern like 10.0.*, or a CIDR block"
+            ) from None
+    return Glob.of(value.parts)
