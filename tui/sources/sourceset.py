@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Protocol
 
 from .batching import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_INTERVAL, Batcher
@@ -48,8 +49,8 @@ class SourceSet:
         self._batcher = Batcher(batch_bytes, batch_interval)
         self._lanes: list[Lane] = []
         self._stop = asyncio.Event()
-        self._bursts: AsyncIterator[list[SourceItem]] | None = None
-        self._items: AsyncIterator[SourceItem] | None = None
+        self._bursts: AsyncGenerator[list[SourceItem]] | None = None
+        self._items: AsyncGenerator[SourceItem] | None = None
         self.labels: list[str] = [source.label for source in sources]
         """Logical source names, as events' ``source`` field shows them."""
 
@@ -81,13 +82,14 @@ class SourceSet:
         if self._lanes:
             await asyncio.gather(*(lane.task for lane in self._lanes), return_exceptions=True)
         for iterator in (self._items, self._bursts):
-            if iterator is not None and not iterator.ag_running:  # type: ignore[attr-defined]
-                await iterator.aclose()  # type: ignore[attr-defined]
+            if iterator is not None:
+                with contextlib.suppress(RuntimeError):  # running in another task: stop ends it
+                    await iterator.aclose()
         for source in self._sources:
             source.close()
 
 
-async def _flatten(bursts: AsyncIterator[list[SourceItem]]) -> AsyncIterator[SourceItem]:
+async def _flatten(bursts: AsyncIterator[list[SourceItem]]) -> AsyncGenerator[SourceItem]:
     async for burst in bursts:
         for item in burst:
             yield item
