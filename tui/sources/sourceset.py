@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import stat
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Protocol
@@ -128,6 +129,7 @@ def open_sources(
         raise SourceError("no input: give a file path, or - for standard input")
     if list(paths).count(STDIN) > 1:
         raise SourceError("-: standard input can be read only once")
+    _allow_descriptors(len(paths))
     opener = _Opener(follow, poll_interval)
     sources: list[LogicalSource] = []
     try:
@@ -143,6 +145,18 @@ def open_sources(
             source.close()
         raise
     return SourceSet(sources, batch_bytes=batch_bytes, batch_interval=batch_interval)
+
+
+def _allow_descriptors(count: int) -> None:
+    """Every file stays open for re-reading; a rotated set kept for months can hold thousands
+    of backups, more than the usual soft limit of 1024 descriptors. Raise it towards the hard
+    limit when needed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count * 2 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _first_appearance(paths: Sequence[str], groups: list[FileGroup]) -> list[FileGroup | None]:
