@@ -15,7 +15,7 @@ from kaudit_tui.core.policy import (
     load_policy,
     logged_level_mismatch,
 )
-from tests.core.policy_helpers import DATA, make_policy
+from tests.core.policy_builders import DATA, make_policy
 
 EVENTS = DATA / "events"
 

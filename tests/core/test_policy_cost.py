@@ -17,7 +17,7 @@ from kaudit_tui.core.policy import (
     load_policy,
     would_write_bytes,
 )
-from tests.core.policy_helpers import DATA
+from tests.core.policy_builders import DATA
 
 EVENTS = DATA / "events" / "falco-k8s-audit-trace-files.jsonl"
 

@@ -15,7 +15,7 @@ from kaudit_tui.core.policy import (
     logged_level_mismatch,
 )
 from kaudit_tui.core.requestinfo import parse_request_uri
-from tests.core.policy_helpers import DATA, make_policy, no_user, request
+from tests.core.policy_builders import DATA, make_policy, no_user, request
 
 KUBE_PROXY = ("system:kube-proxy", ("system:authenticated",))
 

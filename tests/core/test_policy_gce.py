@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from kaudit_tui.core.policy import LoadedPolicy, RequestAttributes, load_policy
-from tests.core.policy_helpers import DATA, no_user, request
+from tests.core.policy_builders import DATA, no_user, request
 
 AUTH = ("system:authenticated",)
 NODES = ("system:nodes", "system:authenticated")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kaudit_tui.core.policy import PolicyError, load_policy, parse_policy
-from tests.core.policy_helpers import DATA, request
+from tests.core.policy_builders import DATA, request
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 
@@ -63,8 +63,8 @@ def test_gce_2017_fails_on_apiversion_and_versioned_groups() -> None:
         load_policy(DATA / "gce-2017-no-apiversion.yaml")
     error = caught.value
     text = str(error)
-    assert "apiVersion is missing" in text
-    assert "1.9 and later refuse" in text
+    assert "gce-2017-no-apiversion.yaml:1: apiVersion: missing." in text
+    assert "1.9 and later refuse a file without apiVersion" in text
     assert "audit.k8s.io/v1" in text
     groups = [p for p in error.problems if p.field.endswith(".group")]
     assert len(groups) == 14
@@ -163,7 +163,7 @@ VALIDATION = [
     (
         "upper-case group",
         "rules:\n- level: None\n  resources:\n  - group: Apps\n",
-        'Group names are lower case: write "apps"',
+        'group names are lower case, write "apps"',
         6,
     ),
     (
@@ -289,7 +289,7 @@ def test_group_star_is_accepted_with_a_release_warning() -> None:
         (HEADER + "rules:\n- None\n", "expected a rule (a mapping), found a string"),
         (HEADER + "rules:\n- level: None\n  resources: [apps]\n", "found a string"),
         (HEADER + "metadata: []\nrules:\n- level: None\n", "metadata: cannot decode"),
-        ("kind: Policy\nrules:\n- level: None\n", "apiVersion is missing"),
+        ("kind: Policy\nrules:\n- level: None\n", "apiVersion: missing."),
         ("apiVersion: audit.k8s.io/v2\nrules:\n- level: None\n", 'unsupported apiVersion "audit'),
         ("apiVersion: audit.k8s.io/v1\nkind: Event\nrules:\n- level: None\n", 'kind is "Event"'),
     ],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kaudit_tui.core.policy import RequestAttributes
-from tests.core.policy_helpers import make_policy, no_user, request
+from tests.core.policy_builders import make_policy, no_user, request
 
 ANON = ("system:anonymous", ("system:unauthenticated",))
 NODE = ("system:node:n1", ("system:nodes", "system:authenticated"))

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from kaudit_tui.core.policy import PolicyWatcher, load_policy
-from tests.core.policy_helpers import request
+from tests.core.policy_builders import request
 
 GOOD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"
 BETTER = (

@@ -163,3 +163,42 @@ def test_pretty_printed_document_is_one_record() -> None:
         ("no-such-text-anywhere", 0),
     ]:
         assert parse_query(text).filter(store).size == count, text
+
+
+def test_policy_fields_plug_in_through_field_specs() -> None:
+    """``rule:`` and ``logged:`` as the policy layer adds them, over a real log and policy."""
+    from kaudit_tui.core.decisions import RowDecisions
+    from kaudit_tui.core.policy.loader import load_policy
+    from kaudit_tui.core.query import FieldSpec
+
+    store = indexed(LIGGITT)
+    decisions = RowDecisions(load_policy(LOGS.parent / "policies" / "gce.yaml"))
+    extra = {
+        "rule": FieldSpec(
+            lambda store, rows: decisions.columns(store, rows)[0],
+            lambda text: 0 if text == "none" else int(text),
+            "a rule number or none",
+        ),
+        "logged": FieldSpec(
+            lambda store, rows: decisions.columns(store, rows)[1],
+            lambda text: {"true": True, "false": False}[text],
+            "true or false",
+        ),
+    }
+    rows = range(store.first_id, store.next_id)
+    per_row = [decisions.decision(store, row) for row in rows]
+    stages = [str(store.field_value(row, "stage")) for row in rows]
+    rules = sorted({d.rule or 0 for d in per_row})
+    assert len(rules) > 1
+    for rule in rules:
+        text = f"rule:{rule or 'none'} -verb:get"
+        expected = [
+            row
+            for row, d in zip(rows, per_row, strict=True)
+            if (d.rule or 0) == rule and store.field_value(row, "verb") != "get"
+        ]
+        assert parse_query(text, extra_fields=extra).filter(store).tolist() == expected, text
+    not_logged = [
+        row for row, d, stage in zip(rows, per_row, stages, strict=True) if not d.logged(stage)
+    ]
+    assert parse_query("logged:false", extra_fields=extra).filter(store).tolist() == not_logged

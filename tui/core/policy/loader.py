@@ -77,7 +77,7 @@ def _version_issues(
                 1,
                 None,
                 "apiVersion",
-                "apiVersion is missing: kube-apiserver 1.9 and later refuse the file "
+                "missing. kube-apiserver 1.9 and later refuse a file without apiVersion "
                 '("unknown group version field"); only 1.7 and 1.8 read it. Add '
                 f"'apiVersion: {_CURRENT}' and 'kind: Policy'",
             )

@@ -34,16 +34,20 @@ def _group_problem(group: str) -> str | None:
         )
     if not reasons:
         return None
-    message = f"invalid group {quote(group)}: {'; '.join(reasons)}"
+    upstream = "; ".join(reasons)
     base, slash, _version = group.partition("/")
     if slash and _DNS1123_SUBDOMAIN.fullmatch(base or "x"):
-        message += (
-            f". A group name carries no version: write {quote(base)}"
-            " (versioned names such as apps/v1beta1 were only accepted before 1.9)"
+        return (
+            f"invalid group {quote(group)}: a group name carries no version, write "
+            f"{quote(base)} (versioned names were accepted only before 1.9; kube-apiserver "
+            f"says: {upstream})"
         )
-    elif group.lower() != group and _DNS1123_SUBDOMAIN.fullmatch(group.lower()):
-        message += f". Group names are lower case: write {quote(group.lower())}"
-    return message
+    if group.lower() != group and _DNS1123_SUBDOMAIN.fullmatch(group.lower()):
+        return (
+            f"invalid group {quote(group)}: group names are lower case, write "
+            f"{quote(group.lower())} (kube-apiserver says: {upstream})"
+        )
+    return f"invalid group {quote(group)}: {upstream}"
 
 
 class _Validator:

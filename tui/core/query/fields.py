@@ -28,6 +28,12 @@ class FieldSpec:
     dtype); a row matches when its value equals one of the query's values, each converted by
     ``parse`` (which gets the lower-cased text and raises ``ValueError`` when it is not valid).
     ``expected`` completes the error message "expected ...", e.g. "a rule number or none".
+    The callable runs per block of rows, after the built-in terms (so it sees every candidate).
+
+    Example, as the policy layer would add ``rule:`` (``RowDecisions`` numbers rules from 1)::
+
+        FieldSpec(lambda store, rows: decisions.columns(store, rows)[0],
+                  lambda text: 0 if text == "none" else int(text), "a rule number or none")
     """
 
     values: Callable[[EventStore, np.ndarray], np.ndarray]

@@ -67,6 +67,8 @@ class Bound:
             hits = mask[self.cols[column][index]]
             keep = hits if keep is None else np.logical_and(keep, hits, out=keep)
         for test, negated in self.rows:
+            if keep is not None and not keep.any():
+                break
             hits = test(index)
             hits = ~hits if negated else hits
             keep = hits if keep is None else np.logical_and(keep, hits, out=keep)

@@ -1,4 +1,4 @@
-"""Shared builders for the policy tests: policies from rule dicts, requests from URLs."""
+"""Builders shared by the policy tests: policies from rule dicts, requests from URLs."""
 
 from __future__ import annotations
 
