@@ -24,7 +24,7 @@ class RawReader(Protocol):
 
 
 def pread_fully(fd: int, offset: int, length: int) -> bytes:
-    """``length`` bytes at ``offset`` (fewer only at end of file), however the kernel splits them."""
+    """``length`` bytes at ``offset`` (fewer only at end of file), however reads split."""
     chunks: list[bytes] = []
     while length > 0:
         chunk = os.pread(fd, length, offset)
