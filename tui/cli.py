@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
+    view = parser.add_argument_group("terminal UI")
+    view.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme: kaudit-dark (default), kaudit-light, a built-in Textual theme, or "
+        "one from $XDG_CONFIG_HOME/kaudit-tui/themes/*.toml",
+    )
+    view.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show Secret data and tokens unmasked in the detail view (masked by default)",
+    )
     add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
     return parser

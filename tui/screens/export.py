@@ -1,0 +1,75 @@
+"""Exporting the view: ask for a path, then write every shown event as one JSON line.
+
+Events are written as logged (JSON lines exactly as read; documents and legacy lines as compact
+JSON): the file is as sensitive as the log it comes from, so it is created with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from kaudit_tui.core.store import EventStore
+
+CHUNK = 4096
+
+
+def export_rows(
+    store: EventStore,
+    rows: np.ndarray,
+    path: Path,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> int:
+    """Write ``rows`` to ``path`` as JSON lines; returns how many were written.
+
+    Raises:
+        OSError: the file cannot be created or written (the message names the path).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    written = 0
+    with os.fdopen(fd, "wb") as out:
+        for start in range(0, len(rows), CHUNK):
+            if cancelled():
+                break
+            chunk = rows[start : start + CHUNK].tolist()
+            out.write(b"".join(store.event_json(row) + b"\n" for row in chunk))
+            written += len(chunk)
+    return written
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Asks where to write the view; dismisses with the path, or None on Esc."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, count: int, default: str) -> None:
+        super().__init__()
+        self.count = count
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Label(f"Export {self.count:,} events as JSON lines to:")
+            yield Input(self.default, id="export-path")
+            yield Label("Enter writes the file, Esc cancels.", classes="hint")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.notify("give a file path", severity="warning")
+            return
+        path = Path(os.path.expanduser(text))
+        if path.is_dir():
+            self.notify(f"{path} is a directory", severity="error")
+            return
+        self.dismiss(path)
