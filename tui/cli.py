@@ -146,9 +146,13 @@ def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
         raise UsageError("standard output is not a terminal: use --print or --stats")
     stdin_fd = None
     if "-" in paths:
-        from kaudit_tui.sources import detach_stdin
+        from kaudit_tui.sources import SourceError, detach_stdin
 
-        stdin_fd = detach_stdin()
+        try:
+            stdin_fd = detach_stdin()
+        except SourceError as error:  # piped events but no terminal for the keyboard
+            print(f"kaudit-tui: {error}", file=sys.stderr)
+            return EXIT_SOURCE
     os.environ.setdefault("TEXTUAL_FPS", "30")
     try:
         from kaudit_tui.app import run_app

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol
 
 from kaudit_tui.core.timestamps import line_time
@@ -156,7 +156,7 @@ class Lane:
 
 async def merged(
     lanes: list[Lane], batcher: Batcher, stop: asyncio.Event
-) -> AsyncIterator[list[SourceItem]]:
+) -> AsyncGenerator[list[SourceItem]]:
     """The items of all lanes, lines in time order, in bursts released by ``batcher``.
 
     A burst is everything that became deliverable at one moment; a consumer can index it in

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+from kaudit_tui.core.segments import pread_fully
+
 _ENV_DIR = "KAUDIT_TUI_SPOOL_DIR"
 
 
@@ -52,16 +54,7 @@ class SpoolReader:
             view = view[written:]
 
     def read_at(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.size - offset))
-        chunks: list[bytes] = []
-        while length > 0:
-            chunk = os.pread(self._fd, length, offset)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-        return b"".join(chunks)
+        return pread_fully(self._fd, offset, max(0, min(length, self.size - offset)))
 
     def close(self) -> None:
         self._file.close()

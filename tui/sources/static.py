@@ -38,8 +38,8 @@ async def read_gzip(fd: int, path: str, spool: SpoolReader) -> AsyncIterator[Ite
             for batch in await asyncio.to_thread(_inflate_step, inflater, cursor):
                 yield batch
     except GzipError as exc:
-        while batch := await cursor.next_batch(final=False):
-            yield batch
+        while complete := await cursor.next_batch(final=False):
+            yield complete
         yield SourceStatus(spool.label, "error", f"{path}: {exc}; read up to the damage")
     finally:
         os.close(fd)
