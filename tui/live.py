@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,27 +92,43 @@ class LiveView:
 
     # -- ingest ------------------------------------------------------------------------------
     async def ingest(self, sources: AsyncIterable[object]) -> None:
-        """Read ``sources`` to their end, indexing and filtering as batches arrive."""
-        async for item in sources:
-            if isinstance(item, LineBatch):
-                self.progress.advance(item.reader, item.offset + len(item.data))
+        """Read ``sources`` to their end, indexing and filtering as batches arrive.
+
+        A source set that offers ``bursts()`` is read burst by burst: everything that became
+        ready together is indexed and filtered in one trip to a worker thread.
+        """
+        bursts = getattr(sources, "bursts", None)
+        stream = bursts() if bursts is not None else _one_by_one(sources)
+        async for burst in stream:
+            work = [item for item in burst if isinstance(item, LineBatch | SegmentEnd)]
+            if work:
+                for item in work:
+                    if isinstance(item, LineBatch):
+                        self.progress.advance(item.reader, item.offset + len(item.data))
                 start, generation, query = self.upto, self.generation, self.query
-                end, matched = await asyncio.to_thread(self._feed, item, start, query)
+                end, matched = await asyncio.to_thread(self._feed, work, start, query)
                 if generation == self.generation and self.upto == start:
                     self._extend(matched, end)
-                await self.catch_up()
-            elif isinstance(item, SegmentEnd):
-                await asyncio.to_thread(self.ingestor.finish, item.reader)
-                await self.catch_up()
-            elif isinstance(item, SourceStatus):
-                self.states[item.label] = item
-                self.version += 1
-                if self.on_status is not None:
-                    self.on_status(item)
+            for item in burst:
+                if isinstance(item, SourceStatus):
+                    self._status(item)
+            await self.catch_up()
 
-    def _feed(self, batch: LineBatch, start: int, query: RowFilter) -> tuple[int, np.ndarray]:
-        """Index one batch and filter the new rows, in one trip to a worker thread."""
-        self.ingestor.feed(batch.reader, batch.offset, batch.data)
+    def _status(self, status: SourceStatus) -> None:
+        self.states[status.label] = status
+        self.version += 1
+        if self.on_status is not None:
+            self.on_status(status)
+
+    def _feed(
+        self, work: list[LineBatch | SegmentEnd], start: int, query: RowFilter
+    ) -> tuple[int, np.ndarray]:
+        """Index a burst and filter its new rows (runs in a worker thread)."""
+        for item in work:
+            if isinstance(item, LineBatch):
+                self.ingestor.feed(item.reader, item.offset, item.data)
+            else:
+                self.ingestor.finish(item.reader)
         if self.max_events is not None:
             self.store.evict_to(self.max_events)
         end = self.store.next_id
@@ -157,6 +173,8 @@ class LiveView:
             )
         except QueryCancelled:
             return
+        if self._applying != mine:
+            return  # a newer query started meanwhile: its result, not this one, is the view
         self.generation += 1
         self.query = query
         self._buffer = RowBuffer(matched)
@@ -197,3 +215,9 @@ def _matching(
     if not len(candidates) or getattr(query, "terms", None) == ():
         return candidates
     return np.asarray(query.filter(store, candidates, cancelled=cancelled), dtype=np.int64)
+
+
+async def _one_by_one(items: AsyncIterable[object]) -> AsyncIterator[list[object]]:
+    """Bursts of one item, for sources that only iterate item by item."""
+    async for item in items:
+        yield [item]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from textual.events import MouseScrollUp
 
 from kaudit_tui.core.redact import MASK
 from kaudit_tui.demo.replay import demo_files
@@ -192,3 +193,45 @@ async def test_hostile_strings_are_escaped_on_screen(tmp_path: Path) -> None:
         )
         assert "\x1b" not in app.screen.pretty and "\\u001b" in app.screen.pretty
         assert np.array_equal(app.table.rows, [app.store.first_id])
+
+
+async def test_histogram_bucket_narrows_the_time_range(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    # three bursts of 10 events, one minute apart; the middle one fails
+    events = [event(n, seconds=60 * (n // 10) + n % 10, code=500 if n // 10 == 1 else 200)
+              for n in range(30)]  # fmt: skip
+    log.write_bytes(lines(*events))
+    app = make_app(log)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app, 30)
+        await pilot.press("h")
+        histogram = app.query_one("TimeHistogram")
+        await wait_until(pilot, lambda: histogram.histogram is not None)
+        counts = histogram.histogram.counts.tolist()
+        errors = histogram.histogram.errors.tolist()
+        assert sum(counts) == 30 and sum(errors) == 10
+        middle = next(i for i, e in enumerate(errors) if e)
+        histogram.selected = middle
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "since:" in app.query_text and not app.filtering)
+        await wait_until(pilot, lambda: len(app.table.rows) == counts[middle])
+        assert {app.store.row(int(r))["code"] for r in app.table.rows} == {500}
+
+
+async def test_mouse_click_selects_double_click_opens_wheel_pauses(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(lines(*(event(i) for i in range(100))))
+    app = make_app(log)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app, 100)
+        table = app.table
+        top = round(table.scroll_offset.y)
+        await pilot.click("#events", offset=(5, 3))
+        assert table.cursor == top + 3 and not table.follow
+        await pilot.press("end")
+        assert table.follow
+        # Pilot has no wheel helper; this is the path its click() takes, with a wheel event.
+        await pilot._post_mouse_events([MouseScrollUp], "#events", offset=(5, 3))
+        await wait_until(pilot, lambda: not table.follow)
+        await pilot.click("#events", offset=(5, 2), times=2)
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))
