@@ -31,7 +31,6 @@ from kaudit_tui.core.timestamps import format_time
 from kaudit_tui.derived import facet_counts, time_histogram
 from kaudit_tui.live import LiveView
 from kaudit_tui.messages import AddQueryTerm, NarrowTime
-from kaudit_tui.screens.detail import DetailScreen
 from kaudit_tui.sources import SourceStatus
 from kaudit_tui.theming import (
     DEFAULT_THEME,
@@ -168,6 +167,18 @@ class KauditApp(AppActions, App[int]):
         yield StatusBar(id="status")
         yield Footer()
 
+    def on_load(self) -> None:
+        """Start reading before the screen is composed: the first batch decodes meanwhile."""
+        if self.sources is not None:
+            self.live.on_status = self._on_source_status
+            self.live.on_extend = self._on_first_rows
+            self._ingest()
+
+    def _on_first_rows(self) -> None:
+        """Show the first events at once instead of at the next timer tick."""
+        self.live.on_extend = None
+        self.call_later(self._update)
+
     def on_mount(self) -> None:
         for name in self.initial_panels:
             self.action_toggle_panel(name)
@@ -178,9 +189,6 @@ class KauditApp(AppActions, App[int]):
             state = self.policy
             self.table.set_rule_lookup(lambda row: state.rule_of(self.store, row))
             self.set_interval(POLICY_POLL, self._poll_policy)
-        if self.sources is not None:
-            self.live.on_status = self._on_source_status
-            self._ingest()
         self.set_interval(UPDATE_INTERVAL, self._update)
         if self.initial_query:
             self._submit_filter(self.initial_query)
@@ -334,6 +342,8 @@ class KauditApp(AppActions, App[int]):
         policy_text = ""
         if self.policy is not None:
             policy_text = self.policy.summary(self.store, event.row)
+        from kaudit_tui.screens.detail import DetailScreen  # on first use: keeps start-up fast
+
         screen = DetailScreen(
             self.store, event.row, show_secrets=self.show_secrets, policy_text=policy_text
         )

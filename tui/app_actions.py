@@ -1,7 +1,8 @@
 """The App's actions that open screens, export, answer the palette and follow the policy file.
 
 A mixin of :class:`KauditApp`, kept apart so the App module stays about wiring: the methods use
-the App's store, live view, widgets and policy state.
+the App's store, live view, widgets and policy state. Screens are imported on first use, so
+start-up does not pay for them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.screens.export import ExportScreen, export_rows
-from kaudit_tui.screens.help import HelpScreen
-from kaudit_tui.screens.skipped import SkippedScreen
 from kaudit_tui.widgets.policy_panel import PolicyPanel
 
 if TYPE_CHECKING:
@@ -87,9 +85,13 @@ class AppActions(_Base):
             self._show_verdict(self.table.highlighted_row)
 
     def action_help(self) -> None:
+        from kaudit_tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_skipped(self) -> None:
+        from kaudit_tui.screens.skipped import SkippedScreen
+
         self.push_screen(SkippedScreen(self.store))
 
     @work(group="policy-rules", exclusive=True, exit_on_error=False)
@@ -104,6 +106,8 @@ class AppActions(_Base):
         await self.push_screen(PolicyRulesScreen(hits, self.policy.policy.path, len(rows)))
 
     def action_export(self) -> None:
+        from kaudit_tui.screens.export import ExportScreen
+
         rows = self.live.rows
         self.push_screen(
             ExportScreen(len(rows), "kaudit-export.jsonl"),
@@ -112,6 +116,8 @@ class AppActions(_Base):
 
     @work(group="export", exit_on_error=False)
     async def _export(self, rows: np.ndarray, path: Path) -> None:
+        from kaudit_tui.screens.export import export_rows
+
         try:
             count = await asyncio.to_thread(export_rows, self.store, rows, path)
         except OSError as error:

@@ -83,6 +83,8 @@ class LiveView:
         self.states: dict[str, SourceStatus] = {}
         self.progress = Progress()
         self.on_status: Callable[[SourceStatus], Any] | None = None
+        self.on_extend: Callable[[], Any] | None = None
+        """Called on the event loop after new rows joined the view."""
         self._applying = 0
 
     @property
@@ -139,6 +141,8 @@ class LiveView:
         self._buffer.extend(matched)
         self.upto = end
         self.version += 1
+        if self.on_extend is not None and len(matched):
+            self.on_extend()
 
     async def catch_up(self) -> None:
         """Test rows appended since the last call against the query and extend the view."""
