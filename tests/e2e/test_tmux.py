@@ -85,3 +85,15 @@ def test_no_input_is_a_clear_error_not_a_traceback(tmp_path: Path, terminal) -> 
     screen = term.wait_for("kaudit-tui:")
     assert "Traceback" not in screen and "missing.log" in screen
     assert term.exit_code() == 1
+
+
+def test_demo_streams_with_its_policy(tmp_path: Path, terminal) -> None:  # noqa: ANN001
+    term = start(terminal, kaudit("--demo"), tmp_path)
+    screen = term.wait_for(
+        lambda s: "RULE" in s and re.search(r"\b[1-9][\d,]* / [\d,]+ events", s) is not None
+    )
+    assert "policy" in screen
+    first = int(re.search(r"([\d,]+) events", screen).group(1).replace(",", ""))
+    term.wait_for(lambda s: int(re.search(r"([\d,]+) events", s).group(1).replace(",", "")) > first)
+    term.keys("q")
+    assert_restored(term)

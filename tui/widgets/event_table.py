@@ -7,6 +7,8 @@ cost of a frame depends on the terminal height, not on the size of the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
@@ -123,8 +125,8 @@ class EventTable(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
 
-    def set_rule_lookup(self, rule_of) -> None:  # noqa: ANN001 - a callable row -> rule index
-        """Show the policy rule column, with values from ``rule_of(row)`` (None to hide)."""
+    def set_rule_lookup(self, rule_of: Callable[[int], int | None] | None) -> None:
+        """Show the policy rule column, with values from ``rule_of(row)`` (None hides it)."""
         self.cells.rule_of = rule_of
         self._relayout()
 
@@ -237,6 +239,12 @@ class EventTable(ScrollView, can_focus=True):
         only appears with the next layout; without it the scroll would be silently dropped.
         """
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.call_after_refresh(self._sync_scrollbar)
+
+    def _sync_scrollbar(self) -> None:
+        """A scrollbar that appeared after a forced scroll still shows the old position."""
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def _relayout(self) -> None:
         self.columns = layout_columns(
