@@ -184,7 +184,7 @@ class KauditApp(AppActions, App[int]):
             self.action_toggle_panel(name)
         self.table.focus()
         for error in self.theme_errors:
-            self.notify(error, severity="warning", markup=False, timeout=8)
+            self.notify(sanitize(error), severity="warning", markup=False, timeout=8)
         if self.policy is not None:
             state = self.policy
             self.table.set_rule_lookup(lambda row: state.rule_of(self.store, row))

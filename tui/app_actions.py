@@ -121,9 +121,9 @@ class AppActions(_Base):
         try:
             count = await asyncio.to_thread(export_rows, self.store, rows, path)
         except OSError as error:
-            self.notify(f"export failed: {error}", severity="error", markup=False)
+            self.notify(sanitize(f"export failed: {error}"), severity="error", markup=False)
             return
-        self.notify(f"exported {count:,} events to {path}", markup=False)
+        self.notify(sanitize(f"exported {count:,} events to {path}"), markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -111,7 +111,7 @@ class DetailScreen(Screen[None]):
         if self.compact:
             self.app.copy_to_clipboard(self.compact)
             masked = "" if self.show_secrets else " (secrets masked)"
-            self.notify(f"event JSON copied{masked}")
+            self.notify(f"event JSON copied{masked}", markup=False)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#detail-body", VerticalScroll).scroll_relative(y=lines, animate=False)

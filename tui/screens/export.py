@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 
 CHUNK = 4096
@@ -66,10 +67,10 @@ class ExportScreen(ModalScreen[Path | None]):
     def _submit(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
-            self.notify("give a file path", severity="warning")
+            self.notify("give a file path", severity="warning", markup=False)
             return
         path = Path(os.path.expanduser(text))
         if path.is_dir():
-            self.notify(f"{path} is a directory", severity="error")
+            self.notify(sanitize(f"{path} is a directory"), severity="error", markup=False)
             return
         self.dismiss(path)

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.messages import AddQueryTerm
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ class PolicyRulesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="policy-rules"):
-            yield Label(Text(f"{self.path}: rules over the {self.events:,} events in view"))
+            yield Label(
+                Text(f"{sanitize(self.path)}: rules over the {self.events:,} events in view")
+            )
             yield DataTable(cursor_type="row", id="rules-table")
             yield Label("Enter: show only the events a rule decides · Esc: close", classes="hint")
 
