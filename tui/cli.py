@@ -132,13 +132,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_headless(args, paths, full_query(args))
         return _run_ui(args, paths)
     except UsageError as error:
-        print(f"kaudit-tui: {error}", file=sys.stderr)
+        _error(f"kaudit-tui: {error}")
         return EXIT_USAGE
     except DiscoveryError as error:
-        print(error, file=sys.stderr)
+        _error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def _error(message: str) -> None:
+    """Print an error, escaping what a terminal could act on (names can come from events)."""
+    from kaudit_tui.core.sanitize import sanitize
+
+    print("\n".join(sanitize(line) for line in message.split("\n")), file=sys.stderr)
 
 
 def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:

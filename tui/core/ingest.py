@@ -17,7 +17,7 @@ import orjson
 
 from kaudit_tui.core import legacy
 from kaudit_tui.core.decode import DECISION_ANNOTATION, Skip, events_in, extract
-from kaudit_tui.core.schema import DecodeError, decode_event
+from kaudit_tui.core.schema import DECODE_ERRORS, decode_event
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
@@ -29,6 +29,8 @@ _PREFIX = re.compile(
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _OPENERS = (b"{", b"[")
+_MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Ingestor:
         lines = data.split(b"\n")
         if lines and not lines[-1]:
             lines.pop()
+        self.lines += len(lines)
         pos = offset
         documents = self._documents
         max_line = self.max_line
@@ -96,7 +99,6 @@ class Ingestor:
         add_stage, add_received, add_id = (
             self._stage.append, self._received.append, self._ids.append,
         )  # fmt: skip
-        fast = 0
         for line in lines:
             length = len(line)
             # Fast path, inlined because it runs for nearly every line of a real log: a
@@ -104,7 +106,7 @@ class Ingestor:
             if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
                 try:
                     event = decode_event(line)
-                except DecodeError:
+                except DECODE_ERRORS:
                     event = None
                 if (
                     event is not None
@@ -148,12 +150,10 @@ class Ingestor:
                     add_id(event.auditID)
                     add_off(pos)
                     add_len(length)
-                    fast += 1
                     pos += length + 1
                     continue
             self._line(seg, pos, line)
             pos += length + 1
-        self.lines += fast
         return self._flush(seg)
 
     def finish(self, reader: RawReader) -> range:
@@ -161,12 +161,11 @@ class Ingestor:
         seg = self.store.segment_id(reader)
         doc = self._documents.pop(seg, None)
         if doc is not None:
-            self.store.skips.add("truncated JSON document", seg, doc.offset, doc.size)
+            self._skip_truncated(seg, doc)
         return self._flush(seg)
 
     # -- per line --------------------------------------------------------------------------
     def _line(self, seg: int, pos: int, line: bytes) -> None:
-        self.lines += 1
         if line[-1:] == b"\r":
             line = line[:-1]
         start = 0
@@ -174,8 +173,13 @@ class Ingestor:
             start = 3
         doc = self._documents.get(seg)
         if doc is not None:
-            self._continue_document(seg, doc, pos, line)
-            return
+            if not _starts_record(line, start):
+                self._continue_document(seg, doc, pos, line)
+                return
+            # No document goes on with a new JSON line or a legacy line: the pending one was
+            # cut short. Without this, a truncated line would swallow every line after it.
+            del self._documents[seg]
+            self._skip_truncated(seg, doc)
         if len(line) > self.max_line:
             self.store.skips.add(f"line longer than {self.max_line} bytes", seg, pos, len(line))
             return
@@ -198,15 +202,6 @@ class Ingestor:
     def _json_line(self, seg: int, pos: int, line: bytes, start: int) -> None:
         body = line[start:] if start else line
         try:
-            event = decode_event(body)
-        except DecodeError:
-            pass
-        else:
-            if event.kind == "Event" and event.apiVersion.startswith("audit.k8s.io/"):
-                # A prefixed or otherwise unusual line holding a plain event: the tolerant
-                # path below gives the same fields, only more slowly.
-                pass
-        try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             if self._opens_document(body):
@@ -223,30 +218,28 @@ class Ingestor:
         stripped = body.rstrip()
         return stripped in _OPENERS or stripped.endswith((b"{", b"[")) or stripped.endswith(b",")
 
+    def _skip_truncated(self, seg: int, doc: _Document) -> None:
+        reason = "truncated JSON" if len(doc.parts) == 1 else "truncated JSON document"
+        self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
+
     def _continue_document(self, seg: int, doc: _Document, pos: int, line: bytes) -> None:
-        if line[:1] == b"{" and doc.depth > 0 and len(doc.parts) == 1:
-            # The pending "document" was a truncated JSON line followed by a new event line.
-            del self._documents[seg]
-            self.store.skips.add("truncated JSON", seg, doc.offset, doc.size)
-            self.lines -= 1
-            self._line(seg, pos, line)
-            return
         doc.parts.append(line)
         doc.size = pos + len(line) - doc.offset
         doc.depth += _depth_change(line)
         if doc.size > self.max_line:
             del self._documents[seg]
             self.store.skips.add(f"document longer than {self.max_line} bytes", seg,
-                                 doc.offset, doc.size)  # fmt: skip
+                                 doc.offset, doc.size, len(doc.parts))  # fmt: skip
         elif doc.depth <= 0:
             del self._documents[seg]
             body = b"\n".join(doc.parts)
             try:
                 obj = orjson.loads(body)
             except orjson.JSONDecodeError as error:
-                self.store.skips.add(_json_error_reason(body, error), seg, doc.offset, doc.size)
+                reason = _json_error_reason(body, error)
+                self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
                 return
-            self._record(seg, doc.offset, doc.size, obj)
+            self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
 
     def _text_line(self, seg: int, pos: int, line: bytes) -> None:
         if b"\x00" in line:
@@ -267,17 +260,21 @@ class Ingestor:
         self.store.skips.add("not JSON or a legacy audit line", seg, pos, len(line))
 
     # -- records ---------------------------------------------------------------------------
-    def _record(self, seg: int, pos: int, length: int, obj: object) -> None:
+    def _record(self, seg: int, pos: int, length: int, obj: object, lines: int = 1) -> None:
         if type(obj) is dict and obj.get("kind") == "Event" and "items" not in obj:
             version = obj.get("apiVersion")
             if version is None or (type(version) is str and version.startswith("audit.k8s.io/")):
                 self._event(seg, pos, length, obj, -1)
                 return
-        for found in events_in(obj):
-            if isinstance(found, Skip):
-                self.store.skips.add(found.reason, seg, pos, length)
+        found = list(events_in(obj))
+        # The record's lines count as skipped only when none of its items was an event.
+        skipped_lines = 0 if any(not isinstance(f, Skip) for f in found) else lines
+        for item in found:
+            if isinstance(item, Skip):
+                self.store.skips.add(item.reason, seg, pos, length, skipped_lines)
+                skipped_lines = 0
             else:
-                self._event(seg, pos, length, found[0], found[2])
+                self._event(seg, pos, length, item[0], item[2])
 
     def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
         """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
@@ -338,11 +335,11 @@ def _micros(values: list) -> np.ndarray:
     through :func:`parse_time` one by one.
     """
     try:
-        joined = "".join(values)
-        if len(joined) == 27 * len(values) and joined[26::27] == "Z" * len(values):
-            fixed = np.frombuffer(joined.encode("ascii"), dtype="S27")
+        rows = _micro_time_bytes(values)
+        if rows is not None:
+            fixed = np.frombuffer(rows, dtype="S28")
             return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError):
         pass
     try:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
@@ -350,11 +347,37 @@ def _micros(values: list) -> np.ndarray:
         return np.full(len(values), NO_TIME, dtype=np.int64)
 
 
+def _micro_time_bytes(values: list) -> bytes | None:
+    """The batch as 28-byte rows (value + newline) if every value is laid out exactly like
+    ``2026-11-26T10:00:00.123456Z``, else None.
+
+    Checking the whole layout (digits where digits go, separators in place, newlines only
+    between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
+    without it a batch of odd values could be misaligned, or numpy could read forms (a sign
+    or spaces in the year, a short fraction, year 0) that ``parse_time`` rejects.
+    """
+    count = len(values)
+    joined = "\n".join(values)
+    if len(joined) != 28 * count - 1 or not joined.isascii():
+        return None
+    raw = joined.encode("ascii") + b"\n"
+    if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
+        return None
+    if raw.startswith(b"0000") or b"\n0000" in raw:
+        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
+    return raw
+
+
 def _audit_ids(ids: list[str], store: EventStore) -> tuple[np.ndarray, np.ndarray]:
     """Audit IDs as 128-bit halves; a batch of canonical UUIDs is converted in one go."""
     count = len(ids)
     joined = "".join(ids)
-    if len(joined) == 36 * count and joined.count("-") == 4 * count and joined.islower():
+    if (
+        len(joined) == 36 * count
+        and joined.count("-") == 4 * count
+        and joined.islower()
+        and max(map(len, ids)) == 36  # all 36 long: the slices below stay aligned
+    ):
         try:
             raw = bytes.fromhex(joined.replace("-", ""))
         except ValueError:
@@ -369,6 +392,17 @@ def _audit_ids(ids: list[str], store: EventStore) -> tuple[np.ndarray, np.ndarra
         np.array([p[0] for p in pairs], dtype=np.uint64),
         np.array([p[1] for p in pairs], dtype=np.uint64),
     )
+
+
+def _starts_record(line: bytes, start: int) -> bool:
+    """Does this line begin a record of its own (a JSON object or a legacy audit line)?
+
+    Pretty-printers indent everything inside a document, so a line that (after a kubectl
+    prefix) starts with ``{`` is a new record; so is a legacy line.
+    """
+    if line[start : start + 1] != b"{":
+        start = _PREFIX.match(line, start).end()  # type: ignore[union-attr]
+    return line[start : start + 1] == b"{" or legacy.is_legacy(line[start:])
 
 
 def _legacy_start(line: bytes) -> int:

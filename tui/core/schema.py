@@ -58,4 +58,6 @@ class Event(msgspec.Struct, frozen=True):
 
 
 decode_event = msgspec.json.Decoder(Event).decode
-DecodeError = msgspec.DecodeError
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+"""What ``decode_event`` raises for bad input: besides its own error, msgspec reports invalid
+UTF-8 and very deep nesting (even inside fields it skips) with the standard exceptions."""
