@@ -1,4 +1,4 @@
-"""Small helpers of the App that need no Textual: the event rate, date display."""
+"""Small parts of the App that need no Textual: the event rate, date display."""
 
 from __future__ import annotations
 

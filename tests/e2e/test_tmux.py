@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import Terminal, kaudit, needs_tmux
-from tests.ui.helpers import event, lines
+from tests.ui.support import event, lines
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 

@@ -18,7 +18,7 @@ from kaudit_tui.demo.replay import demo_files
 from kaudit_tui.sources import open_sources
 from kaudit_tui.theming import bundled_dir
 from tests.conftest import LOGS
-from tests.ui.helpers import filtered, loaded, wait_until
+from tests.ui.support import filtered, loaded, wait_until
 
 LIGGITT = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 DEMO_LOG, DEMO_POLICY = demo_files()

@@ -8,7 +8,7 @@ import orjson
 
 from kaudit_tui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
-from tests.ui.helpers import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
 
 LIGGITT = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 

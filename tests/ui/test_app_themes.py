@@ -9,7 +9,7 @@ from rich.color import Color
 
 from kaudit_tui.app import KauditApp
 from kaudit_tui.theming import bundled_dir
-from tests.ui.helpers import SIZE, event, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, event, lines, loaded, make_app, wait_until
 
 
 def delete_colour(app: KauditApp) -> Color | None:

@@ -11,7 +11,7 @@ from kaudit_tui.core.query import parse_query
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.live import LiveView
 from kaudit_tui.sources import open_sources
-from tests.ui.helpers import event, lines
+from tests.ui.support import event, lines
 
 
 def full(view: LiveView) -> list[int]:

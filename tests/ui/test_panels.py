@@ -16,7 +16,7 @@ from kaudit_tui.screens.skipped import SkippedScreen
 from kaudit_tui.widgets.facets import FacetsPanel
 from kaudit_tui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
-from tests.ui.helpers import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
 
 LIGGITT = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 LIGGITT_EVENTS = [orjson.loads(line) for line in LIGGITT.read_bytes().splitlines()]
@@ -230,7 +230,7 @@ async def test_mouse_click_selects_double_click_opens_wheel_pauses(tmp_path: Pat
         assert table.cursor == top + 3 and not table.follow
         await pilot.press("end")
         assert table.follow
-        # Pilot has no wheel helper; this is the path its click() takes, with a wheel event.
+        # Pilot has no wheel method; this is the path its click() takes, with a wheel event.
         await pilot._post_mouse_events([MouseScrollUp], "#events", offset=(5, 3))
         await wait_until(pilot, lambda: not table.follow)
         await pilot.click("#events", offset=(5, 2), times=2)

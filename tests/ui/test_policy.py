@@ -12,7 +12,7 @@ import kaudit_tui.app
 from kaudit_tui.core.policy import attributes_from_event, load_policy
 from kaudit_tui.demo.replay import demo_files
 from kaudit_tui.screens.policy_rules import PolicyRulesScreen
-from tests.ui.helpers import SIZE, filtered, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, filtered, loaded, make_app, status, wait_until
 
 DEMO_LOG, DEMO_POLICY = demo_files()
 EVENTS = [orjson.loads(line) for line in DEMO_LOG.read_bytes().splitlines()]

@@ -1,4 +1,4 @@
-"""Helpers for the Pilot tests: audit event lines, starting the app on real files, waiting."""
+"""Shared pieces of the Pilot tests: audit event lines, the app on real files, waiting."""
 
 from __future__ import annotations
 
