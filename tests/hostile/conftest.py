@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,3 +45,13 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     yield mount
     for point in reversed(mounted):
         subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory every user may enter (pytest's tmp_path is private to its owner), for tests
+    that run kaudit-tui as an unprivileged user."""
+    with tempfile.TemporaryDirectory(prefix="kaudit-tui-hostile-") as name:
+        path = Path(name)
+        path.chmod(0o755)
+        yield path
