@@ -53,6 +53,10 @@ class RowDecisions:
         """(rule numbers, logged flags) for ``rows`` (absolute row ids)."""
         self._catch_up(store)
         index = np.asarray(rows, dtype=np.int64) - self._base
+        gone = index < 0  # evicted while a filter that asked for them was running
+        if gone.any():
+            index = np.where(gone, 0, index)
+            return np.where(gone, NO_RULE, self._rule[index]), self._logged[index] & ~gone
         return self._rule[index], self._logged[index]
 
     def _catch_up(self, store: EventStore) -> None:
@@ -89,11 +93,16 @@ class RowDecisions:
         logged = np.empty(len(unique), dtype=np.bool_)
         first_rows = np.zeros(len(unique), dtype=np.int64)
         first_rows[inverse[::-1]] = np.arange(len(keys) - 1, -1, -1)
+        first = store.first_id
         for group, row in enumerate(first_rows.tolist()):
-            absolute = store.first_id + start + row
-            decision = self.decision(store, absolute)
+            try:
+                decision = self.decision(store, first + start + row)
+                stage = str(store.field_value(first + start + row, "stage"))
+            except LookupError:  # evicted by the ingest thread meanwhile: no longer shown
+                rules[group], logged[group] = NO_RULE, False
+                continue
             rules[group] = decision.rule or NO_RULE
-            logged[group] = decision.logged(str(store.field_value(absolute, "stage")))
+            logged[group] = decision.logged(stage)
         inverse = inverse.reshape(-1)
         return rules[inverse], logged[inverse]
 
