@@ -30,7 +30,8 @@ def export_rows(
     path: Path,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Write ``rows`` to ``path`` as JSON lines; returns how many were written.
+    """Write ``rows`` to ``path`` as JSON lines; returns how many were written (rows dropped
+    meanwhile to stay within ``--max-events`` are left out).
 
     Raises:
         OSError: the file cannot be created or written (the message names the path).
@@ -41,9 +42,14 @@ def export_rows(
         for start in range(0, len(rows), CHUNK):
             if cancelled():
                 break
-            chunk = rows[start : start + CHUNK].tolist()
-            out.write(b"".join(store.event_json(row) + b"\n" for row in chunk))
-            written += len(chunk)
+            lines = []
+            for row in rows[start : start + CHUNK].tolist():
+                try:
+                    lines.append(store.event_json(row) + b"\n")
+                except LookupError:  # dropped since the view was taken (--max-events)
+                    continue
+            out.write(b"".join(lines))
+            written += len(lines)
     return written
 
 
