@@ -96,3 +96,17 @@ async def test_panels_screens_and_queries(tmp_path: Path) -> None:
 def _first_user(facets: FacetsPanel) -> str | None:
     """The id of the first user value in the facets panel (option 0 is the title)."""
     return facets.get_option_at_index(1).id if facets.option_count > 1 else None
+
+
+async def test_skipped_lines_are_counted_as_lines(tmp_path: Path) -> None:
+    """A document cut short counts every line it swallowed, as the headless modes say."""
+    log = tmp_path / "audit.log"
+    pretty = b'{\n  "kind": "Event",\n  "apiVersion": "audit.k8s.io/v1",\n'
+    log.write_bytes(pretty + (CORPUS / "events.jsonl").read_bytes().splitlines()[15] + b"\n")
+    app = make_app(log)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app, 1)
+        await wait_until(pilot, lambda: "3 skipped" in screen_text(app))
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: "3 lines held no audit event" in screen_text(app))
+        assert_safe(app, "skipped lines")
