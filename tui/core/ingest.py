@@ -17,7 +17,7 @@ import orjson
 
 from kaudit_tui.core import legacy
 from kaudit_tui.core.decode import DECISION_ANNOTATION, Skip, events_in, extract
-from kaudit_tui.core.schema import DecodeError, decode_event
+from kaudit_tui.core.schema import DecodeError, Event, decode_event
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
@@ -69,6 +69,8 @@ class Ingestor:
         self._len = array("q")
         self._stage: list = []
         self._received: list = []
+        self._second_stage: list[tuple[int, str]] = []
+        self._second_received: list[tuple[int, str]] = []
         self._ids: list[str] = []
         self._items: list[tuple[int, int]] = []
 
@@ -140,11 +142,10 @@ class Ingestor:
                     add_uri(uri_code(uri) if code is None else code)
                     status = event.responseStatus
                     add_code(status.code if status is not None and 0 <= status.code < 1000 else 0)
-                    stage_time = event.stageTimestamp
-                    if stage_time is None and event.metadata is not None:
-                        stage_time = event.metadata.creationTimestamp
-                    add_stage(stage_time)
-                    add_received(event.requestReceivedTimestamp or event.timestamp)
+                    add_stage(event.stageTimestamp)
+                    add_received(event.requestReceivedTimestamp)
+                    if event.metadata is not None or event.timestamp is not None:
+                        self._fallback_times(event)
                     add_id(event.auditID)
                     add_off(pos)
                     add_len(length)
@@ -155,6 +156,15 @@ class Ingestor:
             pos += length + 1
         self.lines += fast
         return self._flush(seg)
+
+    def _fallback_times(self, event: Event) -> None:
+        """Remember the second-choice times of the row just added (older event versions)."""
+        row = len(self._stage) - 1
+        meta = event.metadata
+        if meta is not None and meta.creationTimestamp is not None:
+            self._second_stage.append((row, meta.creationTimestamp))
+        if event.timestamp is not None:
+            self._second_received.append((row, event.timestamp))
 
     def finish(self, reader: RawReader) -> range:
         """The reader has no more data: an unfinished document is skipped as truncated."""
@@ -302,6 +312,8 @@ class Ingestor:
             return self.store.append({"who": ()})
         stage_us = _micros(self._stage)
         received_us = _micros(self._received)
+        _fill_missing(stage_us, self._second_stage)
+        _fill_missing(received_us, self._second_received)
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
@@ -348,6 +360,13 @@ def _micros(values: list) -> np.ndarray:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
     except OverflowError:
         return np.full(len(values), NO_TIME, dtype=np.int64)
+
+
+def _fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:
+    """Use each row's second-choice time where its first choice was absent or unparseable."""
+    for row, text in fallbacks:
+        if micros[row] == NO_TIME:
+            micros[row] = parse_time(text)
 
 
 def _audit_ids(ids: list[str], store: EventStore) -> tuple[np.ndarray, np.ndarray]:
