@@ -14,6 +14,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kaudit_tui.core import ingest
 from tests.conftest import index_files
 
 PREFIX = b"2026-11-26T10:00:01.123456789Z "
@@ -135,3 +136,25 @@ def test_fast_and_tolerant_paths_index_the_same_fields(batch: list[dict]) -> Non
     assert fast_skips == slow_skips
     # A compact line is printed back exactly as it was logged.
     assert all(text in lines for text in fast_json)
+
+
+def test_many_distinct_clients_keep_their_fields(write_log, monkeypatch) -> None:
+    # Raw client texts are remembered up to a bound, then forgotten: codes must stay right.
+    monkeypatch.setattr(ingest, "_MAX_CLIENTS", 3)
+    lines = [
+        orjson.dumps(
+            {
+                "kind": "Event",
+                "apiVersion": "audit.k8s.io/v1",
+                "verb": "get",
+                "user": {"username": f"user-{i % 5}", "uid": str(i)},
+                "sourceIPs": [f"10.0.0.{i % 7}"],
+            }
+        )  # fmt: skip
+        for i in range(40)
+    ]
+    rows, skips, _ = _index(lines)
+    assert not skips
+    assert [(row["user"], row["ip"]) for row in rows] == [
+        (f"user-{i % 5}", (f"10.0.0.{i % 7}",)) for i in range(40)
+    ]

@@ -16,8 +16,8 @@ import numpy as np
 import orjson
 
 from kaudit_tui.core import legacy
-from kaudit_tui.core.decode import DECISION_ANNOTATION, Skip, events_in, extract
-from kaudit_tui.core.schema import DecodeError, Event, decode_event
+from kaudit_tui.core.decode import Skip, events_in, extract
+from kaudit_tui.core.schema import DecodeError, Event, decode_client, decode_event
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
@@ -29,6 +29,8 @@ _PREFIX = re.compile(
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _OPENERS = (b"{", b"[")
+_MAX_CLIENTS = 1 << 16
+"""Distinct raw client texts remembered; tokens with per-pod claims make them grow slowly."""
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Ingestor:
         self.max_line = max_line
         self.lines = 0
         self._documents: dict[int, _Document] = {}
+        self._clients: dict[bytes, int] = {}
+        """Client shape code by raw JSON text of the client fields (see schema.py)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -88,7 +92,7 @@ class Ingestor:
         documents = self._documents
         max_line = self.max_line
         store = self.store
-        who_get, who_code = store.who.get, store.who.code
+        client_get, client_code = self._clients.get, self._client_code
         what_get, what_code = store.what.get, store.what.code
         name_get, name_code = store.names.get, store.names.code
         uri_get, uri_code = store.uris.get, store.uris.code
@@ -98,27 +102,29 @@ class Ingestor:
         add_stage, add_received, add_id = (
             self._stage.append, self._received.append, self._ids.append,
         )  # fmt: skip
+        join = b"\0".join
         fast = 0
         for line in lines:
             length = len(line)
             # Fast path, inlined because it runs for nearly every line of a real log: a
-            # compact v1 Event decoded straight into typed structs.
+            # compact v1 Event decoded straight into typed structs (see schema.py).
             if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
                 try:
                     event = decode_event(line)
                 except DecodeError:
                     event = None
-                if (
-                    event is not None
-                    and event.kind == "Event"
-                    and event.apiVersion.startswith("audit.k8s.io/")
-                ):
-                    user = event.user
-                    imp = event.impersonatedUser
-                    who = (user.username, imp.username if imp else "", user.groups,
-                           event.userAgent, event.sourceIPs)  # fmt: skip
+                if event is not None and event.kind and event.apiVersion:
+                    raw = join((event.user, event.impersonatedUser, event.sourceIPs,
+                                event.userAgent))  # fmt: skip
+                    who = client_get(raw)
+                    if who is None:
+                        who = client_code(raw, event)
+                else:
+                    who = None
+                if who is not None:
+                    add_who(who)
                     ann = event.annotations
-                    decision = ann.get(DECISION_ANNOTATION, "") if ann else ""
+                    decision = ann.decision if ann is not None else ""
                     ref = event.objectRef
                     if ref is None:
                         what = (event.verb, "", "", "", "", event.stage, event.level, decision,
@@ -131,8 +137,6 @@ class Ingestor:
                         what = (event.verb, group, ref.resource, ref.subresource, ref.namespace,
                                 event.stage, event.level, decision, True)  # fmt: skip
                         name = ref.name
-                    code = who_get(who)
-                    add_who(who_code(who) if code is None else code)
                     code = what_get(what)
                     add_what(what_code(what) if code is None else code)
                     code = name_get(name)
@@ -165,6 +169,17 @@ class Ingestor:
             self._second_stage.append((row, meta.creationTimestamp))
         if event.timestamp is not None:
             self._second_received.append((row, event.timestamp))
+
+    def _client_code(self, raw: bytes, event: Event) -> int | None:
+        """The client shape code of raw client text not seen before (None: wrong types)."""
+        try:
+            shape = decode_client(event)
+        except DecodeError:
+            return None
+        if len(self._clients) >= _MAX_CLIENTS:
+            self._clients.clear()
+        code = self._clients[raw] = self.store.who.code(shape)
+        return code
 
     def finish(self, reader: RawReader) -> range:
         """The reader has no more data: an unfinished document is skipped as truncated."""
