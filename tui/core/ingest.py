@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
-from kaudit_tui.core import legacy
+from kaudit_tui.core import batch, legacy
 from kaudit_tui.core.decode import Skip, events_in, extract
 from kaudit_tui.core.schema import DecodeError, Event, decode_client, decode_event
 from kaudit_tui.core.segments import RawReader
-from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
-from kaudit_tui.core.timestamps import NO_TIME, parse_time
+from kaudit_tui.core.store import EventStore
+from kaudit_tui.core.timestamps import NO_TIME
 
 DEFAULT_MAX_LINE = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -63,7 +63,7 @@ class Ingestor:
     def _reset(self) -> None:
         # Typed arrays per column: appending to them is cheap and numpy adopts them without a
         # per-element conversion. Timestamps and audit IDs stay text until the batch is
-        # converted in one vectorised step (see _micros and _audit_ids).
+        # converted in one vectorised step (see batch.py).
         self._who = array("I")
         self._what = array("I")
         self._name = array("I")
@@ -325,15 +325,15 @@ class Ingestor:
         count = len(self._who)
         if not count:
             return self.store.append({"who": ()})
-        stage_us = _micros(self._stage)
-        received_us = _micros(self._received)
-        _fill_missing(stage_us, self._second_stage)
-        _fill_missing(received_us, self._second_received)
+        stage_us = batch.micros(self._stage)
+        received_us = batch.micros(self._received)
+        batch.fill_missing(stage_us, self._second_stage)
+        batch.fill_missing(received_us, self._second_received)
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
         received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = _audit_ids(self._ids, self.store)
+        id_hi, id_lo = batch.audit_ids(self._ids, self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item
@@ -355,54 +355,6 @@ class Ingestor:
         rows = self.store.append(columns)
         self._reset()
         return rows
-
-
-def _micros(values: list) -> np.ndarray:
-    """Epoch microseconds of a batch of timestamps (text, None, or already-parsed ints).
-
-    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) is
-    parsed by numpy in one call; anything else (other zones and layouts, missing values) goes
-    through :func:`parse_time` one by one.
-    """
-    try:
-        joined = "".join(values)
-        if len(joined) == 27 * len(values) and joined[26::27] == "Z" * len(values):
-            fixed = np.frombuffer(joined.encode("ascii"), dtype="S27")
-            return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-    except (TypeError, ValueError, UnicodeEncodeError):
-        pass
-    try:
-        return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
-    except OverflowError:
-        return np.full(len(values), NO_TIME, dtype=np.int64)
-
-
-def _fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:
-    """Use each row's second-choice time where its first choice was absent or unparseable."""
-    for row, text in fallbacks:
-        if micros[row] == NO_TIME:
-            micros[row] = parse_time(text)
-
-
-def _audit_ids(ids: list[str], store: EventStore) -> tuple[np.ndarray, np.ndarray]:
-    """Audit IDs as 128-bit halves; a batch of canonical UUIDs is converted in one go."""
-    count = len(ids)
-    joined = "".join(ids)
-    if len(joined) == 36 * count and joined.count("-") == 4 * count and joined.islower():
-        try:
-            raw = bytes.fromhex(joined.replace("-", ""))
-        except ValueError:
-            raw = b""
-        dashes = (joined[8::36], joined[13::36], joined[18::36], joined[23::36])
-        if len(raw) == 16 * count and all(d == "-" * count for d in dashes):
-            halves = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(count, 2)
-            if not (halves[:, 0] == np.uint64(OTHER_ID)).any():
-                return halves[:, 0].copy(), halves[:, 1].copy()
-    pairs = [split_audit_id(audit_id, store.other_ids) for audit_id in ids]
-    return (
-        np.array([p[0] for p in pairs], dtype=np.uint64),
-        np.array([p[1] for p in pairs], dtype=np.uint64),
-    )
 
 
 def _legacy_start(line: bytes) -> int:

@@ -10,6 +10,7 @@ ID as 128 bits, and a locator (segment, offset, length, item) of the raw record.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -43,23 +44,16 @@ COLUMNS: dict[str, type] = {
 OTHER_ID = (1 << 64) - 1
 """``id_hi`` marker of an audit ID that is not a UUID; ``id_lo`` then indexes ``other_ids``."""
 _LOW64 = (1 << 64) - 1
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SKIP_EXAMPLES = 20
 
 
 def split_audit_id(audit_id: str, other_ids: InternTable[str]) -> tuple[int, int]:
     """A canonical UUID as two 64-bit halves; anything else via the ``other_ids`` table."""
-    if (
-        len(audit_id) == 36
-        and audit_id[8] == audit_id[13] == audit_id[18] == audit_id[23] == "-"
-        and audit_id == audit_id.lower()
-    ):
-        try:
-            value = int(audit_id.replace("-", ""), 16)
-        except ValueError:
-            pass
-        else:
-            if value >> 64 != OTHER_ID:
-                return value >> 64, value & _LOW64
+    if _UUID.fullmatch(audit_id):
+        value = int(audit_id.replace("-", ""), 16)
+        if value >> 64 != OTHER_ID:
+            return value >> 64, value & _LOW64
     return OTHER_ID, other_ids.code(audit_id)
 
 
