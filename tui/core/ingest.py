@@ -85,10 +85,10 @@ class Ingestor:
         Returns the ids of the rows appended.
         """
         seg = self.store.segment_id(reader)
-        lines = data.split(b"\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        pos = offset
+        view = memoryview(data)
+        find = data.find
+        size = len(data)
+        start = 0
         documents = self._documents
         max_line = self.max_line
         store = self.store
@@ -104,11 +104,18 @@ class Ingestor:
         )  # fmt: skip
         join = b"\0".join
         fast = 0
-        for line in lines:
-            length = len(line)
+        plain = seg not in documents  # no pretty-printed document is being assembled
+        while start < size:
+            end = find(b"\n", start)
+            if end < 0:
+                end = size
+            line = view[start:end]  # a view: lines are not copied
+            pos = offset + start
+            length = end - start
+            start = end + 1
             # Fast path, inlined because it runs for nearly every line of a real log: a
             # compact v1 Event decoded straight into typed structs (see schema.py).
-            if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
+            if length and line[0] == 123 and line[-1] == 125 and length <= max_line and plain:
                 try:
                     event = decode_event(line)
                 except DecodeError:
@@ -154,10 +161,9 @@ class Ingestor:
                     add_off(pos)
                     add_len(length)
                     fast += 1
-                    pos += length + 1
                     continue
-            self._line(seg, pos, line)
-            pos += length + 1
+            self._line(seg, pos, bytes(line))
+            plain = seg not in documents
         self.lines += fast
         return self._flush(seg)
 
