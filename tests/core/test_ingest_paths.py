@@ -73,7 +73,11 @@ FIELDS = {
     "objectRef": st.one_of(object_refs, object_refs, st.none()),
     "responseStatus": st.one_of(
         st.fixed_dictionaries(
-            {}, optional={"code": st.integers(-2, 2000), "metadata": st.just({})}
+            {},
+            optional={
+                "code": st.one_of(st.integers(-2, 2000), st.integers(-(2**63), 2**64 - 1)),
+                "metadata": st.just({}),
+            },
         ),
         st.none(),
     ),

@@ -9,7 +9,7 @@ skip log with a reason: nothing is silently lost from the count.
 from __future__ import annotations
 
 import re
-from array import array
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +29,12 @@ _PREFIX = re.compile(
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _OPENERS = (b"{", b"[")
+_ROW = struct.Struct("<IIIIqqq")
+_ROW_FIELDS = np.dtype(
+    [("who", "<u4"), ("what", "<u4"), ("name", "<u4"), ("uri", "<u4"),
+     ("code", "<i8"), ("off", "<i8"), ("len", "<i8")]
+)  # fmt: skip
+"""One row's numbers: shape, name and URI codes, status code (range-checked later), locator."""
 _MAX_CLIENTS = 1 << 16
 """Distinct raw client texts remembered; tokens with per-pod claims make them grow slowly."""
 
@@ -61,16 +67,10 @@ class Ingestor:
         self._reset()
 
     def _reset(self) -> None:
-        # Typed arrays per column: appending to them is cheap and numpy adopts them without a
-        # per-element conversion. Timestamps and audit IDs stay text until the batch is
-        # converted in one vectorised step (see batch.py).
-        self._who = array("I")
-        self._what = array("I")
-        self._name = array("I")
-        self._uri = array("I")
-        self._code = array("h")
-        self._off = array("q")
-        self._len = array("q")
+        # The numeric fields of a row are packed into one bytearray with a single struct call
+        # (cheaper than one append per column) that numpy reads as a record array. Timestamps
+        # and audit IDs stay text until the batch is converted in one go (see batch.py).
+        self._rows = bytearray()
         self._stage: list = []
         self._received: list = []
         self._second_stage: list[tuple[int, str]] = []
@@ -96,9 +96,7 @@ class Ingestor:
         what_get, what_code = store.what.get, store.what.code
         name_get, name_code = store.names.get, store.names.code
         uri_get, uri_code = store.uris.get, store.uris.code
-        add_who, add_what = self._who.append, self._what.append
-        add_name, add_uri, add_code = self._name.append, self._uri.append, self._code.append
-        add_off, add_len = self._off.append, self._len.append
+        rows, pack = self._rows, _ROW.pack
         add_stage, add_received, add_id = (
             self._stage.append, self._received.append, self._ids.append,
         )  # fmt: skip
@@ -129,7 +127,6 @@ class Ingestor:
                 else:
                     who = None
                 if who is not None:
-                    add_who(who)
                     ann = event.annotations
                     decision = ann.decision if ann is not None else ""
                     ref = event.objectRef
@@ -144,22 +141,24 @@ class Ingestor:
                         what = (event.verb, group, ref.resource, ref.subresource, ref.namespace,
                                 event.stage, event.level, decision, True)  # fmt: skip
                         name = ref.name
-                    code = what_get(what)
-                    add_what(what_code(what) if code is None else code)
-                    code = name_get(name)
-                    add_name(name_code(name) if code is None else code)
+                    what_id = what_get(what)
+                    if what_id is None:
+                        what_id = what_code(what)
+                    name_id = name_get(name)
+                    if name_id is None:
+                        name_id = name_code(name)
                     uri = event.requestURI
-                    code = uri_get(uri)
-                    add_uri(uri_code(uri) if code is None else code)
+                    uri_id = uri_get(uri)
+                    if uri_id is None:
+                        uri_id = uri_code(uri)
                     status = event.responseStatus
-                    add_code(status.code if status is not None and 0 <= status.code < 1000 else 0)
+                    rows += pack(who, what_id, name_id, uri_id,
+                                 status.code if status is not None else 0, pos, length)  # fmt: skip
                     add_stage(event.stageTimestamp)
                     add_received(event.requestReceivedTimestamp)
                     if event.metadata is not None or event.timestamp is not None:
                         self._fallback_times(event)
                     add_id(event.auditID)
-                    add_off(pos)
-                    add_len(length)
                     fast += 1
                     continue
             self._line(seg, pos, bytes(line))
@@ -315,20 +314,17 @@ class Ingestor:
         store = self.store
         who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         if item != -1:
-            self._items.append((len(self._who), item))
-        self._who.append(store.who.code(who))
-        self._what.append(store.what.code(what))
-        self._name.append(store.names.code(name))
-        self._uri.append(store.uris.code(uri))
-        self._code.append(code)
+            self._items.append((len(self._ids), item))
+        self._rows += _ROW.pack(
+            store.who.code(who), store.what.code(what), store.names.code(name),
+            store.uris.code(uri), code, pos, length,
+        )  # fmt: skip
         self._stage.append(stage_time)
         self._received.append(received)
         self._ids.append(audit_id)
-        self._off.append(pos)
-        self._len.append(length)
 
     def _flush(self, seg: int) -> range:
-        count = len(self._who)
+        count = len(self._ids)
         if not count:
             return self.store.append({"who": ()})
         stage_us = batch.micros(self._stage)
@@ -343,19 +339,21 @@ class Ingestor:
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item
+        rows = np.frombuffer(self._rows, dtype=_ROW_FIELDS)
+        code = rows["code"]
         columns = {
-            "who": np.frombuffer(self._who, dtype=np.uint32),
-            "what": np.frombuffer(self._what, dtype=np.uint32),
-            "name": np.frombuffer(self._name, dtype=np.uint32),
-            "uri": np.frombuffer(self._uri, dtype=np.uint32),
-            "code": np.frombuffer(self._code, dtype=np.int16),
+            "who": rows["who"],
+            "what": rows["what"],
+            "name": rows["name"],
+            "uri": rows["uri"],
+            "code": np.where((code >= 0) & (code < 1000), code, 0),
             "ts": stage_us,
             "rx": received_us,
             "id_hi": id_hi,
             "id_lo": id_lo,
             "seg": np.full(count, seg, dtype=np.uint16),
-            "off": np.frombuffer(self._off, dtype=np.int64),
-            "len": np.frombuffer(self._len, dtype=np.int64),
+            "off": rows["off"],
+            "len": rows["len"],
             "item": items,
         }
         rows = self.store.append(columns)

@@ -18,7 +18,7 @@ Two choices keep the per-event lookups cheap:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -52,7 +52,8 @@ class ObjectRef(msgspec.Struct, frozen=True, gc=False):
 
 
 class Status(msgspec.Struct, frozen=True, gc=False):
-    code: int = 0
+    code: Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] = 0
+    """Range-checked so that a batch of codes always fits an int64 array."""
 
 
 class Meta(msgspec.Struct, frozen=True, gc=False):
