@@ -16,6 +16,11 @@ from kaudit_tui.core.store import OTHER_ID, split_audit_id
 from kaudit_tui.core.tables import InternTable
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
+_MICRO_SEPARATORS = (
+    (4, b"-"), (7, b"-"), (10, b"T"), (13, b":"), (16, b":"), (19, b"."), (26, b"Z")
+)  # fmt: skip
+_YEAR_ONE = -62_135_596_800_000_000
+"""0001-01-01T00:00:00Z in epoch microseconds: numpy reads year 0000, parse_time does not."""
 _UUID_CHARS = b"0123456789abcdef-\n"
 _DASHES = [8, 13, 18, 23]
 _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
@@ -25,21 +30,42 @@ _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
 def micros(values: list) -> np.ndarray:
     """Epoch microseconds of a batch of timestamps (text, None, or already-parsed ints).
 
-    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) is
-    parsed by numpy in one call; anything else (other zones and layouts, missing values) goes
-    through :func:`parse_time` one by one.
+    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, digits
+    and separators only) is parsed by numpy in one call; anything else (other zones and
+    layouts, missing values, stray characters numpy would read differently) goes through
+    :func:`parse_time` one by one.
     """
-    try:
-        joined = "".join(values)
-        if len(joined) == 27 * len(values) and joined[26::27] == "Z" * len(values):
-            fixed = np.frombuffer(joined.encode("ascii"), dtype="S27")
-            return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-    except (TypeError, ValueError, UnicodeEncodeError):
-        pass
+    fixed = _micro_times(values)
+    if fixed is not None:
+        try:
+            parsed = fixed.astype("datetime64[us]").view(np.int64)
+        except ValueError:  # a date or time out of range
+            pass
+        else:
+            for row in np.flatnonzero(parsed < _YEAR_ONE).tolist():  # year 0000
+                parsed[row] = parse_time(values[row])
+            return parsed
     try:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
     except OverflowError:
         return np.full(len(values), NO_TIME, dtype=np.int64)
+
+
+def _micro_times(values: list) -> np.ndarray | None:
+    """The batch as 26-byte strings for numpy, if every value is a strict micro time."""
+    count = len(values)
+    try:
+        joined = "".join(values)
+    except TypeError:  # None or an already-parsed int
+        return None
+    if len(joined) != 27 * count or not joined.isascii():
+        return None
+    raw = joined.encode("ascii")
+    if raw.translate(None, b"0123456789-:.TZ"):
+        return None
+    if any(raw[column::27] != char * count for column, char in _MICRO_SEPARATORS):
+        return None
+    return np.frombuffer(raw, dtype="S27").astype("S26")
 
 
 def fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:
