@@ -95,7 +95,8 @@ class Ingestor:
         client_get, client_code = self._clients.get, self._client_code
         what_get, what_code = store.what.get, store.what.code
         name_get, name_code = store.names.get, store.names.code
-        uri_get, uri_code = store.uris.get, store.uris.code
+        uri_add, uri_values = store.uris.add, store.uris.values
+        uri_next = len(uri_values)
         rows, pack = self._rows, _ROW.pack
         add_stage, add_received, add_id = (
             self._stage.append, self._received.append, self._ids.append,
@@ -148,9 +149,10 @@ class Ingestor:
                     if name_id is None:
                         name_id = name_code(name)
                     uri = event.requestURI
-                    uri_id = uri_get(uri)
-                    if uri_id is None:
-                        uri_id = uri_code(uri)
+                    uri_id = uri_add(uri, uri_next)
+                    if uri_id == uri_next:  # most URIs with a query are new
+                        uri_values.append(uri)
+                        uri_next += 1
                     status = event.responseStatus
                     rows += pack(who, what_id, name_id, uri_id,
                                  status.code if status is not None else 0, pos, length)  # fmt: skip
@@ -163,6 +165,7 @@ class Ingestor:
                     continue
             self._line(seg, pos, bytes(line))
             plain = seg not in documents
+            uri_next = len(uri_values)
         self.lines += fast
         return self._flush(seg)
 

@@ -18,25 +18,25 @@ T = TypeVar("T", bound=Hashable)
 class InternTable(Generic[T]):
     """Append-only mapping between values and dense integer codes (code 0 is ``empty``)."""
 
-    __slots__ = ("values", "_index", "_next", "get")
+    __slots__ = ("values", "_index", "get", "add")
 
     def __init__(self, empty: T) -> None:
         self.values: list[T] = [empty]
         self._index: dict[T, int] = {empty: 0}
-        self._next = 1
         self.get = self._index.get
         """The code of a value already seen, else None (the bound dict method: hot path)."""
+        self.add = self._index.setdefault
+        """``add(value, len(values))`` is the code of ``value``, taking that next code if it is
+        new, in one dict operation; the caller must then append ``value`` to ``values`` (hot
+        path for tables of mostly new values, such as URIs)."""
 
     def __len__(self) -> int:
         return len(self.values)
 
     def code(self, value: T) -> int:
         """The code of ``value``, assigning the next one on first sight."""
-        code = self._index.get(value)
-        if code is None:
-            code = self._next
-            self._next += 1
-            self._index[value] = code
+        code = self._index.setdefault(value, len(self.values))
+        if code == len(self.values):
             self.values.append(value)
         return code
 
