@@ -71,11 +71,10 @@ class Ingestor:
         # (cheaper than one append per column) that numpy reads as a record array. Timestamps
         # and audit IDs stay text until the batch is converted in one go (see batch.py).
         self._rows = bytearray()
-        self._stage: list = []
-        self._received: list = []
+        self._texts: list = []
+        """Per row: stage time, received time (text, None or parsed) and audit ID, flat."""
         self._second_stage: list[tuple[int, str]] = []
         self._second_received: list[tuple[int, str]] = []
-        self._ids: list[str] = []
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
@@ -98,9 +97,7 @@ class Ingestor:
         uri_add, uri_values = store.uris.add, store.uris.values
         uri_next = len(uri_values)
         rows, pack = self._rows, _ROW.pack
-        add_stage, add_received, add_id = (
-            self._stage.append, self._received.append, self._ids.append,
-        )  # fmt: skip
+        add_texts = self._texts.extend
         join = b"\0".join
         fast = 0
         plain = seg not in documents  # no pretty-printed document is being assembled
@@ -119,7 +116,7 @@ class Ingestor:
                     event = decode_event(line)
                 except DecodeError:
                     event = None
-                if event is not None and event.kind and event.apiVersion:
+                if event is not None:
                     raw = join((event.user, event.impersonatedUser, event.sourceIPs,
                                 event.userAgent))  # fmt: skip
                     who = client_get(raw)
@@ -156,11 +153,9 @@ class Ingestor:
                     status = event.responseStatus
                     rows += pack(who, what_id, name_id, uri_id,
                                  status.code if status is not None else 0, pos, length)  # fmt: skip
-                    add_stage(event.stageTimestamp)
-                    add_received(event.requestReceivedTimestamp)
+                    add_texts((event.stageTimestamp, event.requestReceivedTimestamp, event.auditID))
                     if event.metadata is not None or event.timestamp is not None:
                         self._fallback_times(event)
-                    add_id(event.auditID)
                     fast += 1
                     continue
             self._line(seg, pos, bytes(line))
@@ -171,7 +166,7 @@ class Ingestor:
 
     def _fallback_times(self, event: Event) -> None:
         """Remember the second-choice times of the row just added (older event versions)."""
-        row = len(self._stage) - 1
+        row = len(self._texts) // 3 - 1
         meta = event.metadata
         if meta is not None and meta.creationTimestamp is not None:
             self._second_stage.append((row, meta.creationTimestamp))
@@ -230,15 +225,6 @@ class Ingestor:
 
     def _json_line(self, seg: int, pos: int, line: bytes, start: int) -> None:
         body = line[start:] if start else line
-        try:
-            event = decode_event(body)
-        except DecodeError:
-            pass
-        else:
-            if event.kind == "Event" and event.apiVersion.startswith("audit.k8s.io/"):
-                # A prefixed or otherwise unusual line holding a plain event: the tolerant
-                # path below gives the same fields, only more slowly.
-                pass
         try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
@@ -317,28 +303,27 @@ class Ingestor:
         store = self.store
         who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         if item != -1:
-            self._items.append((len(self._ids), item))
+            self._items.append((len(self._texts) // 3, item))
         self._rows += _ROW.pack(
             store.who.code(who), store.what.code(what), store.names.code(name),
             store.uris.code(uri), code, pos, length,
         )  # fmt: skip
-        self._stage.append(stage_time)
-        self._received.append(received)
-        self._ids.append(audit_id)
+        self._texts += (stage_time, received, audit_id)
 
     def _flush(self, seg: int) -> range:
-        count = len(self._ids)
+        texts = self._texts
+        count = len(texts) // 3
         if not count:
             return self.store.append({"who": ()})
-        stage_us = batch.micros(self._stage)
-        received_us = batch.micros(self._received)
+        stage_us = batch.micros(texts[0::3])
+        received_us = batch.micros(texts[1::3])
         batch.fill_missing(stage_us, self._second_stage)
         batch.fill_missing(received_us, self._second_received)
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
         received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = batch.audit_ids(self._ids, self.store.other_ids)
+        id_hi, id_lo = batch.audit_ids(texts[2::3], self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item

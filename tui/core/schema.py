@@ -65,10 +65,10 @@ class Annotations(msgspec.Struct, frozen=True, gc=False):
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """A v1/v1beta1/v1alpha1 audit Event; an empty ``kind`` or ``apiVersion`` means absent."""
+    """A v1/v1beta1/v1alpha1 audit Event (events without kind or apiVersion are not)."""
 
-    kind: Literal["Event", ""] = ""
-    apiVersion: ApiVersion | Literal[""] = ""
+    kind: Literal["Event"]
+    apiVersion: ApiVersion
     level: Level | Literal[""] = ""
     auditID: str = ""
     stage: Stage | Literal[""] = ""
