@@ -35,8 +35,10 @@ _ROW_FIELDS = np.dtype(
      ("code", "<i8"), ("off", "<i8"), ("len", "<i8")]
 )  # fmt: skip
 """One row's numbers: shape, name and URI codes, status code (range-checked later), locator."""
-_MAX_CLIENTS = 1 << 16
-"""Distinct raw client texts remembered; tokens with per-pod claims make them grow slowly."""
+_MAX_CLIENTS = 1 << 14
+"""Raw client texts remembered before the cache starts over. Service account tokens carry
+per-pod claims (user.extra), so a big cluster has many texts for few client shapes: the bound
+keeps the cache to a few MB; a forgotten text costs one decode the next time it is seen."""
 
 
 @dataclass
