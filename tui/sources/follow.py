@@ -196,7 +196,8 @@ class Follower:
             yield batch
         yield SegmentEnd(old)
         old_identity = self._identity
-        self._state = "reading"  # say "rotated" rather than "reading" once the new file opens
+        # Say "rotated" rather than "reading" once the new file opens.
+        self._state, self._message = "reading", f"reading {self.path}"
         async for item in self._wait_for_file():
             yield item
         message = f"{self.path} was rotated; reading the new file"
