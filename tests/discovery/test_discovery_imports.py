@@ -8,7 +8,7 @@ import sys
 
 def test_discovery_imports_no_textual_or_rich() -> None:
     code = (
-        "import sys, kaudit_tui.discovery, kaudit_tui.discovery.discover; "
+        "import sys, kaudit_tui.discovery, kaudit_tui.discovery.search; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
