@@ -35,8 +35,12 @@ def main(count: int, policy_path: Path) -> None:
         rules, _ = decisions.columns(store, np.arange(store.first_id, store.next_id))
         decided = time.perf_counter() - start
         print(f"indexing {len(store):,} events : {took:6.2f} s")
-        print(f"policy decisions for all rows : {decided:6.2f} s "
-              f"(+{100 * decided / took:.0f}% of indexing; {len(np.unique(rules))} rules hit)")  # fmt: skip
+        share = 100 * decided / took
+        hit = len(np.unique(rules))
+        print(
+            f"policy decisions for all rows : {decided:6.2f} s "
+            f"(+{share:.0f}% of indexing; {hit} rules hit)"
+        )
 
 
 def test_bench_policy_index() -> None:
