@@ -53,6 +53,10 @@ class RowDecisions:
         """(rule numbers, logged flags) for ``rows`` (absolute row ids)."""
         self._catch_up(store)
         index = np.asarray(rows, dtype=np.int64) - self._base
+        gone = index < 0  # evicted while a filter that asked for them was running
+        if gone.any():
+            index = np.where(gone, 0, index)
+            return np.where(gone, NO_RULE, self._rule[index]), self._logged[index] & ~gone
         return self._rule[index], self._logged[index]
 
     def _catch_up(self, store: EventStore) -> None:
@@ -70,7 +74,7 @@ class RowDecisions:
     def _evaluate(self, store: EventStore, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         evaluator = self.policy.evaluator
         who = store.column("who")[start:stop].astype(np.uint64)
-        what = store.column("what")[start:stop]
+        what = store.column("what")[start:stop].copy()
         keys = (who << np.uint64(32)) | what.astype(np.uint64)
         # The name and URL path matter only to policies that look at them: leave them out of
         # the grouping otherwise, so a million rows fall into a few thousand groups.
@@ -85,9 +89,14 @@ class RowDecisions:
         rules = np.empty(len(first_rows), dtype=np.int32)
         logged = np.empty(len(first_rows), dtype=np.bool_)
         stage_index = store.what.fields.index("stage")
+        first = store.first_id
         for group, row in enumerate(first_rows.tolist()):
-            absolute = store.first_id + start + row
-            decision = evaluator.evaluate_fields(*self.request_fields(store, absolute))
+            try:
+                fields = self.request_fields(store, first + start + row)
+            except LookupError:  # evicted by the ingest thread meanwhile: no longer shown
+                rules[group], logged[group] = NO_RULE, False
+                continue
+            decision = evaluator.evaluate_fields(*fields)
             rules[group] = decision.rule or NO_RULE
             stage = store.what.shapes.values[int(what[row])][stage_index]
             logged[group] = decision.logged(stage)
