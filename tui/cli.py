@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 from kaudit_tui import __version__
+from kaudit_tui.core.limits import DEFAULT_MAX_EVENTS
 from kaudit_tui.discovery import DiscoveryError
 from kaudit_tui.discovery.options import (
     add_discovery_arguments,
@@ -67,10 +68,51 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
+    parser.add_argument(
+        "--max-events",
+        type=_event_count,
+        metavar="N",
+        help="keep at most N events in memory, dropping the oldest (counted and shown); 0 = no "
+        f"limit (default: {DEFAULT_MAX_EVENTS:,} in the UI and with --follow, no limit in "
+        "one-shot headless runs)",
+    )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
+    view = parser.add_argument_group("terminal UI")
+    view.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme: kaudit-dark (default), kaudit-light, a built-in Textual theme, or "
+        "one from $XDG_CONFIG_HOME/kaudit-tui/themes/*.toml",
+    )
+    view.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show Secret data and tokens unmasked in the detail view (masked by default)",
+    )
     add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
     return parser
+
+
+def _event_count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of events (0 = no limit), not {text!r}"
+        )
+    return value
+
+
+def resolve_max_events(args: argparse.Namespace, *, headless: bool) -> None:
+    """Turn ``--max-events`` into the cap to apply: an int, or None for no limit."""
+    value = args.max_events
+    if value is None:
+        long_lived = not headless or bool(args.follow)
+        value = DEFAULT_MAX_EVENTS if long_lived else 0
+    args.max_events = value or None
 
 
 def demo_paths() -> tuple[str, str]:
@@ -112,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = resolve_sources(args)
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
-        if args.print or args.stats or args.explain or args.policy_report:
+        headless = bool(args.print or args.stats or args.explain or args.policy_report)
+        resolve_max_events(args, headless=headless)
+        if headless:
             if getattr(args, "discovery", None) is not None:
                 print(summary(args.discovery), file=sys.stderr)
             from kaudit_tui.headless import run_headless
@@ -120,13 +164,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_headless(args, paths, full_query(args))
         return _run_ui(args, paths)
     except UsageError as error:
-        print(f"kaudit-tui: {error}", file=sys.stderr)
+        _error(f"kaudit-tui: {error}")
         return EXIT_USAGE
     except DiscoveryError as error:
-        print(error, file=sys.stderr)
+        _error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def _error(message: str) -> None:
+    """Print an error, escaping what a terminal could act on (names can come from events)."""
+    from kaudit_tui.core.sanitize import sanitize
+
+    print("\n".join(sanitize(line) for line in message.split("\n")), file=sys.stderr)
 
 
 def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
@@ -134,9 +185,13 @@ def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
         raise UsageError("standard output is not a terminal: use --print or --stats")
     stdin_fd = None
     if "-" in paths:
-        from kaudit_tui.sources import detach_stdin
+        from kaudit_tui.sources import SourceError, detach_stdin
 
-        stdin_fd = detach_stdin()
+        try:
+            stdin_fd = detach_stdin()
+        except SourceError as error:  # piped events but no terminal for the keyboard
+            print(f"kaudit-tui: {error}", file=sys.stderr)
+            return EXIT_SOURCE
     os.environ.setdefault("TEXTUAL_FPS", "30")
     try:
         from kaudit_tui.app import run_app

@@ -49,6 +49,8 @@ def test_audit_ids_read_back_as_logged(ids: list[str], write_log) -> None:
         ["2026-11-26t10:00:00.000001Z", "2026-11-26 10:00:00.000001Z"],
         ["2026-11-26T24:00:00.000000Z", "2026-11-26T10:60:00.000000Z"],
         ["2026-12-31T23:59:60.000000Z", "2026-11-26T10:00:00.000001Z"],
+        # Lengths that add up to whole times although neither value is one.
+        ["2026-11-26T10:00:00.123456", "Z2026-11-26T10:00:00.123456Z"],
     ],
 )
 def test_times_match_the_per_value_parser(times: list[str], write_log) -> None:

@@ -16,11 +16,8 @@ from kaudit_tui.core.store import OTHER_ID, split_audit_id
 from kaudit_tui.core.tables import InternTable
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
-_MICRO_SEPARATORS = (
-    (4, b"-"), (7, b"-"), (10, b"T"), (13, b":"), (16, b":"), (19, b"."), (26, b"Z")
-)  # fmt: skip
-_YEAR_ONE = -62_135_596_800_000_000
-"""0001-01-01T00:00:00Z in epoch microseconds: numpy reads year 0000, parse_time does not."""
+_MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _UUID_CHARS = b"0123456789abcdef-\n"
 _DASHES = [8, 13, 18, 23]
 _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
@@ -30,42 +27,46 @@ _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
 def micros(values: list) -> np.ndarray:
     """Epoch microseconds of a batch of timestamps (text, None, or already-parsed ints).
 
-    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, digits
-    and separators only) is parsed by numpy in one call; anything else (other zones and
-    layouts, missing values, stray characters numpy would read differently) goes through
-    :func:`parse_time` one by one.
+    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) is
+    parsed by numpy in one call; anything else (other zones and layouts, missing values) goes
+    through :func:`parse_time` one by one.
     """
-    fixed = _micro_times(values)
-    if fixed is not None:
+    rows = _micro_time_rows(values)
+    if rows is not None:
         try:
-            parsed = fixed.astype("datetime64[us]").view(np.int64)
-        except ValueError:  # a date or time out of range
+            fixed = np.frombuffer(rows, dtype="S28").astype("S26")
+            return fixed.astype("datetime64[us]").view(np.int64)
+        except ValueError:  # a date or time out of range: parse_time says which
             pass
-        else:
-            for row in np.flatnonzero(parsed < _YEAR_ONE).tolist():  # year 0000
-                parsed[row] = parse_time(values[row])
-            return parsed
     try:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
     except OverflowError:
         return np.full(len(values), NO_TIME, dtype=np.int64)
 
 
-def _micro_times(values: list) -> np.ndarray | None:
-    """The batch as 26-byte strings for numpy, if every value is a strict micro time."""
+def _micro_time_rows(values: list) -> bytes | None:
+    """The batch as 28-byte rows (value + newline) if every value is laid out exactly like
+    ``2026-11-26T10:00:00.123456Z``, else None.
+
+    Checking the whole layout (digits where digits go, separators in place, newlines only
+    between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
+    without it a batch of odd values could be misaligned, or numpy could read forms (a sign
+    or spaces in the year, a short fraction, a zone offset, year 0) that ``parse_time``
+    rejects or reads otherwise.
+    """
     count = len(values)
     try:
-        joined = "".join(values)
-    except TypeError:  # None or an already-parsed int
+        joined = "\n".join(values)
+    except TypeError:  # None, or a time the tolerant path has already parsed
         return None
-    if len(joined) != 27 * count or not joined.isascii():
+    if len(joined) != 28 * count - 1 or not joined.isascii():
         return None
-    raw = joined.encode("ascii")
-    if raw.translate(None, b"0123456789-:.TZ"):
+    raw = joined.encode("ascii") + b"\n"
+    if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
         return None
-    if any(raw[column::27] != char * count for column, char in _MICRO_SEPARATORS):
-        return None
-    return np.frombuffer(raw, dtype="S27").astype("S26")
+    if raw.startswith(b"0000") or b"\n0000" in raw:
+        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
+    return raw
 
 
 def fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:

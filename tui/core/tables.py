@@ -7,6 +7,7 @@ filters run as array operations (a predicate is tested once per distinct value, 
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
@@ -16,29 +17,92 @@ T = TypeVar("T", bound=Hashable)
 
 
 class InternTable(Generic[T]):
-    """Append-only mapping between values and dense integer codes (code 0 is ``empty``)."""
+    """Mapping between values and dense integer codes (code 0 is ``empty``).
 
-    __slots__ = ("values", "_index", "get", "add")
+    A code keeps its value for as long as any row uses it. Codes no row uses any more can be
+    released and then given to new values; every such reuse is logged, so a mask computed
+    over the values can be brought up to date by re-testing only the codes reused since
+    (see :meth:`reused_since`).
+    """
+
+    __slots__ = ("values", "_index", "_next", "_free", "_reused", "get", "add")
 
     def __init__(self, empty: T) -> None:
         self.values: list[T] = [empty]
         self._index: dict[T, int] = {empty: 0}
+        self._next = 1
+        self._free: list[int] = []
+        self._reused: tuple[int, array[int]] = (0, array("I"))
+        """(codes dropped from the front of the log, the log): replaced as one, so a reader
+        in another thread always sees a consistent pair."""
         self.get = self._index.get
         """The code of a value already seen, else None (the bound dict method: hot path)."""
         self.add = self._index.setdefault
-        """``add(value, len(values))`` is the code of ``value``, taking that next code if it is
-        new, in one dict operation; the caller must then append ``value`` to ``values`` (hot
-        path for tables of mostly new values, such as URIs)."""
+        """``add(value, table.next_code)`` is the code of ``value``, reserving the next code for
+        it if it is new, in one dict operation; when it returns that code the caller must then
+        :meth:`claim` it (hot path for tables of mostly new values, such as URIs)."""
 
     def __len__(self) -> int:
         return len(self.values)
 
+    @property
+    def epoch(self) -> int:
+        """How many times a code has been given a new value: a mask computed at one epoch
+        needs the codes :meth:`reused_since` that epoch re-tested."""
+        base, log = self._reused
+        return base + len(log)
+
     def code(self, value: T) -> int:
-        """The code of ``value``, assigning the next one on first sight."""
-        code = self._index.setdefault(value, len(self.values))
-        if code == len(self.values):
-            self.values.append(value)
+        """The code of ``value``, assigning one on first sight (a released one if any)."""
+        code = self._index.get(value)
+        if code is None:
+            code = self._index[value] = self.next_code
+            self.claim(value)
         return code
+
+    @property
+    def next_code(self) -> int:
+        """The code the next new value gets: the last one released if any, else a new one."""
+        return self._free[-1] if self._free else self._next
+
+    def claim(self, value: T) -> int:
+        """Store ``value`` under :attr:`next_code`, which the index already maps it to.
+
+        Returns the next code after it (see :attr:`add`).
+        """
+        free = self._free
+        if free:
+            code = free.pop()
+            self.values[code] = value
+            self._reused[1].append(code)
+        else:
+            self._next += 1
+            self.values.append(value)
+        return free[-1] if free else self._next
+
+    def release(self, codes: Iterable[int]) -> None:
+        """Forget the values of ``codes`` (which no row uses any more) so the codes can be
+        reused."""
+        empty = self.values[0]
+        for code in codes:
+            code = int(code)
+            value = self.values[code]
+            if code == 0 or self._index.get(value) != code:
+                continue  # code 0, or already released
+            del self._index[value]
+            self.values[code] = empty
+            self._free.append(code)
+        base, log = self._reused
+        if len(log) > 2 * len(self.values):  # keep the log about as long as the table
+            drop = len(log) // 2
+            self._reused = (base + drop, log[drop:])
+
+    def reused_since(self, epoch: int) -> list[int] | None:
+        """Codes given new values since ``epoch``; None if the log no longer goes back so far."""
+        base, log = self._reused
+        if epoch < base:
+            return None
+        return log[epoch - base :].tolist()
 
     def find(self, value: T) -> int | None:
         """The code of ``value`` if it has been seen, else None."""
@@ -46,11 +110,8 @@ class InternTable(Generic[T]):
 
     def mask(self, predicate: Callable[[T], bool], start: int = 0) -> np.ndarray:
         """Boolean array over codes ``start..len``: which values satisfy ``predicate``."""
-        return np.fromiter(
-            (bool(predicate(v)) for v in self.values[start:]),
-            dtype=np.bool_,
-            count=len(self.values) - start,
-        )
+        values = self.values[start:]  # one snapshot: the ingest thread may be appending
+        return np.fromiter((bool(predicate(v)) for v in values), dtype=np.bool_, count=len(values))
 
     def extend_mask(self, mask: np.ndarray, predicate: Callable[[T], bool]) -> np.ndarray:
         """``mask`` grown to cover values added since it was computed."""
