@@ -119,7 +119,7 @@ class AppActions(_Base):
         from kaudit_tui.screens.export import export_rows
 
         try:
-            count = await asyncio.to_thread(export_rows, self.store, rows, path)
+            count = await export_rows(self.store, rows, path)
         except OSError as error:
             self.notify(sanitize(f"export failed: {error}"), severity="error", markup=False)
             return

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
+from tests.conftest import as_nobody
 from tests.hostile.run import COMMAND, ROOT
 
 NOBODY = 65534
-
-
-def as_nobody(argv: Sequence[str]) -> list[str]:
-    """``argv`` run as user ``nobody`` (root ignores file modes, so permission tests need it)."""
-    if os.geteuid() != 0:
-        return list(argv)
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root and setpriv(1) is missing: cannot drop privileges")
-    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]
 
 
 class Running:

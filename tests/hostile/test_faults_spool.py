@@ -52,10 +52,14 @@ def test_spool_directories_that_refuse_files_are_passed_over(tmpfs) -> None:
 
 
 def test_no_directory_for_a_spool_is_a_clear_error() -> None:
-    """In a private mount namespace where /var/tmp and /tmp are read-only."""
+    """In a private mount namespace where /var/tmp and /tmp are read-only.
+
+    They are re-mounted read-only in place rather than covered, so a checkout or interpreter
+    that lives under /tmp stays reachable.
+    """
     script = (
-        "mount -t tmpfs -o ro,size=16k tmpfs /var/tmp && mount -t tmpfs -o ro,size=16k tmpfs /tmp"
-        ' && exec "$@"'
+        "for d in /var/tmp /tmp; do mount --bind $d $d && mount -o remount,ro,bind $d $d"
+        ' || exit 99; done && exec "$@"'
     )
     env = {k: v for k, v in os.environ.items() if k not in ("TMPDIR", "KAUDIT_TUI_SPOOL_DIR")}
     argv = ["unshare", "--mount", "sh", "-c", script, "sh", *COMMAND, "--stats"]

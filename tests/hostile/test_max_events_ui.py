@@ -7,6 +7,7 @@ what was dropped, and screens opened on an event that has since left say so inst
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_an_export_leaves_out_events_that_left(tmp_path: Path) -> None:
     store = index_files(log)
     view = np.arange(store.first_id, store.next_id)
     store.evict_to(20)
-    written = export_rows(store, view, tmp_path / "export.jsonl")
+    written = asyncio.run(export_rows(store, view, tmp_path / "export.jsonl"))
     assert written == 20
     exported = (tmp_path / "export.jsonl").read_bytes()
     assert exported == b"".join(log.read_bytes().splitlines(keepends=True)[30:])

@@ -7,8 +7,10 @@ terminal size, no events/s figure (it depends on timing) and no blinking cursor.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -29,9 +31,16 @@ class SnapshotApp(KauditApp):
     RATE_WINDOW = 0.0  # the events/s figure drops to nothing once loading is done
 
 
+@pytest.fixture(autouse=True)
+def _relative_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open sources by relative path, so no image shows where the checkout lives."""
+    monkeypatch.chdir(LOGS.parent)
+
+
 def app_on(path: Path, **options: object) -> KauditApp:
     options.setdefault("theme_dirs", [bundled_dir()])
-    return SnapshotApp(open_sources([str(path)], follow=False), **options)  # type: ignore[arg-type]
+    relative = os.path.relpath(path, LOGS.parent)
+    return SnapshotApp(open_sources([relative], follow=False), **options)  # type: ignore[arg-type]
 
 
 async def settle(pilot: Pilot, app: KauditApp, total: int) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from kaudit_tui.widgets.columns import fit, format_latency, layout_columns, status_class
+from kaudit_tui.widgets.columns import (
+    fit,
+    format_latency,
+    layout_columns,
+    short_user,
+    status_class,
+)
 
 
 @pytest.mark.parametrize("width", [80, 100, 120, 200, 300])
@@ -51,3 +57,18 @@ def test_status_classes() -> None:
         "", "status-other", "status-ok", "status-other", "status-client-error",
         "status-server-error",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("system:serviceaccount:kube-system:deployment-controller",
+         "sa:kube-system/deployment-controller"),
+        ("system:node:node-4", "node:node-4"),
+        ("system:kube-scheduler", "system:kube-scheduler"),
+        ("alice@example.com", "alice@example.com"),
+        ("system:serviceaccount:", "system:serviceaccount:"),
+    ],
+)  # fmt: skip
+def test_user_cells_lead_with_what_tells_accounts_apart(name: str, shown: str) -> None:
+    assert short_user(name) == shown

@@ -9,18 +9,18 @@ skip log with a reason: nothing is silently lost from the count.
 from __future__ import annotations
 
 import re
-from array import array
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
 import orjson
 
-from kaudit_tui.core import legacy
-from kaudit_tui.core.decode import DECISION_ANNOTATION, Skip, events_in, extract
-from kaudit_tui.core.schema import DECODE_ERRORS, decode_event
+from kaudit_tui.core import batch, legacy
+from kaudit_tui.core.decode import Skip, events_in, extract
+from kaudit_tui.core.schema import DECODE_ERRORS, Event, decode_client, decode_event
 from kaudit_tui.core.segments import RawReader
-from kaudit_tui.core.store import OTHER_ID, EventStore, split_audit_id
-from kaudit_tui.core.timestamps import NO_TIME, parse_time
+from kaudit_tui.core.store import EventStore
+from kaudit_tui.core.timestamps import NO_TIME
 
 DEFAULT_MAX_LINE = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -29,8 +29,16 @@ _PREFIX = re.compile(
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _OPENERS = (b"{", b"[")
-_MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_ROW = struct.Struct("<IIIIqqq")
+_ROW_FIELDS = np.dtype(
+    [("who", "<u4"), ("what", "<u4"), ("name", "<u4"), ("uri", "<u4"),
+     ("code", "<i8"), ("off", "<i8"), ("len", "<i8")]
+)  # fmt: skip
+"""One row's numbers: shape, name and URI codes, status code (range-checked later), locator."""
+_MAX_CLIENTS = 1 << 14
+"""Raw client texts remembered before the cache starts over. Service account tokens carry
+per-pod claims (user.extra), so a big cluster has many texts for few client shapes: the bound
+keeps the cache to a few MB; a forgotten text costs one decode the next time it is seen."""
 
 
 @dataclass
@@ -56,22 +64,19 @@ class Ingestor:
         self.max_line = max_line
         self.lines = 0
         self._documents: dict[int, _Document] = {}
+        self._clients: dict[bytes, int] = {}
+        """Client shape code by raw JSON text of the client fields (see schema.py)."""
         self._reset()
 
     def _reset(self) -> None:
-        # Typed arrays per column: appending to them is cheap and numpy adopts them without a
-        # per-element conversion. Timestamps and audit IDs stay text until the batch is
-        # converted in one vectorised step (see _micros and _audit_ids).
-        self._who = array("I")
-        self._what = array("I")
-        self._name = array("I")
-        self._uri = array("I")
-        self._code = array("h")
-        self._off = array("q")
-        self._len = array("q")
-        self._stage: list = []
-        self._received: list = []
-        self._ids: list[str] = []
+        # The numeric fields of a row are packed into one bytearray with a single struct call
+        # (cheaper than one append per column) that numpy reads as a record array. Timestamps
+        # and audit IDs stay text until the batch is converted in one go (see batch.py).
+        self._rows = bytearray()
+        self._texts: list = []
+        """Per row: stage time, received time (text, None or parsed) and audit ID, flat."""
+        self._second_stage: list[tuple[int, str]] = []
+        self._second_received: list[tuple[int, str]] = []
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
@@ -81,44 +86,49 @@ class Ingestor:
         Returns the ids of the rows appended.
         """
         seg = self.store.segment_id(reader)
-        lines = data.split(b"\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        self.lines += len(lines)
-        pos = offset
+        view = memoryview(data)
+        find = data.find
+        size = len(data)
+        start = 0
         documents = self._documents
         max_line = self.max_line
         store = self.store
-        who_get, who_code = store.who.get, store.who.code
+        client_get, client_code = self._clients.get, self._client_code
         what_get, what_code = store.what.get, store.what.code
         name_get, name_code = store.names.get, store.names.code
-        uri_get, uri_code = store.uris.get, store.uris.code
-        add_who, add_what = self._who.append, self._what.append
-        add_name, add_uri, add_code = self._name.append, self._uri.append, self._code.append
-        add_off, add_len = self._off.append, self._len.append
-        add_stage, add_received, add_id = (
-            self._stage.append, self._received.append, self._ids.append,
-        )  # fmt: skip
-        for line in lines:
-            length = len(line)
+        uri_table = store.uris
+        uri_add, uri_claim, uri_next = uri_table.add, uri_table.claim, uri_table.next_code
+        rows, pack = self._rows, _ROW.pack
+        add_texts = self._texts.extend
+        join = b"\0".join
+        fast = slow = 0
+        plain = seg not in documents  # no pretty-printed document is being assembled
+        while start < size:
+            end = find(b"\n", start)
+            if end < 0:
+                end = size
+            line = view[start:end]  # a view: lines are not copied
+            pos = offset + start
+            length = end - start
+            start = end + 1
             # Fast path, inlined because it runs for nearly every line of a real log: a
-            # compact v1 Event decoded straight into typed structs.
-            if line[:1] == b"{" and line[-1] == 125 and length <= max_line and seg not in documents:
+            # compact v1 Event decoded straight into typed structs (see schema.py).
+            if length and line[0] == 123 and line[-1] == 125 and length <= max_line and plain:
                 try:
                     event = decode_event(line)
                 except DECODE_ERRORS:
                     event = None
-                if (
-                    event is not None
-                    and event.kind == "Event"
-                    and event.apiVersion.startswith("audit.k8s.io/")
-                ):
-                    user = event.user
-                    imp = event.impersonatedUser
-                    who = (user.username, imp.username if imp else "", user.groups,
-                           event.userAgent, event.sourceIPs)  # fmt: skip
+                if event is not None:
+                    raw = join((event.user, event.impersonatedUser, event.sourceIPs,
+                                event.userAgent))  # fmt: skip
+                    who = client_get(raw)
+                    if who is None:
+                        who = client_code(raw, event)
+                else:
+                    who = None
+                if who is not None:
                     ann = event.annotations
-                    decision = ann.get(DECISION_ANNOTATION, "") if ann else ""
+                    decision = ann.decision if ann is not None else ""
                     ref = event.objectRef
                     if ref is None:
                         what = (event.verb, "", "", "", "", event.stage, event.level, decision,
@@ -131,30 +141,50 @@ class Ingestor:
                         what = (event.verb, group, ref.resource, ref.subresource, ref.namespace,
                                 event.stage, event.level, decision, True)  # fmt: skip
                         name = ref.name
-                    code = who_get(who)
-                    add_who(who_code(who) if code is None else code)
-                    code = what_get(what)
-                    add_what(what_code(what) if code is None else code)
-                    code = name_get(name)
-                    add_name(name_code(name) if code is None else code)
+                    what_id = what_get(what)
+                    if what_id is None:
+                        what_id = what_code(what)
+                    name_id = name_get(name)
+                    if name_id is None:
+                        name_id = name_code(name)
                     uri = event.requestURI
-                    code = uri_get(uri)
-                    add_uri(uri_code(uri) if code is None else code)
+                    uri_id = uri_add(uri, uri_next)
+                    if uri_id == uri_next:  # most URIs with a query are new
+                        uri_next = uri_claim(uri)
                     status = event.responseStatus
-                    add_code(status.code if status is not None and 0 <= status.code < 1000 else 0)
-                    stage_time = event.stageTimestamp
-                    if stage_time is None and event.metadata is not None:
-                        stage_time = event.metadata.creationTimestamp
-                    add_stage(stage_time)
-                    add_received(event.requestReceivedTimestamp or event.timestamp)
-                    add_id(event.auditID)
-                    add_off(pos)
-                    add_len(length)
-                    pos += length + 1
+                    rows += pack(who, what_id, name_id, uri_id,
+                                 status.code if status is not None else 0, pos, length)  # fmt: skip
+                    add_texts((event.stageTimestamp, event.requestReceivedTimestamp, event.auditID))
+                    if event.metadata is not None or event.timestamp is not None:
+                        self._fallback_times(event)
+                    fast += 1
                     continue
-            self._line(seg, pos, line)
-            pos += length + 1
+            self._line(seg, pos, bytes(line))
+            plain = seg not in documents
+            uri_next = uri_table.next_code
+            slow += 1
+        self.lines += fast + slow
         return self._flush(seg)
+
+    def _fallback_times(self, event: Event) -> None:
+        """Remember the second-choice times of the row just added (older event versions)."""
+        row = len(self._texts) // 3 - 1
+        meta = event.metadata
+        if meta is not None and meta.creationTimestamp is not None:
+            self._second_stage.append((row, meta.creationTimestamp))
+        if event.timestamp is not None:
+            self._second_received.append((row, event.timestamp))
+
+    def _client_code(self, raw: bytes, event: Event) -> int | None:
+        """The client shape code of raw client text not seen before (None: wrong types)."""
+        try:
+            shape = decode_client(event)
+        except DECODE_ERRORS:
+            return None
+        if len(self._clients) >= _MAX_CLIENTS:
+            self._clients.clear()
+        code = self._clients[raw] = self.store.who.code(shape)
+        return code
 
     def finish(self, reader: RawReader) -> range:
         """The reader has no more data: an unfinished document is skipped as truncated."""
@@ -281,117 +311,50 @@ class Ingestor:
         store = self.store
         who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         if item != -1:
-            self._items.append((len(self._who), item))
-        self._who.append(store.who.code(who))
-        self._what.append(store.what.code(what))
-        self._name.append(store.names.code(name))
-        self._uri.append(store.uris.code(uri))
-        self._code.append(code)
-        self._stage.append(stage_time)
-        self._received.append(received)
-        self._ids.append(audit_id)
-        self._off.append(pos)
-        self._len.append(length)
+            self._items.append((len(self._texts) // 3, item))
+        self._rows += _ROW.pack(
+            store.who.code(who), store.what.code(what), store.names.code(name),
+            store.uris.code(uri), code, pos, length,
+        )  # fmt: skip
+        self._texts += (stage_time, received, audit_id)
 
     def _flush(self, seg: int) -> range:
-        count = len(self._who)
+        texts = self._texts
+        count = len(texts) // 3
         if not count:
             return self.store.append({"who": ()})
-        stage_us = _micros(self._stage)
-        received_us = _micros(self._received)
+        stage_us = batch.micros(texts[0::3])
+        received_us = batch.micros(texts[1::3])
+        batch.fill_missing(stage_us, self._second_stage)
+        batch.fill_missing(received_us, self._second_received)
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
         received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = _audit_ids(self._ids, self.store)
+        id_hi, id_lo = batch.audit_ids(texts[2::3], self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item
+        rows = np.frombuffer(self._rows, dtype=_ROW_FIELDS)
+        code = rows["code"]
         columns = {
-            "who": np.frombuffer(self._who, dtype=np.uint32),
-            "what": np.frombuffer(self._what, dtype=np.uint32),
-            "name": np.frombuffer(self._name, dtype=np.uint32),
-            "uri": np.frombuffer(self._uri, dtype=np.uint32),
-            "code": np.frombuffer(self._code, dtype=np.int16),
+            "who": rows["who"],
+            "what": rows["what"],
+            "name": rows["name"],
+            "uri": rows["uri"],
+            "code": np.where((code >= 0) & (code < 1000), code, 0),
             "ts": stage_us,
             "rx": received_us,
             "id_hi": id_hi,
             "id_lo": id_lo,
             "seg": np.full(count, seg, dtype=np.uint16),
-            "off": np.frombuffer(self._off, dtype=np.int64),
-            "len": np.frombuffer(self._len, dtype=np.int64),
+            "off": rows["off"],
+            "len": rows["len"],
             "item": items,
         }
         rows = self.store.append(columns)
         self._reset()
         return rows
-
-
-def _micros(values: list) -> np.ndarray:
-    """Epoch microseconds of a batch of timestamps (text, None, or already-parsed ints).
-
-    A batch of kube-apiserver's own micro times (all ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) is
-    parsed by numpy in one call; anything else (other zones and layouts, missing values) goes
-    through :func:`parse_time` one by one.
-    """
-    try:
-        rows = _micro_time_bytes(values)
-        if rows is not None:
-            fixed = np.frombuffer(rows, dtype="S28")
-            return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-    except (TypeError, ValueError):
-        pass
-    try:
-        return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
-    except OverflowError:
-        return np.full(len(values), NO_TIME, dtype=np.int64)
-
-
-def _micro_time_bytes(values: list) -> bytes | None:
-    """The batch as 28-byte rows (value + newline) if every value is laid out exactly like
-    ``2026-11-26T10:00:00.123456Z``, else None.
-
-    Checking the whole layout (digits where digits go, separators in place, newlines only
-    between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
-    without it a batch of odd values could be misaligned, or numpy could read forms (a sign
-    or spaces in the year, a short fraction, year 0) that ``parse_time`` rejects.
-    """
-    count = len(values)
-    joined = "\n".join(values)
-    if len(joined) != 28 * count - 1 or not joined.isascii():
-        return None
-    raw = joined.encode("ascii") + b"\n"
-    if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
-        return None
-    if raw.startswith(b"0000") or b"\n0000" in raw:
-        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
-    return raw
-
-
-def _audit_ids(ids: list[str], store: EventStore) -> tuple[np.ndarray, np.ndarray]:
-    """Audit IDs as 128-bit halves; a batch of canonical UUIDs is converted in one go."""
-    count = len(ids)
-    joined = "".join(ids)
-    if (
-        len(joined) == 36 * count
-        and joined.count("-") == 4 * count
-        and joined.islower()
-        and max(map(len, ids)) == 36  # all 36 long: the slices below stay aligned
-    ):
-        try:
-            raw = bytes.fromhex(joined.replace("-", ""))
-        except ValueError:
-            raw = b""
-        dashes = (joined[8::36], joined[13::36], joined[18::36], joined[23::36])
-        if len(raw) == 16 * count and all(d == "-" * count for d in dashes):
-            halves = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(count, 2)
-            if not (halves[:, 0] == np.uint64(OTHER_ID)).any():
-                return halves[:, 0].copy(), halves[:, 1].copy()
-    pairs = [split_audit_id(audit_id, store.other_ids) for audit_id in ids]
-    return (
-        np.array([p[0] for p in pairs], dtype=np.uint64),
-        np.array([p[1] for p in pairs], dtype=np.uint64),
-    )
 
 
 def _starts_record(line: bytes, start: int) -> bool:

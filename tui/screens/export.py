@@ -6,10 +6,12 @@ JSON): the file is as sensitive as the log it comes from, so it is created with 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import aiofiles
 import numpy as np
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +26,22 @@ from kaudit_tui.core.store import EventStore
 CHUNK = 4096
 
 
-def export_rows(
+def _create_private(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_CLOEXEC, 0o600)
+
+
+def _render(store: EventStore, rows: np.ndarray) -> list[bytes]:
+    """The JSON lines of ``rows``, leaving out rows dropped since the view was taken."""
+    lines = []
+    for row in rows.tolist():
+        try:
+            lines.append(store.event_json(row) + b"\n")
+        except LookupError:  # dropped to stay within --max-events
+            continue
+    return lines
+
+
+async def export_rows(
     store: EventStore,
     rows: np.ndarray,
     path: Path,
@@ -33,22 +50,19 @@ def export_rows(
     """Write ``rows`` to ``path`` as JSON lines; returns how many were written (rows dropped
     meanwhile to stay within ``--max-events`` are left out).
 
+    An export can be millions of events: events are read back from disk in a worker thread
+    and written through aiofiles, a chunk at a time, so the screen keeps answering keys.
+
     Raises:
         OSError: the file cannot be created or written (the message names the path).
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     written = 0
-    with os.fdopen(fd, "wb") as out:
+    async with aiofiles.open(path, "wb", opener=_create_private) as out:
         for start in range(0, len(rows), CHUNK):
             if cancelled():
                 break
-            lines = []
-            for row in rows[start : start + CHUNK].tolist():
-                try:
-                    lines.append(store.event_json(row) + b"\n")
-                except LookupError:  # dropped since the view was taken (--max-events)
-                    continue
-            out.write(b"".join(lines))
+            lines = await asyncio.to_thread(_render, store, rows[start : start + CHUNK])
+            await out.write(b"".join(lines))
             written += len(lines)
     return written
 

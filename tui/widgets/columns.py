@@ -85,6 +85,23 @@ def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = Fal
     return [columns[key] for key in order]
 
 
+_USER_PREFIXES = (("system:serviceaccount:", "sa:"), ("system:node:", "node:"))
+
+
+def short_user(name: str) -> str:
+    """A user name as the table shows it: the part that tells users apart comes first.
+
+    ``system:serviceaccount:kube-system:deployer`` is ``sa:kube-system/deployer`` and
+    ``system:node:node-4`` is ``node:node-4``; a cut cell then still names the account.
+    The detail view, facets and queries keep the full name.
+    """
+    for prefix, short in _USER_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            rest = name[len(prefix) :]
+            return short + (rest.replace(":", "/", 1) if short == "sa:" else rest)
+    return name
+
+
 def fit(text: str, width: int, right: bool = False) -> str:
     """``text`` padded or cut to exactly ``width`` cells; a cut value ends in ``…``."""
     length = len(text) if text.isascii() else cell_len(text)
@@ -187,12 +204,13 @@ class RowCells:
         return cells
 
     def _who_text(self, code: int) -> str:
+        """The user cell: who sent it (shortened), and whom they impersonated."""
         text = self._who.get(code)
         if text is None:
             shape = self.store.who.shapes.values[code]
             fields = dict(zip(self.store.who.fields, shape, strict=True))
-            user = sanitize(str(fields.get("user", ""))) or "(no user)"
-            as_user = sanitize(str(fields.get("as", "")))
+            user = sanitize(short_user(str(fields.get("user", "")))) or "(no user)"
+            as_user = sanitize(short_user(str(fields.get("as", ""))))
             text = f"{user}→{as_user}" if as_user else user
             self._who[code] = text
         return text
