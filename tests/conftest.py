@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +47,37 @@ def write_log(tmp_path: Path):
         return path
 
     return write
+
+
+NOBODY = 65534
+
+
+@functools.cache
+def _nobody_cannot_run() -> str | None:
+    """Why this checkout's interpreter cannot run as ``nobody`` (None when it can)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return "running as root and setpriv(1) is missing: cannot drop privileges"
+    probe = subprocess.run(
+        [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+         sys.executable, "-c", "import kaudit_tui"],
+        capture_output=True, cwd="/", timeout=60,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        return f"user nobody cannot run this checkout's Python here: {probe.stderr[-200:]!r}"
+    return None
+
+
+def as_nobody(argv: list[str]) -> list[str]:
+    """``argv`` run as user ``nobody`` when the tests run as root (root ignores file modes).
+
+    Skips the calling test when privileges cannot be dropped, or when the checkout lives where
+    ``nobody`` may not enter (a clone under /root, say).
+    """
+    if os.geteuid() != 0:
+        return list(argv)
+    reason = _nobody_cannot_run()
+    if reason is not None:
+        pytest.skip(reason)
+    setpriv = shutil.which("setpriv")
+    return [str(setpriv), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]

@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
+    view = parser.add_argument_group("terminal UI")
+    view.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="colour theme: kaudit-dark (default), kaudit-light, a built-in Textual theme, or "
+        "one from $XDG_CONFIG_HOME/kaudit-tui/themes/*.toml",
+    )
+    view.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show Secret data and tokens unmasked in the detail view (masked by default)",
+    )
     add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
     return parser
@@ -120,13 +132,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_headless(args, paths, full_query(args))
         return _run_ui(args, paths)
     except UsageError as error:
-        print(f"kaudit-tui: {error}", file=sys.stderr)
+        _error(f"kaudit-tui: {error}")
         return EXIT_USAGE
     except DiscoveryError as error:
-        print(error, file=sys.stderr)
+        _error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def _error(message: str) -> None:
+    """Print an error, escaping what a terminal could act on (names can come from events)."""
+    from kaudit_tui.core.sanitize import sanitize
+
+    print("\n".join(sanitize(line) for line in message.split("\n")), file=sys.stderr)
 
 
 def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
@@ -134,9 +153,13 @@ def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
         raise UsageError("standard output is not a terminal: use --print or --stats")
     stdin_fd = None
     if "-" in paths:
-        from kaudit_tui.sources import detach_stdin
+        from kaudit_tui.sources import SourceError, detach_stdin
 
-        stdin_fd = detach_stdin()
+        try:
+            stdin_fd = detach_stdin()
+        except SourceError as error:  # piped events but no terminal for the keyboard
+            print(f"kaudit-tui: {error}", file=sys.stderr)
+            return EXIT_SOURCE
     os.environ.setdefault("TEXTUAL_FPS", "30")
     try:
         from kaudit_tui.app import run_app

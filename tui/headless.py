@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from kaudit_tui.core.ingest import Ingestor
-from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.core.sanitize import sanitize, sanitize_json
 from kaudit_tui.core.stats import field_counts
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.sources import LineBatch, SegmentEnd, SourceError, SourceStatus, open_sources
@@ -42,13 +42,15 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     try:
         query = parse_query(query_text, extra_fields=extra)
     except QueryError as error:
-        raise UsageError(f"bad query: {error}\n  {query_text}\n  {' ' * error.column}^") from None
+        # The caller escapes what is not printable, so the caret counts escaped characters.
+        caret = " " * len(sanitize(query_text[: error.column])) + "^"
+        raise UsageError(f"bad query: {error}\n  {query_text}\n  {caret}") from None
     store = EventStore()
     follow = bool(args.follow)
     try:
         sources = open_sources(paths, follow=follow)
     except SourceError as error:
-        print(f"kaudit-tui: {error}", file=sys.stderr)
+        print(f"kaudit-tui: {sanitize(str(error))}", file=sys.stderr)
         return EXIT_SOURCE
     printer = _Printer(store, query) if args.print else None
 
@@ -78,19 +80,40 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     return code
 
 
+def safe_json(data: bytes) -> bytes:
+    """JSON text with every character a terminal could act on written as a ``\\u`` escape.
+
+    orjson already escapes C0 controls; this also covers DEL, C1 controls, bidi overrides and
+    zero-width characters, which JSON allows raw. The meaning of the JSON does not change.
+    """
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return sanitize_json(data.decode("utf-8", "replace")).encode()
+
+
+def _dumps(value: object, option: int = 0) -> bytes:
+    return safe_json(orjson.dumps(value, option=option))
+
+
 class _Printer:
-    """Writes matching events to stdout as JSON lines, quietly stopping on a closed pipe."""
+    """Writes matching events to stdout as JSON lines, quietly stopping on a closed pipe.
+
+    Lines go out exactly as read, except to a terminal: there, characters a terminal could
+    act on are written as JSON escapes (same JSON, nothing raw reaches the screen).
+    """
 
     def __init__(self, store: EventStore, query: object) -> None:
         self.store = store
         self.query = query
         self.out = sys.stdout.buffer
+        self.to_terminal = os.isatty(self.out.fileno())
 
     def emit(self, candidates: np.ndarray) -> None:
         rows = self.query.filter(self.store, candidates)  # type: ignore[attr-defined]
         write = self.out.write
         for row in rows.tolist():
-            write(self.store.event_json(row) + b"\n")
+            line = self.store.event_json(row)
+            write((safe_json(line) if self.to_terminal else line) + b"\n")
         self.out.flush()
 
 
@@ -103,20 +126,30 @@ async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: 
         loop.add_signal_handler(sig, stop)
     code = EXIT_OK
     try:
-        async for item in sources:
-            if isinstance(item, LineBatch):
-                rows = await asyncio.to_thread(ingestor.feed, item.reader, item.offset, item.data)
-                if printer is not None and follow and len(rows):
-                    printer.emit(np.arange(rows.start, rows.stop))
-            elif isinstance(item, SegmentEnd):
-                ingestor.finish(item.reader)
-            elif isinstance(item, SourceStatus) and item.state in ("error", "waiting"):
-                print(f"kaudit-tui: {sanitize(item.message)}", file=sys.stderr)
-                if item.state == "error" and not follow:
-                    code = EXIT_SOURCE
+        async for burst in sources.bursts():
+            # One thread hop per burst: merged sources deliver many short batches at once.
+            rows = await asyncio.to_thread(_index_burst, ingestor, burst)
+            if printer is not None and follow and len(rows):
+                printer.emit(np.arange(rows.start, rows.stop))
+            for item in burst:
+                if isinstance(item, SourceStatus) and item.state in ("error", "waiting"):
+                    print(f"kaudit-tui: {sanitize(item.message)}", file=sys.stderr)
+                    if item.state == "error" and not follow:
+                        code = EXIT_SOURCE
     except asyncio.CancelledError:
         pass
     return code
+
+
+def _index_burst(ingestor: Ingestor, burst: list) -> range:
+    """Index the line batches of one burst; returns the ids of the rows appended."""
+    first = ingestor.store.next_id
+    for item in burst:
+        if isinstance(item, LineBatch):
+            ingestor.feed(item.reader, item.offset, item.data)
+        elif isinstance(item, SegmentEnd):
+            ingestor.finish(item.reader)
+    return range(first, ingestor.store.next_id)
 
 
 def _load_policy(path: str):  # noqa: ANN202
@@ -146,12 +179,12 @@ def _print_policy(store: EventStore, rows: np.ndarray, decisions, args: argparse
         stage = str(store.field_value(row, "stage")) or None
         if args.explain:
             record = explain_record(decision, store.row(row)["id"], stage)
-            out.write(orjson.dumps(record) + b"\n")
+            out.write(_dumps(record) + b"\n")
         if args.policy_report:
             report.add_event(decision, stage or "", store.event_json(row))
     if args.policy_report:
         if args.json:
-            out.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+            out.write(_dumps(report.to_json(), orjson.OPT_INDENT_2) + b"\n")
         else:
             out.write(report.to_text().encode() + b"\n")
 
@@ -162,12 +195,12 @@ def _print_stats(store: EventStore, rows: np.ndarray, args: argparse.Namespace) 
         payload = {
             "events": int(len(rows)),
             "total": len(store),
-            "skipped": store.skips.total,
+            "skipped": store.skips.lines,
             "fields": {f: [{"value": v, "count": c} for v, c in top] for f, top in counts.items()},
         }
-        sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(_dumps(payload, orjson.OPT_INDENT_2) + b"\n")
         return
-    lines = [f"{len(rows):,} / {len(store):,} events ({store.skips.total:,} lines skipped)"]
+    lines = [f"{len(rows):,} / {len(store):,} events ({store.skips.lines:,} lines skipped)"]
     for field, top in counts.items():
         lines.append(f"\n{field}")
         for value, count in top:
@@ -179,6 +212,6 @@ def _report_skips(store: EventStore) -> None:
     skips = store.skips
     if not skips.total:
         return
-    reasons = ", ".join(f"{n:,} {reason}" for reason, n in skips.counts.most_common())
-    print(f"kaudit-tui: skipped {skips.total:,} lines that held no audit event: {reasons}",
+    reasons = ", ".join(f"{n:,} {sanitize(reason)}" for reason, n in skips.counts.most_common())
+    print(f"kaudit-tui: skipped {skips.lines:,} lines that held no audit event: {reasons}",
           file=sys.stderr)  # fmt: skip

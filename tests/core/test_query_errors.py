@@ -154,17 +154,3 @@ def test_parser_fails_only_with_query_errors_inside_the_text(text: str) -> None:
     except QueryError as error:
         assert 0 <= error.column <= len(text)
         assert error.message
-
-
-def test_query_package_imports_no_ui_libraries() -> None:
-    """The headless modes parse queries too: the query package must not pull in Textual."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, kaudit_tui.core.query; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from kaudit_tui.discovery import DiscoveryError, discover
+from tests.conftest import as_nobody
 
 from .discovery_nodes import NODES
 
@@ -62,19 +63,7 @@ def discover_unprivileged(root: Path) -> dict[str, Any]:
             "log_paths": found.log_paths,
             "readable": found.readable_log_paths,
         }
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root and setpriv(1) is missing: cannot drop privileges")
-    argv = [
-        setpriv,
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-        sys.executable,
-        "-c",
-        CHILD,
-        str(root),
-    ]
+    argv = as_nobody([sys.executable, "-c", CHILD, str(root)])
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd="/")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

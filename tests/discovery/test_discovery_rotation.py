@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kaudit_tui.discovery.rotation import rotated_set, split_name
+from kaudit_tui.core.rotation import parse_backup
+from kaudit_tui.discovery.rotation import rotated_set
 
 
 def touch(directory: Path, *names: str) -> None:
@@ -20,16 +21,17 @@ def listed(paths: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("base", "expected"),
+    ("base", "active"),
     [
-        ("audit.log", ("audit", ".log")),
-        ("audit", ("audit", "")),
-        ("kube.audit.json", ("kube.audit", ".json")),
-        (".log", ("", ".log")),
+        ("audit-2026-01-01T00-00-00.000.log", "audit.log"),
+        ("audit-2026-01-01T00-00-00.000", "audit"),
+        ("kube.audit-2026-01-01T00-00-00.000.json", "kube.audit.json"),
+        ("-2026-01-01T00-00-00.000.log", None),
     ],
 )
-def test_split_name_like_go(base: str, expected: tuple[str, str]) -> None:
-    assert split_name(base) == expected
+def test_backup_names_split_like_go(base: str, active: str | None) -> None:
+    parsed = parse_backup(base)
+    assert (parsed[0] if parsed else None) == active
 
 
 def test_backups_sorted_by_the_time_in_their_names(tmp_path: Path) -> None:

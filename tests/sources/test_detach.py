@@ -61,3 +61,22 @@ def test_without_a_terminal_it_says_so_and_leaves_stdin_alone() -> None:
     assert result.stdout.startswith("error: stdin: no terminal for the keyboard")
     assert result.stdout.strip().endswith("stdin still a pipe: True")
     assert "Traceback" not in result.stderr
+
+
+def test_ui_with_piped_events_and_no_keyboard_exits_1_with_a_message() -> None:
+    """Output on a terminal but no controlling terminal to read keys from: a clear error."""
+    master, slave = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "kaudit_tui", "-"],
+            input=b'{"kind":"Event"}\n',
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            timeout=20,
+            start_new_session=True,  # no controlling terminal: /dev/tty cannot be opened
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("kaudit-tui: stdin: no terminal for the keyboard")

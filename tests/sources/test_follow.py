@@ -79,6 +79,25 @@ async def test_rename_rotation_while_a_writer_keeps_appending(
     assert all(name.endswith(".log.gz" if compress else ".log") for name in backups)
 
 
+async def test_rotation_is_reported_and_the_old_file_finished_first(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(event_lines("a", 10))
+    async with Live(open_sources([str(log)], follow=True, poll_interval=0.05)) as live:
+        await live.wait_ids(ids("a", 10))
+        append(log, event_lines("late", 5))  # written just before the rename
+        log.rename(tmp_path / "audit-2026-11-26T10-00-00.000.log")
+        append(log, event_lines("new", 5))
+        await live.wait_ids(ids("a", 10) + ids("late", 5) + ids("new", 5))
+        assert live.got.ordered_ids[10:] == [f"late-{i}" for i in range(5)] + [
+            f"new-{i}" for i in range(5)
+        ]
+        assert live.got.states() == ["reading", "following", "rotated", "following"]
+        assert live.got.statuses[2].message == f"{log} was rotated; reading the new file"
+        old_reader = live.got.batches[0].reader
+        assert [end.reader for end in live.got.ends] == [old_reader]
+        assert old_reader.read_at(0, 20) == event_lines("a", 1)[:20], "still readable"
+
+
 async def test_two_rotations_between_polls_lose_nothing(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     log.write_bytes(event_lines("a", 10))

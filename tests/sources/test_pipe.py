@@ -97,3 +97,20 @@ async def test_named_pipe_path_is_spooled(tmp_path: Path) -> None:
     got = await collect(sources)
     assert writer.wait(5) == 0
     assert got.audit_ids == ids("n", 20)
+
+
+async def test_process_substitution_path_is_read_as_a_pipe_even_when_following(
+    tmp_path: Path,
+) -> None:
+    """``kaudit-tui <(kubectl logs -f ...)`` names a pipe, which is spooled, not followed."""
+    payload = tmp_path / "payload"
+    payload.write_bytes(event_lines("s", 30))
+    writer = subprocess.Popen(["cat", str(payload)], stdout=subprocess.PIPE, pass_fds=())
+    assert writer.stdout is not None
+    path = f"/dev/fd/{writer.stdout.fileno()}"
+    sources = open_sources([path], follow=True)
+    writer.stdout.close()
+    got = await collect(sources)
+    writer.wait(5)
+    assert got.audit_ids == ids("s", 30)
+    assert got.states() == ["reading", "ended"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import random
+import resource
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -124,3 +127,28 @@ async def test_only_backups_given_is_a_finished_set(tmp_path: Path) -> None:
     got = await collect(open_sources([str(second), str(first)], follow=True))
     assert got.ordered_ids == [f"f-{i}" for i in range(10)] + [f"s-{i}" for i in range(10)]
     assert got.states()[-1] == "ended"
+
+
+OPEN_MANY = """
+import glob, resource, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+from kaudit_tui.sources import open_sources
+sources = open_sources(sorted(glob.glob(sys.argv[1] + "/audit-*.log")), follow=False)
+print(len(sources.labels), resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 1024)
+"""
+
+
+def test_a_set_larger_than_the_descriptor_limit_opens(tmp_path: Path) -> None:
+    """Months of backups kept by pre-1.36 defaults: more files than a 1024-descriptor limit."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 4000:
+        pytest.skip(f"hard descriptor limit {hard} is below what this test needs")
+    for n in range(1500):
+        stamp = f"2026-11-{1 + n // 1440:02d}T{n // 60 % 24:02d}-{n % 60:02d}-00.000"
+        (tmp_path / f"audit-{stamp}.log").write_bytes(event_lines(f"b{n}", 1))
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_MANY, str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "True"]

@@ -1,4 +1,4 @@
-"""Helpers for source tests: audit event lines, and collecting what a source set delivers."""
+"""Shared parts of the source tests: audit event lines, and collecting what sources deliver."""
 
 from __future__ import annotations
 

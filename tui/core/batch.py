@@ -16,6 +16,8 @@ from kaudit_tui.core.store import OTHER_ID, split_audit_id
 from kaudit_tui.core.tables import InternTable
 from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
+_MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _UUID_CHARS = b"0123456789abcdef-\n"
 _DASHES = [8, 13, 18, 23]
 _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
@@ -30,16 +32,37 @@ def micros(values: list) -> np.ndarray:
     through :func:`parse_time` one by one.
     """
     try:
-        joined = "".join(values)
-        if len(joined) == 27 * len(values) and joined[26::27] == "Z" * len(values):
-            fixed = np.frombuffer(joined.encode("ascii"), dtype="S27")
+        rows = _micro_time_bytes(values)
+        if rows is not None:
+            fixed = np.frombuffer(rows, dtype="S28")
             return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError):
         pass
     try:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
     except OverflowError:
         return np.full(len(values), NO_TIME, dtype=np.int64)
+
+
+def _micro_time_bytes(values: list) -> bytes | None:
+    """The batch as 28-byte rows (value + newline) if every value is laid out exactly like
+    ``2026-11-26T10:00:00.123456Z``, else None.
+
+    Checking the whole layout (digits where digits go, separators in place, newlines only
+    between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
+    without it a batch of odd values could be misaligned, or numpy could read forms (a sign
+    or spaces in the year, a short fraction, year 0) that ``parse_time`` rejects.
+    """
+    count = len(values)
+    joined = "\n".join(values)
+    if len(joined) != 28 * count - 1 or not joined.isascii():
+        return None
+    raw = joined.encode("ascii") + b"\n"
+    if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
+        return None
+    if raw.startswith(b"0000") or b"\n0000" in raw:
+        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
+    return raw
 
 
 def fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:

@@ -55,7 +55,7 @@ def _strings(value: object) -> tuple[str, ...]:
 def _code(value: object) -> int:
     if type(value) is int:
         return value if 0 <= value < 1000 else 0
-    if type(value) is str and value.isdigit() and len(value) <= 3:
+    if type(value) is str and len(value) <= 3 and value.isascii() and value.isdigit():
         return int(value)
     return 0
 
@@ -181,7 +181,7 @@ def events_in(obj: object) -> Iterator[tuple[dict, str, int] | Skip]:
 
 
 def _list_items(items: object, api_version: str) -> Iterator[tuple[dict, str, int] | Skip]:
-    if type(items) is not list:
+    if type(items) is not list or not items:
         yield Skip("EventList without items")
         return
     for index, entry in enumerate(items):
@@ -192,6 +192,8 @@ def _list_items(items: object, api_version: str) -> Iterator[tuple[dict, str, in
 
 
 def _aks_records(records: list) -> Iterator[tuple[dict, str, int] | Skip]:
+    if not records:
+        yield Skip("AKS export without records")
     for index, record in enumerate(records):
         log = record.get("properties", {}).get("log") if type(record) is dict else None
         if type(record.get("properties") if type(record) is dict else None) is not dict:

@@ -17,7 +17,7 @@ import orjson
 
 from kaudit_tui.core import batch, legacy
 from kaudit_tui.core.decode import Skip, events_in, extract
-from kaudit_tui.core.schema import DecodeError, Event, decode_client, decode_event
+from kaudit_tui.core.schema import DECODE_ERRORS, Event, decode_client, decode_event
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import NO_TIME
@@ -89,6 +89,8 @@ class Ingestor:
         find = data.find
         size = len(data)
         start = 0
+        # Every line fed counts, whatever becomes of it (a trailing partial line is one too).
+        self.lines += data.count(b"\n") + (1 if size and data[-1] != 10 else 0)
         documents = self._documents
         max_line = self.max_line
         store = self.store
@@ -101,7 +103,6 @@ class Ingestor:
             self._stage.append, self._received.append, self._ids.append,
         )  # fmt: skip
         join = b"\0".join
-        fast = 0
         plain = seg not in documents  # no pretty-printed document is being assembled
         while start < size:
             end = find(b"\n", start)
@@ -116,7 +117,7 @@ class Ingestor:
             if length and line[0] == 123 and line[-1] == 125 and length <= max_line and plain:
                 try:
                     event = decode_event(line)
-                except DecodeError:
+                except DECODE_ERRORS:
                     event = None
                 if event is not None and event.kind and event.apiVersion:
                     raw = join((event.user, event.impersonatedUser, event.sourceIPs,
@@ -159,11 +160,9 @@ class Ingestor:
                     if event.metadata is not None or event.timestamp is not None:
                         self._fallback_times(event)
                     add_id(event.auditID)
-                    fast += 1
                     continue
             self._line(seg, pos, bytes(line))
             plain = seg not in documents
-        self.lines += fast
         return self._flush(seg)
 
     def _fallback_times(self, event: Event) -> None:
@@ -179,7 +178,7 @@ class Ingestor:
         """The client shape code of raw client text not seen before (None: wrong types)."""
         try:
             shape = decode_client(event)
-        except DecodeError:
+        except DECODE_ERRORS:
             return None
         if len(self._clients) >= _MAX_CLIENTS:
             self._clients.clear()
@@ -191,12 +190,11 @@ class Ingestor:
         seg = self.store.segment_id(reader)
         doc = self._documents.pop(seg, None)
         if doc is not None:
-            self.store.skips.add("truncated JSON document", seg, doc.offset, doc.size)
+            self._skip_truncated(seg, doc)
         return self._flush(seg)
 
     # -- per line --------------------------------------------------------------------------
     def _line(self, seg: int, pos: int, line: bytes) -> None:
-        self.lines += 1
         if line[-1:] == b"\r":
             line = line[:-1]
         start = 0
@@ -204,8 +202,13 @@ class Ingestor:
             start = 3
         doc = self._documents.get(seg)
         if doc is not None:
-            self._continue_document(seg, doc, pos, line)
-            return
+            if not _starts_record(line, start):
+                self._continue_document(seg, doc, pos, line)
+                return
+            # No document goes on with a new JSON line or a legacy line: the pending one was
+            # cut short. Without this, a truncated line would swallow every line after it.
+            del self._documents[seg]
+            self._skip_truncated(seg, doc)
         if len(line) > self.max_line:
             self.store.skips.add(f"line longer than {self.max_line} bytes", seg, pos, len(line))
             return
@@ -228,15 +231,6 @@ class Ingestor:
     def _json_line(self, seg: int, pos: int, line: bytes, start: int) -> None:
         body = line[start:] if start else line
         try:
-            event = decode_event(body)
-        except DecodeError:
-            pass
-        else:
-            if event.kind == "Event" and event.apiVersion.startswith("audit.k8s.io/"):
-                # A prefixed or otherwise unusual line holding a plain event: the tolerant
-                # path below gives the same fields, only more slowly.
-                pass
-        try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             if self._opens_document(body):
@@ -253,30 +247,28 @@ class Ingestor:
         stripped = body.rstrip()
         return stripped in _OPENERS or stripped.endswith((b"{", b"[")) or stripped.endswith(b",")
 
+    def _skip_truncated(self, seg: int, doc: _Document) -> None:
+        reason = "truncated JSON" if len(doc.parts) == 1 else "truncated JSON document"
+        self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
+
     def _continue_document(self, seg: int, doc: _Document, pos: int, line: bytes) -> None:
-        if line[:1] == b"{" and doc.depth > 0 and len(doc.parts) == 1:
-            # The pending "document" was a truncated JSON line followed by a new event line.
-            del self._documents[seg]
-            self.store.skips.add("truncated JSON", seg, doc.offset, doc.size)
-            self.lines -= 1
-            self._line(seg, pos, line)
-            return
         doc.parts.append(line)
         doc.size = pos + len(line) - doc.offset
         doc.depth += _depth_change(line)
         if doc.size > self.max_line:
             del self._documents[seg]
             self.store.skips.add(f"document longer than {self.max_line} bytes", seg,
-                                 doc.offset, doc.size)  # fmt: skip
+                                 doc.offset, doc.size, len(doc.parts))  # fmt: skip
         elif doc.depth <= 0:
             del self._documents[seg]
             body = b"\n".join(doc.parts)
             try:
                 obj = orjson.loads(body)
             except orjson.JSONDecodeError as error:
-                self.store.skips.add(_json_error_reason(body, error), seg, doc.offset, doc.size)
+                reason = _json_error_reason(body, error)
+                self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
                 return
-            self._record(seg, doc.offset, doc.size, obj)
+            self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
 
     def _text_line(self, seg: int, pos: int, line: bytes) -> None:
         if b"\x00" in line:
@@ -297,17 +289,21 @@ class Ingestor:
         self.store.skips.add("not JSON or a legacy audit line", seg, pos, len(line))
 
     # -- records ---------------------------------------------------------------------------
-    def _record(self, seg: int, pos: int, length: int, obj: object) -> None:
+    def _record(self, seg: int, pos: int, length: int, obj: object, lines: int = 1) -> None:
         if type(obj) is dict and obj.get("kind") == "Event" and "items" not in obj:
             version = obj.get("apiVersion")
             if version is None or (type(version) is str and version.startswith("audit.k8s.io/")):
                 self._event(seg, pos, length, obj, -1)
                 return
-        for found in events_in(obj):
-            if isinstance(found, Skip):
-                self.store.skips.add(found.reason, seg, pos, length)
+        found = list(events_in(obj))
+        # The record's lines count as skipped only when none of its items was an event.
+        skipped_lines = 0 if any(not isinstance(f, Skip) for f in found) else lines
+        for item in found:
+            if isinstance(item, Skip):
+                self.store.skips.add(item.reason, seg, pos, length, skipped_lines)
+                skipped_lines = 0
             else:
-                self._event(seg, pos, length, found[0], found[2])
+                self._event(seg, pos, length, item[0], item[2])
 
     def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
         """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
@@ -359,6 +355,17 @@ class Ingestor:
         rows = self.store.append(columns)
         self._reset()
         return rows
+
+
+def _starts_record(line: bytes, start: int) -> bool:
+    """Does this line begin a record of its own (a JSON object or a legacy audit line)?
+
+    Pretty-printers indent everything inside a document, so a line that (after a kubectl
+    prefix) starts with ``{`` is a new record; so is a legacy line.
+    """
+    if line[start : start + 1] != b"{":
+        start = _PREFIX.match(line, start).end()  # type: ignore[union-attr]
+    return line[start : start + 1] == b"{" or legacy.is_legacy(line[start:])
 
 
 def _legacy_start(line: bytes) -> int:

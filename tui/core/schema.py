@@ -88,7 +88,9 @@ class Event(msgspec.Struct, frozen=True, gc=False):
 
 
 decode_event = msgspec.json.Decoder(Event).decode
-DecodeError = msgspec.DecodeError
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+"""What ``decode_event`` raises for bad input: besides its own error, msgspec reports invalid
+UTF-8 and very deep nesting (even inside fields it skips) with the standard exceptions."""
 
 _NO_USER = User()
 _user = msgspec.json.Decoder(User).decode
@@ -101,7 +103,8 @@ def decode_client(event: Event) -> tuple:
     """The raw client shape ``(user, as, groups, ua, ips)`` of an event's raw client fields.
 
     Raises:
-        DecodeError: a field has the wrong type (the tolerant path handles the event).
+        msgspec.DecodeError: a field has the wrong type (the tolerant path handles the event);
+            invalid UTF-8 and deep nesting raise the other ``DECODE_ERRORS``.
     """
     user = _user(event.user) if event.user else _NO_USER
     imp = _impersonated(event.impersonatedUser) if event.impersonatedUser else None

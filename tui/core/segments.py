@@ -23,6 +23,19 @@ class RawReader(Protocol):
         ...
 
 
+def pread_fully(fd: int, offset: int, length: int) -> bytes:
+    """``length`` bytes at ``offset`` (fewer only at end of file), however reads split."""
+    chunks: list[bytes] = []
+    while length > 0:
+        chunk = os.pread(fd, length, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        length -= len(chunk)
+    return b"".join(chunks)
+
+
 class FileReader:
     """Reads from a file descriptor that is kept open for the life of the reader.
 
@@ -40,15 +53,7 @@ class FileReader:
         return self._fd
 
     def read_at(self, offset: int, length: int) -> bytes:
-        chunks: list[bytes] = []
-        while length > 0:
-            chunk = os.pread(self._fd, length, offset)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-        return b"".join(chunks)
+        return pread_fully(self._fd, offset, length)
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -49,8 +49,12 @@ _SKIP_EXAMPLES = 20
 
 
 def split_audit_id(audit_id: str, other_ids: InternTable[str]) -> tuple[int, int]:
-    """A canonical UUID as two 64-bit halves; anything else via the ``other_ids`` table."""
-    if _UUID.fullmatch(audit_id):
+    """A canonical UUID as two 64-bit halves; anything else via the ``other_ids`` table.
+
+    Only text that :func:`join_audit_id` gives back unchanged counts as canonical (``int``
+    alone would also take underscores, signs and spaces).
+    """
+    if len(audit_id) == 36 and _UUID.fullmatch(audit_id):
         value = int(audit_id.replace("-", ""), 16)
         if value >> 64 != OTHER_ID:
             return value >> 64, value & _LOW64
@@ -70,13 +74,18 @@ class SkipLog:
 
     counts: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    lines: int = 0
+    """Input lines that ended in no event (a skipped multi-line document counts all its lines),
+    so that indexed events plus skipped lines add up to the lines read."""
 
     @property
     def total(self) -> int:
+        """Skipped records (lines, documents, or items of a document)."""
         return sum(self.counts.values())
 
-    def add(self, reason: str, segment: int, offset: int, length: int) -> None:
+    def add(self, reason: str, segment: int, offset: int, length: int, lines: int = 1) -> None:
         self.counts[reason] += 1
+        self.lines += lines
         examples = self.examples.setdefault(reason, [])
         if len(examples) < _SKIP_EXAMPLES:
             examples.append((segment, offset, length))

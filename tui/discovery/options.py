@@ -10,7 +10,6 @@ import os
 import sys
 from typing import TextIO
 
-from kaudit_tui.discovery.discover import discover
 from kaudit_tui.discovery.model import Discovery, DiscoveryError
 from kaudit_tui.discovery.text import shown
 
@@ -94,4 +93,6 @@ def summary(found: Discovery) -> str:
 
 
 def _discover(args: argparse.Namespace) -> Discovery:
+    from kaudit_tui.discovery.search import discover
+
     return discover(root=args.root or "/", manifest=args.manifest)

@@ -77,8 +77,8 @@ class FileSetSource:
             known_until=plan.known_until,
             readers=self._readers,
         )
-        async for item in follower.items():
-            yield item
+        async for live in follower.items():
+            yield live
 
     def close(self) -> None:
         for reader in self._readers:

@@ -71,6 +71,7 @@ class Follower:
         self._known_until = known_until
         self._readers = readers
         self._state = ""
+        self._message = ""
         self._reader: FollowedReader | None = None
         self._cursor: LineCursor | None = None
         self._identity = (0, 0)
@@ -183,8 +184,8 @@ class Follower:
         assert old is not None
         old.retired = True
         self._adopt(os.dup(old.fd))
-        self._state = "truncated"
         message = f"{self.path} was truncated; reading it again from the start"
+        self._state, self._message = "truncated", message
         return [SegmentEnd(old), SourceStatus(self.label, "truncated", message)]
 
     async def _switch_to_new_file(self) -> AsyncIterator[Item]:
@@ -195,10 +196,12 @@ class Follower:
             yield batch
         yield SegmentEnd(old)
         old_identity = self._identity
+        # Say "rotated" rather than "reading" once the new file opens.
+        self._state, self._message = "reading", f"reading {self.path}"
         async for item in self._wait_for_file():
             yield item
         message = f"{self.path} was rotated; reading the new file"
-        self._state = "rotated"
+        self._state, self._message = "rotated", message
         yield SourceStatus(self.label, "rotated", message)
         missed = await asyncio.to_thread(self._missed_backups, old_identity)
         for backup in missed:
@@ -252,9 +255,10 @@ class Follower:
             return
 
     def _set_state(self, state: str, message: str) -> SourceStatus | None:
-        if state == self._state:
+        """A status to report, unless it says what the last one said (polls repeat)."""
+        if (state, message) == (self._state, self._message):
             return None
-        self._state = state
+        self._state, self._message = state, message
         return SourceStatus(self.label, state, message)
 
 

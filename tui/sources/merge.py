@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol
 
 from kaudit_tui.core.timestamps import line_time
 
 from .batching import Batcher
-from .items import CaughtUp, LineBatch, SegmentEnd, SourceItem, SourceStatus
+from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceItem, SourceStatus
 
 QUEUE_ITEMS = 4
 """Items (of up to ~1 MiB) a source may read ahead of the merge."""
@@ -108,6 +108,8 @@ class Lane:
         except OSError as exc:
             message = f"{self.source.label}: read failed ({exc.strerror or exc})"
             await self.queue.put(SourceStatus(self.source.label, "error", message))
+        except SourceError as exc:  # e.g. no directory takes a spool file for a .gz backup
+            await self.queue.put(SourceStatus(self.source.label, "error", str(exc)))
         except Exception as exc:  # surfaced in the consumer, not lost in a task
             await self.queue.put(exc)
         await self.queue.put(_END)
@@ -156,7 +158,7 @@ class Lane:
 
 async def merged(
     lanes: list[Lane], batcher: Batcher, stop: asyncio.Event
-) -> AsyncIterator[list[SourceItem]]:
+) -> AsyncGenerator[list[SourceItem]]:
     """The items of all lanes, lines in time order, in bursts released by ``batcher``.
 
     A burst is everything that became deliverable at one moment; a consumer can index it in

@@ -39,16 +39,33 @@ def detach_stdin() -> int:
 
 
 class _SpoolingProtocol(asyncio.Protocol):
-    """Appends whatever the pipe delivers to the spool and wakes the line reader."""
+    """Appends whatever the pipe delivers to the spool and wakes the line reader.
+
+    When the spool cannot take more (a full disk), reading stops: what was spooled stays
+    indexed and readable, the writer sees a closed pipe, and the end status says why.
+    """
 
     def __init__(self, spool: SpoolReader, wake: asyncio.Event) -> None:
         self.spool = spool
         self.wake = wake
         self.ended = False
         self.error: Exception | None = None
+        self.spool_error: OSError | None = None
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.spool.append(data)
+        if self.spool_error is not None:
+            return
+        try:
+            self.spool.append(data)
+        except OSError as exc:
+            self.spool_error = exc
+            self.ended = True
+            if self._transport is not None:
+                self._transport.close()
         self.wake.set()
 
     def eof_received(self) -> bool:
@@ -57,7 +74,8 @@ class _SpoolingProtocol(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.error = exc
+        if exc is not None:
+            self.error = exc
         self.ended = True
         self.wake.set()
 
@@ -91,7 +109,10 @@ class PipeSource:
                 yield CaughtUp(self.label)
                 await wake.wait()
         yield SegmentEnd(self.spool)
-        yield _end_status(self.label, protocol.error, self.spool.size)
+        if protocol.spool_error is not None:
+            yield _spool_full_status(self.spool, protocol.spool_error)
+        else:
+            yield _end_status(self.label, protocol.error, self.spool.size)
 
     def close(self) -> None:
         if self._transport is not None:
@@ -101,6 +122,17 @@ class PipeSource:
             os.close(self._fd)
             self._fd = -1
         self.spool.close()
+
+
+def _spool_full_status(spool: SpoolReader, error: OSError) -> SourceStatus:
+    reason = error.strerror or str(error)
+    return SourceStatus(
+        spool.label,
+        "error",
+        f"{spool.label}: stopped reading after {spool.size} bytes: the spool file in "
+        f"{spool.directory} cannot grow ({reason}); set KAUDIT_TUI_SPOOL_DIR to a directory "
+        "with room",
+    )
 
 
 def _end_status(label: str, error: Exception | None, size: int) -> SourceStatus:

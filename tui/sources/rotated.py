@@ -10,65 +10,11 @@ its ``.gz`` both exist the plain one wins: the ``.gz`` may still be being writte
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
-_BACKUP = re.compile(
-    r"^(?P<prefix>.+)-(?P<time>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3})(?P<ext>\.[^.]*)?$"
-)
-_TIME_FORMAT = "%Y-%m-%dT%H-%M-%S.%f"
+from kaudit_tui.core.rotation import Backup, list_backups, merge_backups, parse_backup
 
-
-@dataclass(frozen=True, slots=True)
-class Backup:
-    """One rotated backup, possibly present both plain and compressed."""
-
-    active: str
-    """Path of the active file it was rotated from (as spelled with the backup's directory)."""
-    time: datetime
-    """Rotation time from the name: every event inside is older."""
-    plain: str | None
-    gzip: str | None
-
-    @property
-    def preferred(self) -> str:
-        """The plain file if there is one, else the ``.gz``."""
-        return self.plain or self.gzip or ""
-
-
-def parse_backup(path: str) -> tuple[str, datetime, bool] | None:
-    """``(active path, rotation time, is gzip)`` if ``path`` is named like a backup."""
-    directory, base = os.path.split(path)
-    compressed = base.endswith(".gz")
-    if compressed:
-        base = base[:-3]
-    match = _BACKUP.match(base)
-    if match is None:
-        return None
-    try:
-        time = datetime.strptime(match["time"], _TIME_FORMAT)
-    except ValueError:
-        return None
-    active = os.path.join(directory, match["prefix"] + (match["ext"] or ""))
-    return active, time, compressed
-
-
-def merge_backups(paths: list[str]) -> list[Backup]:
-    """Backups of one active file, oldest first, a plain file and its ``.gz`` paired."""
-    found: dict[datetime, dict[str, str]] = {}
-    actives: dict[datetime, str] = {}
-    for path in paths:
-        parsed = parse_backup(path)
-        if parsed is None:
-            continue
-        active, time, compressed = parsed
-        found.setdefault(time, {})["gzip" if compressed else "plain"] = path
-        actives[time] = active
-    return [
-        Backup(actives[time], time, kinds.get("plain"), kinds.get("gzip"))
-        for time, kinds in sorted(found.items())
-    ]
+__all__ = ["Backup", "FileGroup", "group_paths", "list_backups", "merge_backups", "parse_backup"]
 
 
 @dataclass(slots=True)
@@ -104,16 +50,3 @@ def group_paths(paths: list[str]) -> list[FileGroup]:
     for key, members in backup_paths.items():
         groups[key].backups = merge_backups(members)
     return list(groups.values())
-
-
-def list_backups(active: str) -> list[Backup]:
-    """The backups of ``active`` that exist on disk now, oldest first."""
-    directory = os.path.dirname(active) or "."
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    key = os.path.normpath(active)
-    paths = [os.path.join(os.path.dirname(active), name) for name in names]
-    matching = [p for p in paths if (b := parse_backup(p)) and os.path.normpath(b[0]) == key]
-    return merge_backups(matching)

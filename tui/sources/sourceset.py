@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import resource
 import stat
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Protocol
 
 from .batching import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_INTERVAL, Batcher
@@ -48,8 +50,8 @@ class SourceSet:
         self._batcher = Batcher(batch_bytes, batch_interval)
         self._lanes: list[Lane] = []
         self._stop = asyncio.Event()
-        self._bursts: AsyncIterator[list[SourceItem]] | None = None
-        self._items: AsyncIterator[SourceItem] | None = None
+        self._bursts: AsyncGenerator[list[SourceItem]] | None = None
+        self._items: AsyncGenerator[SourceItem] | None = None
         self.labels: list[str] = [source.label for source in sources]
         """Logical source names, as events' ``source`` field shows them."""
 
@@ -81,13 +83,14 @@ class SourceSet:
         if self._lanes:
             await asyncio.gather(*(lane.task for lane in self._lanes), return_exceptions=True)
         for iterator in (self._items, self._bursts):
-            if iterator is not None and not iterator.ag_running:  # type: ignore[attr-defined]
-                await iterator.aclose()  # type: ignore[attr-defined]
+            if iterator is not None:
+                with contextlib.suppress(RuntimeError):  # running in another task: stop ends it
+                    await iterator.aclose()
         for source in self._sources:
             source.close()
 
 
-async def _flatten(bursts: AsyncIterator[list[SourceItem]]) -> AsyncIterator[SourceItem]:
+async def _flatten(bursts: AsyncIterator[list[SourceItem]]) -> AsyncGenerator[SourceItem]:
     async for burst in bursts:
         for item in burst:
             yield item
@@ -126,6 +129,7 @@ def open_sources(
         raise SourceError("no input: give a file path, or - for standard input")
     if list(paths).count(STDIN) > 1:
         raise SourceError("-: standard input can be read only once")
+    _allow_descriptors(len(paths))
     opener = _Opener(follow, poll_interval)
     sources: list[LogicalSource] = []
     try:
@@ -141,6 +145,18 @@ def open_sources(
             source.close()
         raise
     return SourceSet(sources, batch_bytes=batch_bytes, batch_interval=batch_interval)
+
+
+def _allow_descriptors(count: int) -> None:
+    """Every file stays open for re-reading; a rotated set kept for months can hold thousands
+    of backups, more than the usual soft limit of 1024 descriptors. Raise it towards the hard
+    limit when needed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count * 2 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _first_appearance(paths: Sequence[str], groups: list[FileGroup]) -> list[FileGroup | None]:
@@ -175,13 +191,14 @@ class _Opener:
             active = group.active
             if active is None:
                 return FileSetSource(group.label, files, None)
-            if self.follow and not active.endswith(".gz"):
-                return FileSetSource(group.label, files, self._follow_plan(active))
-            fd = _open_path(active, missing_ok=False)
+            gzip = active.endswith(".gz")
+            fd = _open_path(active, missing_ok=self.follow and not gzip)
+            if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
+                return PipeSource(fd, group.label)  # a FIFO, e.g. <(kubectl logs -f ...)
+            if self.follow and not gzip:
+                return FileSetSource(group.label, files, self._follow_plan(active, fd))
             assert fd is not None
-            if not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
-                return PipeSource(fd, group.label)
-            files.append(OpenedFile(active, fd, gzip=active.endswith(".gz")))
+            files.append(OpenedFile(active, fd, gzip=gzip))
             return FileSetSource(group.label, files, None)
         except BaseException:
             for opened in files:
@@ -199,8 +216,7 @@ class _Opener:
         assert fd is not None
         return OpenedFile(backup.gzip, fd, gzip=True)
 
-    def _follow_plan(self, active: str) -> FollowPlan:
-        fd = _open_path(active, missing_ok=True)
+    def _follow_plan(self, active: str, fd: int | None) -> FollowPlan:
         if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise SourceError(f"{active}: not a regular file, cannot be followed")

@@ -11,19 +11,38 @@ from __future__ import annotations
 import os
 import tempfile
 
+from kaudit_tui.core.segments import pread_fully
+
+from .items import SourceError
+
 _ENV_DIR = "KAUDIT_TUI_SPOOL_DIR"
 
 
-def spool_dir() -> str | None:
-    """Directory for spool files: ``$KAUDIT_TUI_SPOOL_DIR``, ``$TMPDIR``, else ``/var/tmp``.
+def spool_dirs() -> list[str]:
+    """Where spool files may go, in order: ``$KAUDIT_TUI_SPOOL_DIR``, ``$TMPDIR``,
+    ``/var/tmp``, then ``/tmp``.
 
     ``/var/tmp`` is preferred over ``/tmp`` because ``/tmp`` is often a RAM-backed tmpfs, and a
     spool of a long pipe must not grow memory.
     """
-    for candidate in (os.environ.get(_ENV_DIR), os.environ.get("TMPDIR"), "/var/tmp"):
-        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
-            return candidate
-    return None
+    candidates = (os.environ.get(_ENV_DIR), os.environ.get("TMPDIR"), "/var/tmp", "/tmp")
+    return list(dict.fromkeys(c for c in candidates if c))
+
+
+def _create(label: str) -> tuple[tempfile._TemporaryFileWrapper[bytes], str]:
+    """A new anonymous spool file in the first directory that takes one."""
+    problems = []
+    for directory in spool_dirs():
+        try:
+            file = tempfile.TemporaryFile(dir=directory, prefix="kaudit-tui-", buffering=0)
+        except OSError as exc:
+            problems.append(f"{directory}: {exc.strerror or exc}")
+        else:
+            return file, directory  # type: ignore[return-value]
+    raise SourceError(
+        f"{label}: cannot create a spool file ({'; '.join(problems)}); "
+        f"set {_ENV_DIR} to a writable directory"
+    )
 
 
 class SpoolReader:
@@ -35,7 +54,7 @@ class SpoolReader:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self._file = tempfile.TemporaryFile(dir=spool_dir(), prefix="kaudit-tui-", buffering=0)
+        self._file, self.directory = _create(label)
         self._fd = self._file.fileno()
         self.size = 0
         """Number of bytes appended so far."""
@@ -45,6 +64,7 @@ class SpoolReader:
         return self._fd
 
     def append(self, data: bytes) -> None:
+        """Append ``data``; on OSError (a full disk) what was written so far stays readable."""
         view = memoryview(data)
         while view:
             written = os.pwrite(self._fd, view, self.size)
@@ -52,16 +72,7 @@ class SpoolReader:
             view = view[written:]
 
     def read_at(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.size - offset))
-        chunks: list[bytes] = []
-        while length > 0:
-            chunk = os.pread(self._fd, length, offset)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-        return b"".join(chunks)
+        return pread_fully(self._fd, offset, max(0, min(length, self.size - offset)))
 
     def close(self) -> None:
         self._file.close()

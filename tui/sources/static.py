@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,7 @@ from .items import LineBatch, SegmentEnd, SourceStatus
 from .spool import SpoolReader
 
 Item = LineBatch | SegmentEnd | SourceStatus
+_SPOOL_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 async def read_plain(reader: FileReader) -> AsyncIterator[Item]:
@@ -38,12 +40,27 @@ async def read_gzip(fd: int, path: str, spool: SpoolReader) -> AsyncIterator[Ite
             for batch in await asyncio.to_thread(_inflate_step, inflater, cursor):
                 yield batch
     except GzipError as exc:
+        while complete := await cursor.next_batch(final=False):
+            yield complete
+        yield SourceStatus(spool.label, "error", f"{path}: {exc}; read up to the damage")
+    except OSError as exc:
         while batch := await cursor.next_batch(final=False):
             yield batch
-        yield SourceStatus(spool.label, "error", f"{path}: {exc}; read up to the damage")
+        yield SourceStatus(spool.label, "error", _failure(path, spool, exc))
     finally:
         os.close(fd)
     yield SegmentEnd(spool)
+
+
+def _failure(path: str, spool: SpoolReader, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.errno in _SPOOL_FULL:
+        return (
+            f"{path}: stopped after {spool.size} bytes decompressed: the spool file in "
+            f"{spool.directory} cannot grow ({reason}); set KAUDIT_TUI_SPOOL_DIR to a "
+            "directory with room"
+        )
+    return f"{path}: read failed after {spool.size} bytes decompressed ({reason})"
 
 
 def _inflate_step(inflater: GzipInflater, cursor: LineCursor) -> list[LineBatch]:

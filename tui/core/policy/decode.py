@@ -187,7 +187,10 @@ class _Decoder:
         self, node: yaml.MappingNode, path: FieldPath, known: tuple[str, ...], what: str
     ) -> dict[str, yaml.Node]:
         """Known keys of a mapping (last duplicate wins); warns about the rest."""
-        self.loader.flatten_mapping(node)
+        try:
+            self.loader.flatten_mapping(node)
+        except yaml.MarkedYAMLError as exc:  # a "<<" merge of something that is no mapping
+            self.error(path, node, f"cannot decode: {exc.problem or 'bad merge key'}")
         found: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"

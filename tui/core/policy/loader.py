@@ -21,6 +21,8 @@ from .validation import validate_policy
 
 __all__ = ["LoadedPolicy", "load_policy", "parse_policy"]
 
+MAX_POLICY_BYTES = 16 << 20
+"""Larger files are refused unread: real policies are a few KiB."""
 _CURRENT = "audit.k8s.io/v1"
 _OLD_VERSIONS = {
     "audit.k8s.io/v1beta1": "1.8 to 1.23",
@@ -202,9 +204,27 @@ def load_policy(path: str | os.PathLike[str]) -> LoadedPolicy:
     """
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
-            data = handle.read()
+        data = _read_bounded(name)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise PolicyError([PolicyIssue(name, None, None, "", f"cannot read: {reason}")]) from None
+    if len(data) > MAX_POLICY_BYTES:
+        message = f"larger than {MAX_POLICY_BYTES >> 20} MiB: not an audit policy"
+        raise PolicyError([PolicyIssue(name, None, None, "", message)])
     return parse_policy(data, name)
+
+
+def _read_bounded(name: str) -> bytes:
+    """At most ``MAX_POLICY_BYTES + 1`` bytes of a file, pipe or device.
+
+    Opening without blocking keeps a FIFO that has no writer from hanging the caller (a
+    watched policy path replaced by one); the bound keeps ``/dev/zero`` or a runaway file from
+    filling memory.
+    """
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_POLICY_BYTES + 1)
+    finally:
+        os.close(fd)

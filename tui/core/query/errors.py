@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kaudit_tui.core.sanitize import sanitize
+
 
 class QueryError(ValueError):
     """The query text is invalid; ``column`` (0-based) and ``length`` locate the culprit.
@@ -10,6 +12,7 @@ class QueryError(ValueError):
     """
 
     def __init__(self, message: str, column: int, length: int = 1) -> None:
+        message = sanitize(message)  # it quotes what was typed, which may come from an event
         super().__init__(message)
         self.message = message
         self.column = column

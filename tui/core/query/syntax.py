@@ -62,6 +62,7 @@ class RawTerm:
 
 def scan(text: str) -> list[RawTerm]:
     """Split ``text`` into raw terms, raising :class:`QueryError` on malformed syntax."""
+    _check_encodable(text)
     terms: list[RawTerm] = []
     i, n = 0, len(text)
     while True:
@@ -72,6 +73,17 @@ def scan(text: str) -> list[RawTerm]:
         term = _term(text, i)
         terms.append(term)
         i = term.end
+
+
+def _check_encodable(text: str) -> None:
+    """Queries are matched against UTF-8 bytes: a lone surrogate (from a broken paste) has no
+    UTF-8 form, so it is reported where it is rather than failing later."""
+    if text.isascii():
+        return
+    try:
+        text.encode()
+    except UnicodeEncodeError as error:
+        raise QueryError("not valid text: a lone surrogate character", error.start) from None
 
 
 def _term(text: str, start: int) -> RawTerm:

@@ -1,0 +1,99 @@
+"""End to end in a real terminal: open a file or a pipe, filter, follow, quit cleanly."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import Terminal, kaudit, needs_tmux
+from tests.ui.support import event, lines
+
+pytestmark = [pytest.mark.e2e, needs_tmux]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """200 events; every tenth one a delete by bob."""
+    path = tmp_path / "audit.log"
+    path.write_bytes(
+        lines(*(event(i, user="bob" if i % 10 == 0 else "alice",
+                      verb="delete" if i % 10 == 0 else "get") for i in range(200)))
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[list[Terminal]]:
+    opened: list[Terminal] = []
+    yield opened
+    for term in opened:
+        term.close()
+
+
+def start(terminals: list[Terminal], command: str, tmp_path: Path) -> Terminal:
+    term = Terminal(command, tmp_path)
+    terminals.append(term)
+    return term
+
+
+def assert_restored(term: Terminal) -> None:
+    """After quitting: the shell's screen is back, the cursor shows, mouse reporting is off."""
+    assert term.exit_code() == 0
+    assert term.pane("#{alternate_on}") == "0"
+    assert term.pane("#{cursor_flag}") == "1"
+    assert term.pane("#{mouse_any_flag}") == "0"
+
+
+def test_file_filter_follow_and_quit(log: Path, tmp_path: Path, terminal) -> None:  # noqa: ANN001
+    term = start(terminal, kaudit(str(log)), tmp_path)
+    term.wait_for("200 / 200 events")
+    term.keys("/")
+    term.type("verb:delete")
+    term.keys("Enter")
+    screen = term.wait_for("20 / 200 events")
+    rows = [line for line in screen.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3} ", line)]
+    assert rows and all(" bob " in row and " delete " in row for row in rows)
+
+    with log.open("ab") as out:
+        out.write(lines(event(200, user="newcomer", verb="delete")))
+    screen = term.wait_for("21 / 201 events")
+    assert "newcomer" in screen
+
+    term.keys("q")
+    assert_restored(term)
+
+
+def test_piped_stdin_and_keyboard(log: Path, tmp_path: Path, terminal) -> None:  # noqa: ANN001
+    command = f"cat {shlex.quote(str(log))} | {kaudit()}"
+    term = start(terminal, command, tmp_path)
+    term.wait_for("200 / 200 events")
+    term.wait_for("ended")
+    term.keys("/")
+    term.type("user:alice")
+    term.keys("Enter")
+    term.wait_for("180 / 200 events")
+    term.keys("q")
+    assert_restored(term)
+
+
+def test_no_input_is_a_clear_error_not_a_traceback(tmp_path: Path, terminal) -> None:  # noqa: ANN001
+    term = start(terminal, kaudit(str(tmp_path / "missing.log"), "--no-follow"), tmp_path)
+    screen = term.wait_for("kaudit-tui:")
+    assert "Traceback" not in screen and "missing.log" in screen
+    assert term.exit_code() == 1
+
+
+def test_demo_streams_with_its_policy(tmp_path: Path, terminal) -> None:  # noqa: ANN001
+    term = start(terminal, kaudit("--demo"), tmp_path)
+    screen = term.wait_for(
+        lambda s: "RULE" in s and re.search(r"\b[1-9][\d,]* / [\d,]+ events", s) is not None
+    )
+    assert "policy" in screen
+    first = int(re.search(r"([\d,]+) events", screen).group(1).replace(",", ""))
+    term.wait_for(lambda s: int(re.search(r"([\d,]+) events", s).group(1).replace(",", "")) > first)
+    term.keys("q")
+    assert_restored(term)

@@ -1,0 +1,97 @@
+"""The policy panel: for the highlighted event, the rule that decides it and why.
+
+Shows the matched rule as written in the policy file, its level and omitted stages, whether
+kube-apiserver would have written this event, and the first field that failed for each earlier
+rule. The App hands it a :class:`RowVerdict`; the panel only draws it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from kaudit_tui.core.sanitize import sanitize
+
+if TYPE_CHECKING:  # the policy engine is only imported when a policy is loaded
+    from kaudit_tui.policy_view import RowVerdict
+
+
+def verdict_text(
+    verdict: RowVerdict | None, error: str = "", styles: dict[str, Style] | None = None
+) -> Text:
+    """The panel's text; ``styles`` maps "logged" / "dropped" to the theme's colours."""
+    styles = styles or {}
+    logged_style = styles.get("logged", Style(bold=True))
+    dropped_style = styles.get("dropped", Style(bold=True))
+    text = Text()
+    if error:
+        text.append(sanitize(error) + "\n\n", style=dropped_style)
+    if verdict is None:
+        return text.append("no event highlighted", style="dim")
+    if verdict.rule is None:
+        text.append("no rule matched", style="bold")
+        text.append(" (default level None: not logged)\n")
+    else:
+        text.append(f"rule {verdict.rule}", style="bold")
+        text.append(f"  level {verdict.level}\n")
+    omitted = ", ".join(verdict.omit_stages) or "none"
+    text.append(f"omitted stages: {omitted}\n")
+    stage = sanitize(verdict.stage) or "(no stage)"
+    if verdict.logged:
+        text.append(f"logged: yes ({stage} is written)\n", style=logged_style)
+    else:
+        why = "level None" if verdict.level == "None" else f"{stage} is omitted"
+        text.append(f"logged: no ({why})\n", style=dropped_style)
+    if verdict.logged_level and verdict.logged_level != verdict.level:
+        text.append(
+            f"the event says level {sanitize(verdict.logged_level)}: "
+            "the log was written with another policy\n",
+            style="italic",
+        )
+    if verdict.rule_text:
+        text.append("\n")
+        text.append(sanitize_block(verdict.rule_text) + "\n", style="bold")
+    if verdict.earlier:
+        text.append("\nearlier rules:\n", style="underline")
+        for item in verdict.earlier:
+            text.append(f"{item.rule:>3} ", style="bold")
+            text.append(f"{item.level:<15} {sanitize(item.reason)}\n")
+    return text
+
+
+def sanitize_block(text: str) -> str:
+    return "\n".join(sanitize(line) for line in text.splitlines())
+
+
+class PolicyPanel(VerticalScroll):
+    """Side panel; hidden until ``p`` (or a policy is given and the panel toggled on)."""
+
+    COMPONENT_CLASSES = {"policy-panel--logged", "policy-panel--dropped"}
+    DEFAULT_CSS = """
+    PolicyPanel {
+        width: 48;
+        & > .policy-panel--logged { color: $policy-logged; text-style: bold; }
+        & > .policy-panel--dropped { color: $policy-dropped; text-style: bold; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "policy"
+        self.verdict: RowVerdict | None = None
+        self.error = ""
+
+    def compose(self):  # noqa: ANN201
+        yield Static(id="policy-text")
+
+    def show(self, verdict: RowVerdict | None, error: str = "") -> None:
+        self.verdict, self.error = verdict, error
+        styles = {
+            "logged": self.get_component_rich_style("policy-panel--logged"),
+            "dropped": self.get_component_rich_style("policy-panel--dropped"),
+        }
+        self.query_one("#policy-text", Static).update(verdict_text(verdict, error, styles))
