@@ -18,6 +18,8 @@ from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
 _MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_YEAR_ONE = -62_135_596_800_000_000
+"""0001-01-01T00:00:00Z in epoch microseconds: the earliest time ``parse_time`` gives."""
 _UUID_CHARS = b"0123456789abcdef-\n"
 _DASHES = [8, 13, 18, 23]
 _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
@@ -35,7 +37,9 @@ def micros(values: list) -> np.ndarray:
         rows = _micro_time_bytes(values)
         if rows is not None:
             fixed = np.frombuffer(rows, dtype="S28")
-            return fixed.astype("S26").astype("datetime64[us]").view(np.int64)
+            parsed = fixed.astype("S26").astype("datetime64[us]").view(np.int64)
+            if parsed.min() >= _YEAR_ONE:  # numpy takes year 0; datetime and parse_time do not
+                return parsed
     except (TypeError, ValueError):
         pass
     try:
@@ -51,7 +55,8 @@ def _micro_time_bytes(values: list) -> bytes | None:
     Checking the whole layout (digits where digits go, separators in place, newlines only
     between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
     without it a batch of odd values could be misaligned, or numpy could read forms (a sign
-    or spaces in the year, a short fraction, year 0) that ``parse_time`` rejects.
+    or spaces in the year, a short fraction) that ``parse_time`` rejects. Year 0 is ruled out
+    after the parse, by value: a search of the text for it cost as much as this whole check.
     """
     count = len(values)
     joined = "\n".join(values)
@@ -60,8 +65,6 @@ def _micro_time_bytes(values: list) -> bytes | None:
     raw = joined.encode("ascii") + b"\n"
     if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
         return None
-    if raw.startswith(b"0000") or b"\n0000" in raw:
-        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
     return raw
 
 

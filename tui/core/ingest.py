@@ -89,8 +89,6 @@ class Ingestor:
         find = data.find
         size = len(data)
         start = 0
-        # Every line fed counts, whatever becomes of it (a trailing partial line is one too).
-        self.lines += data.count(b"\n") + (1 if size and data[-1] != 10 else 0)
         documents = self._documents
         max_line = self.max_line
         store = self.store
@@ -103,6 +101,9 @@ class Ingestor:
             self._stage.append, self._received.append, self._ids.append,
         )  # fmt: skip
         join = b"\0".join
+        # Every line fed counts, whatever becomes of it: fast-path hits are added up after the
+        # loop (a counter is cheaper than bytes.count over the whole batch), the rest below.
+        fast = 0
         plain = seg not in documents  # no pretty-printed document is being assembled
         while start < size:
             end = find(b"\n", start)
@@ -160,9 +161,12 @@ class Ingestor:
                     if event.metadata is not None or event.timestamp is not None:
                         self._fallback_times(event)
                     add_id(event.auditID)
+                    fast += 1
                     continue
+            self.lines += 1
             self._line(seg, pos, bytes(line))
             plain = seg not in documents
+        self.lines += fast
         return self._flush(seg)
 
     def _fallback_times(self, event: Event) -> None:
