@@ -283,6 +283,7 @@ class KauditApp(AppActions, App[int]):
             total=total,
             requests=requests,
             skipped=self.store.skips.total,
+            dropped=self.store.evicted,
             rate=self._rate.update(now, total + self.store.evicted),
             source=live.source_state() if self.sources is not None else "no input",
             following=self.table.follow,

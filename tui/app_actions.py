@@ -123,7 +123,9 @@ class AppActions(_Base):
         except OSError as error:
             self.notify(sanitize(f"export failed: {error}"), severity="error", markup=False)
             return
-        self.notify(sanitize(f"exported {count:,} events to {path}"), markup=False)
+        gone = len(rows) - count
+        note = f" ({gone:,} had left memory: --max-events)" if gone > 0 else ""
+        self.notify(sanitize(f"exported {count:,} events to {path}{note}"), markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

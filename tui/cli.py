@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 from kaudit_tui import __version__
+from kaudit_tui.core.limits import DEFAULT_MAX_EVENTS
 from kaudit_tui.discovery import DiscoveryError
 from kaudit_tui.discovery.options import (
     add_discovery_arguments,
@@ -67,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
+    parser.add_argument(
+        "--max-events",
+        type=_event_count,
+        metavar="N",
+        help="keep at most N events in memory, dropping the oldest (counted and shown); 0 = no "
+        f"limit (default: {DEFAULT_MAX_EVENTS:,} in the UI and with --follow, no limit in "
+        "one-shot headless runs)",
+    )
     parser.add_argument("--demo", action="store_true", help="the bundled demo log and policy")
     view = parser.add_argument_group("terminal UI")
     view.add_argument(
@@ -83,6 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_discovery_arguments(parser)
     parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
     return parser
+
+
+def _event_count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of events (0 = no limit), not {text!r}"
+        )
+    return value
+
+
+def resolve_max_events(args: argparse.Namespace, *, headless: bool) -> None:
+    """Turn ``--max-events`` into the cap to apply: an int, or None for no limit."""
+    value = args.max_events
+    if value is None:
+        long_lived = not headless or bool(args.follow)
+        value = DEFAULT_MAX_EVENTS if long_lived else 0
+    args.max_events = value or None
 
 
 def demo_paths() -> tuple[str, str]:
@@ -124,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = resolve_sources(args)
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
-        if args.print or args.stats or args.explain or args.policy_report:
+        headless = bool(args.print or args.stats or args.explain or args.policy_report)
+        resolve_max_events(args, headless=headless)
+        if headless:
             if getattr(args, "discovery", None) is not None:
                 print(summary(args.discovery), file=sys.stderr)
             from kaudit_tui.headless import run_headless

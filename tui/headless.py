@@ -57,7 +57,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     async def session() -> int:
         # Raw text is read back through the sources' open files: report before closing them.
         try:
-            code = await _ingest(sources, store, printer, follow)
+            code = await _ingest(sources, store, printer, follow, args.max_events)
             if printer is not None and not follow:
                 printer.emit(np.arange(store.first_id, store.next_id))
             if args.stats:
@@ -77,6 +77,10 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     _report_skips(store)
+    if store.evicted and not follow:
+        kept, dropped = f"{len(store):,}", f"{store.evicted:,}"
+        print(f"kaudit-tui: the output covers the newest {kept} events; {dropped} older ones "
+              "were dropped (--max-events)", file=sys.stderr)  # fmt: skip
     return code
 
 
@@ -117,7 +121,9 @@ class _Printer:
         self.out.flush()
 
 
-async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: bool) -> int:  # noqa: ANN001
+async def _ingest(  # noqa: ANN001
+    sources, store: EventStore, printer: _Printer | None, follow: bool, max_events: int | None
+) -> int:
     ingestor = Ingestor(store)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -131,6 +137,8 @@ async def _ingest(sources, store: EventStore, printer: _Printer | None, follow: 
             rows = await asyncio.to_thread(_index_burst, ingestor, burst)
             if printer is not None and follow and len(rows):
                 printer.emit(np.arange(rows.start, rows.stop))
+            if max_events is not None:  # after printing: a burst larger than the cap is printed
+                store.evict_to(max_events)
             for item in burst:
                 if isinstance(item, SourceStatus) and item.state in ("error", "waiting"):
                     print(f"kaudit-tui: {sanitize(item.message)}", file=sys.stderr)
@@ -196,11 +204,15 @@ def _print_stats(store: EventStore, rows: np.ndarray, args: argparse.Namespace) 
             "events": int(len(rows)),
             "total": len(store),
             "skipped": store.skips.lines,
+            "dropped": store.evicted,
             "fields": {f: [{"value": v, "count": c} for v, c in top] for f, top in counts.items()},
         }
         sys.stdout.buffer.write(_dumps(payload, orjson.OPT_INDENT_2) + b"\n")
         return
-    lines = [f"{len(rows):,} / {len(store):,} events ({store.skips.lines:,} lines skipped)"]
+    dropped = f", {store.evicted:,} dropped by --max-events" if store.evicted else ""
+    lines = [
+        f"{len(rows):,} / {len(store):,} events ({store.skips.lines:,} lines skipped{dropped})"
+    ]
     for field, top in counts.items():
         lines.append(f"\n{field}")
         for value, count in top:

@@ -53,6 +53,10 @@ class RowDecisions:
         """(rule numbers, logged flags) for ``rows`` (absolute row ids)."""
         self._catch_up(store)
         index = np.asarray(rows, dtype=np.int64) - self._base
+        gone = index < 0  # evicted while a filter that asked for them was running
+        if gone.any():
+            index = np.where(gone, 0, index)
+            return np.where(gone, NO_RULE, self._rule[index]), self._logged[index] & ~gone
         return self._rule[index], self._logged[index]
 
     def _catch_up(self, store: EventStore) -> None:
@@ -68,34 +72,57 @@ class RowDecisions:
         self._logged = np.concatenate([self._logged, logged])
 
     def _evaluate(self, store: EventStore, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        evaluator = self.policy.evaluator
         who = store.column("who")[start:stop].astype(np.uint64)
-        what = store.column("what")[start:stop].astype(np.uint64)
-        name = store.column("name")[start:stop].astype(np.uint64)
-        uri = store.column("uri")[start:stop].astype(np.uint64)
-        is_resource = store.what.field_codes("objref")[what.astype(np.int64)].astype(bool)
-        verbs = store.what.tables["verb"]
-        create = verbs.find("create")
+        what = store.column("what")[start:stop].copy()
+        keys = (who << np.uint64(32)) | what.astype(np.uint64)
+        # The name and URL path matter only to policies that look at them: leave them out of
+        # the grouping otherwise, so a million rows fall into a few thousand groups.
+        extra = self._extra_keys(store, start, stop, what)
+        if extra is not None:
+            pairs = np.stack([keys, extra], axis=1)
+            _, first_rows, inverse = np.unique(
+                pairs.view(np.dtype((np.void, 16))).ravel(), return_index=True, return_inverse=True
+            )
+        else:
+            _, first_rows, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rules = np.empty(len(first_rows), dtype=np.int32)
+        logged = np.empty(len(first_rows), dtype=np.bool_)
+        stage_index = store.what.fields.index("stage")
+        first = store.first_id
+        for group, row in enumerate(first_rows.tolist()):
+            try:
+                fields = self.request_fields(store, first + start + row)
+            except LookupError:  # evicted by the ingest thread meanwhile: no longer shown
+                rules[group], logged[group] = NO_RULE, False
+                continue
+            decision = evaluator.evaluate_fields(*fields)
+            rules[group] = decision.rule or NO_RULE
+            stage = store.what.shapes.values[int(what[row])][stage_index]
+            logged[group] = decision.logged(stage)
+        inverse = inverse.reshape(-1)
+        return rules[inverse], logged[inverse]
+
+    def _extra_keys(
+        self, store: EventStore, start: int, stop: int, what: np.ndarray
+    ) -> np.ndarray | None:
+        """Name and URI codes for the rows whose decision can depend on them, or None."""
+        evaluator = self.policy.evaluator
+        if not (evaluator.uses_names or evaluator.uses_paths):
+            return None
+        is_resource = store.what.field_codes("objref")[what].astype(bool)
+        create = store.what.tables["verb"].find("create")
         is_create = (
-            store.what.field_codes("verb")[what.astype(np.int64)] == create
+            store.what.field_codes("verb")[what] == create
             if create is not None
             else np.zeros(len(what), dtype=bool)
         )
+        name = store.column("name")[start:stop].astype(np.uint64)
+        uri = store.column("uri")[start:stop].astype(np.uint64)
         # The policy sees the URL path of non-resource requests and the URL name of creates.
-        uri = np.where(~is_resource | is_create, uri, 0)
-        name = np.where(is_resource & ~is_create, name, 0)
-        keys = np.stack([(who << 32) | what, (name << 32) | uri], axis=1)
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-        rules = np.empty(len(unique), dtype=np.int32)
-        logged = np.empty(len(unique), dtype=np.bool_)
-        first_rows = np.zeros(len(unique), dtype=np.int64)
-        first_rows[inverse[::-1]] = np.arange(len(keys) - 1, -1, -1)
-        for group, row in enumerate(first_rows.tolist()):
-            absolute = store.first_id + start + row
-            decision = self.decision(store, absolute)
-            rules[group] = decision.rule or NO_RULE
-            logged[group] = decision.logged(str(store.field_value(absolute, "stage")))
-        inverse = inverse.reshape(-1)
-        return rules[inverse], logged[inverse]
+        uri_needed = (~is_resource & evaluator.uses_paths) | (is_create & evaluator.uses_names)
+        name_needed = is_resource & ~is_create & evaluator.uses_names
+        return (np.where(name_needed, name, 0) << np.uint64(32)) | np.where(uri_needed, uri, 0)
 
 
 def _parse_rule(text: str) -> int:

@@ -46,6 +46,8 @@ OTHER_ID = (1 << 64) - 1
 _LOW64 = (1 << 64) - 1
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SKIP_EXAMPLES = 20
+RELEASE_EVERY = 100_000
+"""Evicted rows between two releases of unused interned values, at the least."""
 
 
 def split_audit_id(audit_id: str, other_ids: InternTable[str]) -> tuple[int, int]:
@@ -94,12 +96,18 @@ class SkipLog:
 class EventStore:
     """Append-only columnar index of audit events (see module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, release_every: int = RELEASE_EVERY) -> None:
+        """``release_every``: evicted rows between two releases of unused interned values, at
+        the least (at most as many are evicted as remain)."""
+        self.release_every = release_every
         self._capacity = 1024
         self._cols = {name: np.zeros(self._capacity, dtype) for name, dtype in COLUMNS.items()}
+        self._start = 0
+        """Array index of the oldest live row: eviction only moves it (see ``evict_to``)."""
         self._count = 0
         self.first_id = 0
         self.evicted = 0
+        self._evicted_since_sweep = 0
         self.who = ShapeTable(WHO_FIELDS, normalize_who, ("", "", (), "", ()))
         self.what = ShapeTable(WHAT_FIELDS, normalize_what, ("",) * 8 + (False,))
         self.names: InternTable[str] = InternTable("")
@@ -118,8 +126,13 @@ class EventStore:
         return self.first_id + self._count
 
     def column(self, name: str) -> np.ndarray:
-        """The live rows of a column (a view: do not keep it across appends)."""
-        return self._cols[name][: self._count]
+        """The live rows of a column, as a view.
+
+        Rows in a view never change: appends write past it and eviction only moves the start,
+        so a filter running in another thread keeps a consistent snapshot. A view does not see
+        rows appended after it was taken.
+        """
+        return self._cols[name][self._start : self._start + self._count]
 
     def nbytes(self) -> int:
         return sum(col.nbytes for col in self._cols.values())
@@ -146,8 +159,16 @@ class EventStore:
     def field_value(self, row: int, field: str) -> object:
         """One shape field of one row (text, tuple for groups/ip, bool for objref)."""
         column, table = self.shape_table(field)
-        shape = table.shapes.values[int(self._cols[column][row - self.first_id])]
+        shape = table.shapes.values[int(self._cols[column][self._index(row)])]
         return shape[table.fields.index(field)]
+
+    def _index(self, row: int) -> int:
+        """Array index of a live row id; LookupError for an evicted (or future) one."""
+        if not self.first_id <= row < self.first_id + self._count:
+            if row < self.first_id:
+                raise LookupError(f"event {row} was dropped to keep within --max-events")
+            raise LookupError(f"no event {row}")
+        return row - self.first_id + self._start
 
     # -- appending -------------------------------------------------------------------------
     def append(self, columns: dict[str, list[int]]) -> range:
@@ -155,39 +176,71 @@ class EventStore:
         count = len(columns["who"])
         if not count:
             return range(self.next_id, self.next_id)
-        self._reserve(self._count + count)
+        self._reserve(count)
+        end = self._start + self._count
         for name, values in columns.items():
-            self._cols[name][self._count : self._count + count] = values
+            self._cols[name][end : end + count] = values
         start = self.next_id
         self._count += count
         return range(start, start + count)
 
-    def _reserve(self, needed: int) -> None:
-        if needed <= self._capacity:
+    def _reserve(self, extra: int) -> None:
+        """Room for ``extra`` more rows after the live ones.
+
+        When the arrays are full, the live rows move to the front of *new* arrays, half as
+        large again as they need: views taken before stay valid, and with eviction the arrays
+        settle at about 1.5 times the cap, each row copied about twice in all.
+        """
+        if self._start + self._count + extra <= self._capacity:
             return
-        capacity = max(needed, self._capacity + self._capacity // 2)
+        needed = self._count + extra
+        capacity = max(needed + needed // 2, 1024)
+        live = slice(self._start, self._start + self._count)
         for name, col in self._cols.items():
-            grown = np.zeros(capacity, col.dtype)
-            grown[: self._count] = col[: self._count]
-            self._cols[name] = grown
+            moved = np.zeros(capacity, col.dtype)
+            moved[: self._count] = col[live]
+            self._cols[name] = moved
         self._capacity = capacity
+        self._start = 0
 
     def evict_to(self, max_events: int) -> int:
-        """Drop the oldest rows so at most ``max_events`` remain; returns how many went."""
+        """Drop the oldest rows so at most ``max_events`` remain; returns how many went.
+
+        Constant time: the start moves on. Once as many rows have gone as remain, the
+        interned names, URIs and audit IDs no live row uses any more are released, so a long
+        follow under a cap holds memory for the rows it keeps, not for all it has seen.
+        """
         excess = self._count - max_events
         if excess <= 0:
             return 0
-        for col in self._cols.values():
-            col[: self._count - excess] = col[excess : self._count]
+        self._start += excess
         self._count -= excess
         self.first_id += excess
         self.evicted += excess
+        self._evicted_since_sweep += excess
+        if self._evicted_since_sweep >= max(self._count, self.release_every):
+            self._release_unused()
         return excess
+
+    def _release_unused(self) -> None:
+        self._evicted_since_sweep = 0
+        for table, codes in (
+            (self.names, self.column("name")),
+            (self.uris, self.column("uri")),
+            (self.other_ids, self.column("id_lo")[self.column("id_hi") == OTHER_ID]),
+        ):
+            used = np.zeros(len(table), np.bool_)
+            used[codes] = True
+            table.release(np.flatnonzero(~used))
 
     # -- reading rows back -----------------------------------------------------------------
     def row(self, row: int) -> dict[str, object]:
-        """All indexed fields of one row as a dict (display and tests; never kept per event)."""
-        i = row - self.first_id
+        """All indexed fields of one row as a dict (display and tests; never kept per event).
+
+        Raises:
+            LookupError: the row was evicted (``--max-events``) or does not exist yet.
+        """
+        i = self._index(row)
         cols = self._cols
         values: dict[str, object] = {}
         for column, table in (("who", self.who), ("what", self.what)):
@@ -205,11 +258,15 @@ class EventStore:
         return values
 
     def raw_record(self, row: int) -> bytes:
-        """The raw record text (a line, or a whole document) the row was indexed from."""
-        i = row - self.first_id
+        """The raw record text (a line, or a whole document) the row was indexed from.
+
+        Raises:
+            LookupError: the row was evicted (``--max-events``) or does not exist yet.
+        """
+        i = self._index(row)
         reader = self.segments[int(self._cols["seg"][i])]
         return reader.read_at(int(self._cols["off"][i]), int(self._cols["len"][i]))
 
     def event_json(self, row: int) -> bytes:
         """The event's JSON text, read back from disk (exactly as logged for JSON lines)."""
-        return event_json(self.raw_record(row), int(self._cols["item"][row - self.first_id]))
+        return event_json(self.raw_record(row), int(self._cols["item"][self._index(row)]))

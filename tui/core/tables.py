@@ -7,6 +7,7 @@ filters run as array operations (a predicate is tested once per distinct value, 
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
@@ -16,29 +17,75 @@ T = TypeVar("T", bound=Hashable)
 
 
 class InternTable(Generic[T]):
-    """Append-only mapping between values and dense integer codes (code 0 is ``empty``)."""
+    """Mapping between values and dense integer codes (code 0 is ``empty``).
 
-    __slots__ = ("values", "_index", "_next", "get")
+    A code keeps its value for as long as any row uses it. Codes no row uses any more can be
+    released and then given to new values; every such reuse is logged, so a mask computed
+    over the values can be brought up to date by re-testing only the codes reused since
+    (see :meth:`reused_since`).
+    """
+
+    __slots__ = ("values", "_index", "_next", "_free", "_reused", "get")
 
     def __init__(self, empty: T) -> None:
         self.values: list[T] = [empty]
         self._index: dict[T, int] = {empty: 0}
         self._next = 1
+        self._free: list[int] = []
+        self._reused: tuple[int, array[int]] = (0, array("I"))
+        """(codes dropped from the front of the log, the log): replaced as one, so a reader
+        in another thread always sees a consistent pair."""
         self.get = self._index.get
         """The code of a value already seen, else None (the bound dict method: hot path)."""
 
     def __len__(self) -> int:
         return len(self.values)
 
+    @property
+    def epoch(self) -> int:
+        """How many times a code has been given a new value: a mask computed at one epoch
+        needs the codes :meth:`reused_since` that epoch re-tested."""
+        base, log = self._reused
+        return base + len(log)
+
     def code(self, value: T) -> int:
-        """The code of ``value``, assigning the next one on first sight."""
+        """The code of ``value``, assigning one on first sight (a released one if any)."""
         code = self._index.get(value)
         if code is None:
-            code = self._next
-            self._next += 1
+            if self._free:
+                code = self._free.pop()
+                self.values[code] = value
+                self._reused[1].append(code)
+            else:
+                code = self._next
+                self._next += 1
+                self.values.append(value)
             self._index[value] = code
-            self.values.append(value)
         return code
+
+    def release(self, codes: Iterable[int]) -> None:
+        """Forget the values of ``codes`` (which no row uses any more) so the codes can be
+        reused."""
+        empty = self.values[0]
+        for code in codes:
+            code = int(code)
+            value = self.values[code]
+            if code == 0 or self._index.get(value) != code:
+                continue  # code 0, or already released
+            del self._index[value]
+            self.values[code] = empty
+            self._free.append(code)
+        base, log = self._reused
+        if len(log) > 2 * len(self.values):  # keep the log about as long as the table
+            drop = len(log) // 2
+            self._reused = (base + drop, log[drop:])
+
+    def reused_since(self, epoch: int) -> list[int] | None:
+        """Codes given new values since ``epoch``; None if the log no longer goes back so far."""
+        base, log = self._reused
+        if epoch < base:
+            return None
+        return log[epoch - base :].tolist()
 
     def find(self, value: T) -> int | None:
         """The code of ``value`` if it has been seen, else None."""
@@ -46,11 +93,8 @@ class InternTable(Generic[T]):
 
     def mask(self, predicate: Callable[[T], bool], start: int = 0) -> np.ndarray:
         """Boolean array over codes ``start..len``: which values satisfy ``predicate``."""
-        return np.fromiter(
-            (bool(predicate(v)) for v in self.values[start:]),
-            dtype=np.bool_,
-            count=len(self.values) - start,
-        )
+        values = self.values[start:]  # one snapshot: the ingest thread may be appending
+        return np.fromiter((bool(predicate(v)) for v in values), dtype=np.bool_, count=len(values))
 
     def extend_mask(self, mask: np.ndarray, predicate: Callable[[T], bool]) -> np.ndarray:
         """``mask`` grown to cover values added since it was computed."""

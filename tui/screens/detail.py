@@ -74,6 +74,10 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
+        if self.row < self.store.first_id:  # it left while the screen was opening
+            self.call_after_refresh(self._gone, self.row)
+            return
         stages = self.query_one("#detail-stages", OptionList)
         rows = stage_rows(self.store, self.row)
         for stage_row in rows.tolist():
@@ -82,18 +86,25 @@ class DetailScreen(Screen[None]):
             stages.add_option(Option(label, id=str(stage_row)))
         stages.highlighted = rows.tolist().index(self.row) if self.row in rows else 0
         stages.border_title = f"stages of request {sanitize(str(self.store.row(self.row)['id']))}"
-        self.query_one("#detail-body").focus()
         self.load(self.row)
 
     def _summary(self) -> Text:
-        values = self.store.row(self.row)
+        try:
+            values = self.store.row(self.row)
+        except LookupError:
+            return Text("")
         fields = ("verb", "resource", "sub", "ns", "name", "code", "user", "source")
         parts = [f"{name}={sanitize(str(values[name]))}" for name in fields if values.get(name)]
         return Text("  ".join(parts), style="bold")
 
     @work(thread=True, exclusive=True)
     def load(self, row: int) -> None:
-        pretty, compact = event_text(self.store.event_json(row), self.show_secrets)
+        try:
+            raw = self.store.event_json(row)
+        except LookupError:  # dropped meanwhile to stay within --max-events
+            self.app.call_from_thread(self._gone, row)
+            return
+        pretty, compact = event_text(raw, self.show_secrets)
         content = highlight(pretty, language="json") if len(pretty) < HIGHLIGHT_LIMIT else None
         self.app.call_from_thread(self._show, row, pretty, compact, content)
 
@@ -102,6 +113,14 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-json", Static).update(
             content if content is not None else Text(pretty)
         )
+
+    def _gone(self, row: int) -> None:
+        self.row, self.pretty, self.compact = row, "", ""
+        message = (
+            f"Event {row:,} is no longer in memory: older events are dropped to stay within "
+            "--max-events. Start with a larger --max-events (0 = no limit) to keep it."
+        )
+        self.query_one("#detail-json", Static).update(Text(message))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:

@@ -30,8 +30,15 @@ def _create_private(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_CLOEXEC, 0o600)
 
 
-def _render(store: EventStore, rows: np.ndarray) -> bytes:
-    return b"".join(store.event_json(row) + b"\n" for row in rows.tolist())
+def _render(store: EventStore, rows: np.ndarray) -> list[bytes]:
+    """The JSON lines of ``rows``, leaving out rows dropped since the view was taken."""
+    lines = []
+    for row in rows.tolist():
+        try:
+            lines.append(store.event_json(row) + b"\n")
+        except LookupError:  # dropped to stay within --max-events
+            continue
+    return lines
 
 
 async def export_rows(
@@ -40,7 +47,8 @@ async def export_rows(
     path: Path,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Write ``rows`` to ``path`` as JSON lines; returns how many were written.
+    """Write ``rows`` to ``path`` as JSON lines; returns how many were written (rows dropped
+    meanwhile to stay within ``--max-events`` are left out).
 
     An export can be millions of events: events are read back from disk in a worker thread
     and written through aiofiles, a chunk at a time, so the screen keeps answering keys.
@@ -53,9 +61,9 @@ async def export_rows(
         for start in range(0, len(rows), CHUNK):
             if cancelled():
                 break
-            chunk = rows[start : start + CHUNK]
-            await out.write(await asyncio.to_thread(_render, store, chunk))
-            written += len(chunk)
+            lines = await asyncio.to_thread(_render, store, rows[start : start + CHUNK])
+            await out.write(b"".join(lines))
+            written += len(lines)
     return written
 
 

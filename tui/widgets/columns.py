@@ -174,6 +174,8 @@ class RowCells:
     def cells(self, row: int, with_date: bool = False) -> dict[str, Cell]:
         store = self.store
         i = row - store.first_id
+        if not 0 <= i < len(store):  # dropped (--max-events) before the view caught up
+            return {}
         what = self._what_cells(int(store.column("what")[i]))
         verb, resource, stage, level, namespace, objref = what
         code = int(store.column("code")[i])

@@ -115,10 +115,22 @@ class EventTable(ScrollView, can_focus=True):
             index = min(int(np.searchsorted(rows, previous)), len(rows) - 1)
             self.set_reactive(EventTable.cursor, index)
             self._scroll_cursor_into_view(center=True)
+        elif previous is not None and len(rows):
+            self._keep_place(previous, rows)
         self.set_reactive(EventTable.cursor, self.validate_cursor(self.cursor))
         self.refresh()
         if self.highlighted_row != previous:
             self.post_message(self.Highlighted(self.highlighted_row))
+
+    def _keep_place(self, previous: int, rows: np.ndarray) -> None:
+        """Rows left from the front (``--max-events``): stay on the highlighted event, or on
+        the oldest one kept if it left, and scroll by as many lines as left above it."""
+        index = min(int(np.searchsorted(rows, previous)), len(rows) - 1)
+        shift = self.cursor - index
+        if shift > 0:
+            self.set_reactive(EventTable.cursor, index)
+            top = max(0, round(self.scroll_offset.y) - shift)
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
 
     def set_marks(self, marks: np.ndarray) -> None:
         self.marks = marks

@@ -23,6 +23,8 @@ class StatusInfo:
     requests: int | None = None
     """Requests shown, in the request view."""
     skipped: int = 0
+    dropped: int = 0
+    """Oldest events dropped to stay within ``--max-events``."""
     rate: float = 0.0
     source: str = "starting"
     """Source state: reading, following, waiting, rotated, truncated, ended, error."""
@@ -52,6 +54,9 @@ def status_text(info: StatusInfo) -> Text:
     if info.skipped:
         text.append(sep)
         text.append(f"{info.skipped:,} skipped [!]", style="italic")
+    if info.dropped:
+        text.append(sep)
+        text.append(f"{info.dropped:,} oldest dropped (--max-events)", style="italic")
     if info.progress:
         text.append(sep + info.progress)
     if info.rate >= 0.5:

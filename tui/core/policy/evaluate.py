@@ -151,6 +151,16 @@ class Evaluator:
         self.misses = 0
         """Cache misses so far (each one an uncached evaluation)."""
 
+    @property
+    def uses_names(self) -> bool:
+        """Whether any rule lists resourceNames (else a request's name never matters)."""
+        return bool(self._name_groups)
+
+    @property
+    def uses_paths(self) -> bool:
+        """Whether any rule can look at a non-resource URL path."""
+        return self._uses_paths
+
     # -- uncached -----------------------------------------------------------------------------
 
     def match_index(self, attrs: RequestAttributes) -> int | None:

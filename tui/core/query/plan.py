@@ -43,7 +43,8 @@ class Plan:
         return Bound(store, cols, masks, rows, self.text)
 
 
-_COLUMNS = ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo", "seg")
+_COLUMNS = ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo", "seg", "off", "len",
+            "item")  # fmt: skip
 
 
 @dataclass
@@ -81,7 +82,8 @@ class Bound:
         for needle, negated in self.text:
             if not len(positions):
                 break
-            positions = positions[scan(self.store, positions, needle, cancelled) != negated]
+            hits = scan(self.store, positions, needle, cancelled, self.cols)
+            positions = positions[hits != negated]
         return positions
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,12 +115,18 @@ def scan(
     positions: np.ndarray,
     needle: Needle,
     cancelled: Callable[[], bool] | None = None,
+    cols: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Which of the rows at ``positions`` (into the live columns) contain ``needle``."""
-    seg = store.column("seg")[positions]
-    off = store.column("off")[positions]
-    ends = off + store.column("len")[positions]
-    items = store.column("item")[positions]
+    """Which of the rows at ``positions`` (into the live columns) contain ``needle``.
+
+    ``cols`` are the locator columns the positions refer to (a filter's snapshot, which rows
+    evicted meanwhile do not shift); by default the store's current ones.
+    """
+    column = store.column if cols is None else cols.__getitem__
+    seg = column("seg")[positions]
+    off = column("off")[positions]
+    ends = off + column("len")[positions]
+    items = column("item")[positions]
     result = np.zeros(len(positions), np.bool_)
     for segment in np.unique(seg):
         chosen = np.flatnonzero(seg == segment)
