@@ -18,8 +18,6 @@ from kaudit_tui.core.timestamps import NO_TIME, parse_time
 
 _MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_YEAR_ONE = -62_135_596_800_000_000
-"""0001-01-01T00:00:00Z in epoch microseconds: the earliest time ``parse_time`` gives."""
 _UUID_CHARS = b"0123456789abcdef-\n"
 _DASHES = [8, 13, 18, 23]
 _GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
@@ -33,38 +31,41 @@ def micros(values: list) -> np.ndarray:
     parsed by numpy in one call; anything else (other zones and layouts, missing values) goes
     through :func:`parse_time` one by one.
     """
-    try:
-        rows = _micro_time_bytes(values)
-        if rows is not None:
-            fixed = np.frombuffer(rows, dtype="S28")
-            parsed = fixed.astype("S26").astype("datetime64[us]").view(np.int64)
-            if parsed.min() >= _YEAR_ONE:  # numpy takes year 0; datetime and parse_time do not
-                return parsed
-    except (TypeError, ValueError):
-        pass
+    rows = _micro_time_rows(values)
+    if rows is not None:
+        try:
+            fixed = np.frombuffer(rows, dtype="S28").astype("S26")
+            return fixed.astype("datetime64[us]").view(np.int64)
+        except ValueError:  # a date or time out of range: parse_time says which
+            pass
     try:
         return np.array([v if type(v) is int else parse_time(v) for v in values], dtype=np.int64)
     except OverflowError:
         return np.full(len(values), NO_TIME, dtype=np.int64)
 
 
-def _micro_time_bytes(values: list) -> bytes | None:
+def _micro_time_rows(values: list) -> bytes | None:
     """The batch as 28-byte rows (value + newline) if every value is laid out exactly like
     ``2026-11-26T10:00:00.123456Z``, else None.
 
     Checking the whole layout (digits where digits go, separators in place, newlines only
     between values) is what makes numpy's parse agree with :func:`parse_time` value by value:
     without it a batch of odd values could be misaligned, or numpy could read forms (a sign
-    or spaces in the year, a short fraction) that ``parse_time`` rejects. Year 0 is ruled out
-    after the parse, by value: a search of the text for it cost as much as this whole check.
+    or spaces in the year, a short fraction, a zone offset, year 0) that ``parse_time``
+    rejects or reads otherwise.
     """
     count = len(values)
-    joined = "\n".join(values)
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # None, or a time the tolerant path has already parsed
+        return None
     if len(joined) != 28 * count - 1 or not joined.isascii():
         return None
     raw = joined.encode("ascii") + b"\n"
     if raw.translate(_DIGITS_TO_ZERO) != _MICRO_TIME_ROW * count:
         return None
+    if raw.startswith(b"0000") or b"\n0000" in raw:
+        return None  # year 0: numpy takes it, Python's datetime (and parse_time) does not
     return raw
 
 

@@ -35,8 +35,10 @@ _ROW_FIELDS = np.dtype(
      ("code", "<i8"), ("off", "<i8"), ("len", "<i8")]
 )  # fmt: skip
 """One row's numbers: shape, name and URI codes, status code (range-checked later), locator."""
-_MAX_CLIENTS = 1 << 16
-"""Distinct raw client texts remembered; tokens with per-pod claims make them grow slowly."""
+_MAX_CLIENTS = 1 << 14
+"""Raw client texts remembered before the cache starts over. Service account tokens carry
+per-pod claims (user.extra), so a big cluster has many texts for few client shapes: the bound
+keeps the cache to a few MB; a forgotten text costs one decode the next time it is seen."""
 
 
 @dataclass
@@ -71,11 +73,10 @@ class Ingestor:
         # (cheaper than one append per column) that numpy reads as a record array. Timestamps
         # and audit IDs stay text until the batch is converted in one go (see batch.py).
         self._rows = bytearray()
-        self._stage: list = []
-        self._received: list = []
+        self._texts: list = []
+        """Per row: stage time, received time (text, None or parsed) and audit ID, flat."""
         self._second_stage: list[tuple[int, str]] = []
         self._second_received: list[tuple[int, str]] = []
-        self._ids: list[str] = []
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
@@ -95,15 +96,12 @@ class Ingestor:
         client_get, client_code = self._clients.get, self._client_code
         what_get, what_code = store.what.get, store.what.code
         name_get, name_code = store.names.get, store.names.code
-        uri_get, uri_code = store.uris.get, store.uris.code
+        uri_table = store.uris
+        uri_add, uri_claim, uri_next = uri_table.add, uri_table.claim, uri_table.next_code
         rows, pack = self._rows, _ROW.pack
-        add_stage, add_received, add_id = (
-            self._stage.append, self._received.append, self._ids.append,
-        )  # fmt: skip
+        add_texts = self._texts.extend
         join = b"\0".join
-        # Every line fed counts, whatever becomes of it: fast-path hits are added up after the
-        # loop (a counter is cheaper than bytes.count over the whole batch), the rest below.
-        fast = 0
+        fast = slow = 0
         plain = seg not in documents  # no pretty-printed document is being assembled
         while start < size:
             end = find(b"\n", start)
@@ -120,7 +118,7 @@ class Ingestor:
                     event = decode_event(line)
                 except DECODE_ERRORS:
                     event = None
-                if event is not None and event.kind and event.apiVersion:
+                if event is not None:
                     raw = join((event.user, event.impersonatedUser, event.sourceIPs,
                                 event.userAgent))  # fmt: skip
                     who = client_get(raw)
@@ -150,28 +148,27 @@ class Ingestor:
                     if name_id is None:
                         name_id = name_code(name)
                     uri = event.requestURI
-                    uri_id = uri_get(uri)
-                    if uri_id is None:
-                        uri_id = uri_code(uri)
+                    uri_id = uri_add(uri, uri_next)
+                    if uri_id == uri_next:  # most URIs with a query are new
+                        uri_next = uri_claim(uri)
                     status = event.responseStatus
                     rows += pack(who, what_id, name_id, uri_id,
                                  status.code if status is not None else 0, pos, length)  # fmt: skip
-                    add_stage(event.stageTimestamp)
-                    add_received(event.requestReceivedTimestamp)
+                    add_texts((event.stageTimestamp, event.requestReceivedTimestamp, event.auditID))
                     if event.metadata is not None or event.timestamp is not None:
                         self._fallback_times(event)
-                    add_id(event.auditID)
                     fast += 1
                     continue
-            self.lines += 1
             self._line(seg, pos, bytes(line))
             plain = seg not in documents
-        self.lines += fast
+            uri_next = uri_table.next_code
+            slow += 1
+        self.lines += fast + slow
         return self._flush(seg)
 
     def _fallback_times(self, event: Event) -> None:
         """Remember the second-choice times of the row just added (older event versions)."""
-        row = len(self._stage) - 1
+        row = len(self._texts) // 3 - 1
         meta = event.metadata
         if meta is not None and meta.creationTimestamp is not None:
             self._second_stage.append((row, meta.creationTimestamp))
@@ -314,28 +311,27 @@ class Ingestor:
         store = self.store
         who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         if item != -1:
-            self._items.append((len(self._ids), item))
+            self._items.append((len(self._texts) // 3, item))
         self._rows += _ROW.pack(
             store.who.code(who), store.what.code(what), store.names.code(name),
             store.uris.code(uri), code, pos, length,
         )  # fmt: skip
-        self._stage.append(stage_time)
-        self._received.append(received)
-        self._ids.append(audit_id)
+        self._texts += (stage_time, received, audit_id)
 
     def _flush(self, seg: int) -> range:
-        count = len(self._ids)
+        texts = self._texts
+        count = len(texts) // 3
         if not count:
             return self.store.append({"who": ()})
-        stage_us = batch.micros(self._stage)
-        received_us = batch.micros(self._received)
+        stage_us = batch.micros(texts[0::3])
+        received_us = batch.micros(texts[1::3])
         batch.fill_missing(stage_us, self._second_stage)
         batch.fill_missing(received_us, self._second_received)
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
         received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = batch.audit_ids(self._ids, self.store.other_ids)
+        id_hi, id_lo = batch.audit_ids(texts[2::3], self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item

@@ -65,10 +65,10 @@ class Annotations(msgspec.Struct, frozen=True, gc=False):
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """A v1/v1beta1/v1alpha1 audit Event; an empty ``kind`` or ``apiVersion`` means absent."""
+    """A v1/v1beta1/v1alpha1 audit Event (events without kind or apiVersion are not)."""
 
-    kind: Literal["Event", ""] = ""
-    apiVersion: ApiVersion | Literal[""] = ""
+    kind: Literal["Event"]
+    apiVersion: ApiVersion
     level: Level | Literal[""] = ""
     auditID: str = ""
     stage: Stage | Literal[""] = ""
@@ -89,7 +89,7 @@ class Event(msgspec.Struct, frozen=True, gc=False):
 
 decode_event = msgspec.json.Decoder(Event).decode
 DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
-"""What ``decode_event`` raises for bad input: besides its own error, msgspec reports invalid
+"""What the decoders here raise for bad input: besides its own error, msgspec reports invalid
 UTF-8 and very deep nesting (even inside fields it skips) with the standard exceptions."""
 
 _NO_USER = User()
@@ -103,8 +103,8 @@ def decode_client(event: Event) -> tuple:
     """The raw client shape ``(user, as, groups, ua, ips)`` of an event's raw client fields.
 
     Raises:
-        msgspec.DecodeError: a field has the wrong type (the tolerant path handles the event);
-            invalid UTF-8 and deep nesting raise the other ``DECODE_ERRORS``.
+        msgspec.DecodeError: a field has the wrong type (the tolerant path handles the event),
+            or another of ``DECODE_ERRORS``.
     """
     user = _user(event.user) if event.user else _NO_USER
     imp = _impersonated(event.impersonatedUser) if event.impersonatedUser else None

@@ -25,7 +25,7 @@ class InternTable(Generic[T]):
     (see :meth:`reused_since`).
     """
 
-    __slots__ = ("values", "_index", "_next", "_free", "_reused", "get")
+    __slots__ = ("values", "_index", "_next", "_free", "_reused", "get", "add")
 
     def __init__(self, empty: T) -> None:
         self.values: list[T] = [empty]
@@ -37,6 +37,10 @@ class InternTable(Generic[T]):
         in another thread always sees a consistent pair."""
         self.get = self._index.get
         """The code of a value already seen, else None (the bound dict method: hot path)."""
+        self.add = self._index.setdefault
+        """``add(value, table.next_code)`` is the code of ``value``, reserving the next code for
+        it if it is new, in one dict operation; when it returns that code the caller must then
+        :meth:`claim` it (hot path for tables of mostly new values, such as URIs)."""
 
     def __len__(self) -> int:
         return len(self.values)
@@ -52,16 +56,29 @@ class InternTable(Generic[T]):
         """The code of ``value``, assigning one on first sight (a released one if any)."""
         code = self._index.get(value)
         if code is None:
-            if self._free:
-                code = self._free.pop()
-                self.values[code] = value
-                self._reused[1].append(code)
-            else:
-                code = self._next
-                self._next += 1
-                self.values.append(value)
-            self._index[value] = code
+            code = self._index[value] = self.next_code
+            self.claim(value)
         return code
+
+    @property
+    def next_code(self) -> int:
+        """The code the next new value gets: the last one released if any, else a new one."""
+        return self._free[-1] if self._free else self._next
+
+    def claim(self, value: T) -> int:
+        """Store ``value`` under :attr:`next_code`, which the index already maps it to.
+
+        Returns the next code after it (see :attr:`add`).
+        """
+        free = self._free
+        if free:
+            code = free.pop()
+            self.values[code] = value
+            self._reused[1].append(code)
+        else:
+            self._next += 1
+            self.values.append(value)
+        return free[-1] if free else self._next
 
     def release(self, codes: Iterable[int]) -> None:
         """Forget the values of ``codes`` (which no row uses any more) so the codes can be
