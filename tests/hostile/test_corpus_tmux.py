@@ -53,7 +53,9 @@ class RecordedTerminal(Terminal):
         self.record.touch()
         # The program starts once the recording runs: the pane waits for a file to appear.
         ready = workdir / "recording"
-        wait = f"while [ ! -e {shlex.quote(str(ready))} ]; do sleep 0.05; done; "
+        # From its own directory: nothing it might write (an export) lands in the repository.
+        wait = f"cd {shlex.quote(str(workdir))}; while [ ! -e {shlex.quote(str(ready))} ]; do "
+        wait += "sleep 0.05; done; "
         super().__init__(wait + command, workdir, width=160, height=50)
         self._tmux("set-option", "-g", "set-clipboard", "on")  # OSC 52 would fill a buffer
         self._tmux("pipe-pane", "-o", "-t", "e2e", f"cat >> {shlex.quote(str(self.record))}")
@@ -103,10 +105,22 @@ def test_only_the_app_drives_the_terminal(terminal: RecordedTerminal) -> None:
         check_screen(term)
         term.keys("y", "Escape")
         term.wait_for("20 / 20 events")
-    for key in ("c", "h", "p", "r", "r", "exclamation_mark", "Escape", "P", "Escape",
-                "question_mark", "Escape"):  # fmt: skip
+    views = (
+        ("c", "facets"),
+        ("h", "events"),
+        ("p", "policy"),
+        ("r", "requests"),
+        ("r", "20 / 20 events"),
+        ("!", "lines held no audit event"),
+        ("Escape", "20 / 20 events"),
+        ("P", "Enter: show only the events"),
+        ("Escape", "20 / 20 events"),
+        ("?", "Looking closer"),
+        ("Escape", "20 / 20 events"),
+    )
+    for key, shows in views:
         term.keys(key)
-        term.wait_for(lambda screen: "events" in screen)
+        term.wait_for(shows)
         check_screen(term)
     for width, height in ((20, 5), (1, 1), (3, 40), (160, 2), (160, 50)):
         term.resize(width, height)
