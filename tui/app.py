@@ -8,6 +8,8 @@ with messages; filters, facets, the histogram and policy summaries run in worker
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
@@ -180,6 +182,12 @@ class KauditApp(AppActions, App[int]):
         self.call_later(self._update)
 
     def on_mount(self) -> None:
+        # `kill` (SIGTERM) or a hang-up ends the app like `q` does, so the terminal is
+        # restored and spool files go, instead of leaving a raw alternate screen behind.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
         for name in self.initial_panels:
             self.action_toggle_panel(name)
         self.table.focus()

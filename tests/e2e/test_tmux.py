@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,4 +99,21 @@ def test_demo_streams_with_its_policy(tmp_path: Path, terminal) -> None:  # noqa
     first = int(re.search(r"([\d,]+) events", screen).group(1).replace(",", ""))
     term.wait_for(lambda s: int(re.search(r"([\d,]+) events", s).group(1).replace(",", "")) > first)
     term.keys("q")
+    assert_restored(term)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_ends_the_app_and_restores_the_terminal(
+    log: Path,
+    tmp_path: Path,
+    terminal,
+    sig: signal.Signals,  # noqa: ANN001
+) -> None:
+    term = start(terminal, kaudit(str(log)), tmp_path)
+    term.wait_for("200 / 200 events")
+    os.kill(int(term.pane("#{pane_pid}")), 0)  # the shell is there
+    children = subprocess.run(
+        ["pgrep", "-P", term.pane("#{pane_pid}")], capture_output=True, text=True, check=True
+    )
+    os.kill(int(children.stdout.split()[0]), sig)
     assert_restored(term)
