@@ -282,7 +282,7 @@ class KauditApp(AppActions, App[int]):
             shown=len(live.rows),
             total=total,
             requests=requests,
-            skipped=self.store.skips.total,
+            skipped=self.store.skips.lines,
             dropped=self.store.evicted,
             rate=self._rate.update(now, total + self.store.evicted),
             source=live.source_state() if self.sources is not None else "no input",

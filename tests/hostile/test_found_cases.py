@@ -40,8 +40,12 @@ def line(**changes: object) -> bytes:
         (LINE[:1] + b'"objectRef":' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"," + LINE[1:],
          "JSON nested too deeply"),
         (line(responseStatus={"code": "\u00b2"}), None),
+        (LINE.replace(b'"alice"', b'"\x80alice"'), "invalid UTF-8"),
+        (LINE[:-1] + b',"userAgent":' + b"[" * 5000 + b"]" * 5000 + b"}",
+         "JSON nested too deeply"),
     ],
-    ids=["not UTF-8 in a key", "not UTF-8 in a value", "nesting 5000 deep", "superscript code"],
+    ids=["not UTF-8 in a key", "not UTF-8 in a value", "nesting 5000 deep", "superscript code",
+         "not UTF-8 in a user name", "nesting 5000 deep in a client field"],
 )  # fmt: skip
 def test_lines_that_once_raised_are_indexed_or_skipped(content: bytes, reason: str | None) -> None:
     with indexed(content + b"\n" + LINE + b"\n") as result:

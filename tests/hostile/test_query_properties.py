@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from kaudit_tui.core.query import FIELDS, QueryError, parse_query
 from kaudit_tui.core.query.fields import ALIASES
 from kaudit_tui.core.store import EventStore
+from kaudit_tui.widgets.query_text import field_term
 from tests.conftest import LOGS, index_files
 from tests.hostile.corpus import CORPUS, is_terminal_safe
-from tests.hostile.strategies import hostile_text
+from tests.hostile.indexing import indexed
+from tests.hostile.strategies import encode, hostile_text
 
 VALUES = (
     "alice", "system:serviceaccount:*", "*", "\\*", "a\\,b", '""', "4xx", ">=400", "<300", "none",
@@ -118,3 +120,39 @@ def test_a_negated_term_selects_exactly_the_other_rows(store: EventStore, term: 
     matched = query.filter(store)
     assert np.intersect1d(matched, excluded).size == 0
     assert matched.size + excluded.size == len(store)
+
+
+BASE_EVENT = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "auditID": "a",
+    "verb": "get",
+    "stage": "ResponseComplete",
+    "requestURI": "/api",
+    "userAgent": "kubectl",
+}
+FILTERABLE = {
+    "user": ("user", "username"),
+    "verb": ("verb",),
+    "uri": ("requestURI",),
+    "ua": ("userAgent",),
+    "name": ("objectRef", "name"),
+    "ns": ("objectRef", "namespace"),
+}
+
+
+@given(st.sampled_from(sorted(FILTERABLE)), hostile_text, st.booleans())
+def test_filter_by_this_value_finds_its_event(field: str, value: str, exclude: bool) -> None:
+    """The facet and "filter by this" action: the term it writes is printable, and matches."""
+    event = {**BASE_EVENT, "user": {"username": "u"}, "objectRef": {"resource": "pods"}}
+    *parents, key = FILTERABLE[field]
+    target = event
+    for parent in parents:
+        target = target[parent]
+    target[key] = value
+    term = field_term(field, value, exclude)
+    assert is_terminal_safe(term), term
+    with indexed(encode(event) + b"\n") as result:
+        assert len(result.store) == 1
+        matched = parse_query(term).filter(result.store).tolist()
+    assert matched == ([] if exclude else [0])

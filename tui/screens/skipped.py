@@ -21,7 +21,7 @@ def skipped_text(store: EventStore) -> Text:
     text = Text()
     if not skips.total:
         return text.append("No line was skipped: every line held an audit event.")
-    text.append(f"{skips.total:,} lines held no audit event:\n\n", style="bold")
+    text.append(f"{skips.lines:,} lines held no audit event:\n\n", style="bold")
     for reason, count in skips.counts.most_common():
         text.append(f"{count:>10,}  {sanitize(reason)}\n", style="bold")
         for seg, offset, length in skips.examples.get(reason, [])[:EXAMPLES]:

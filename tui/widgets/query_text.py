@@ -7,12 +7,19 @@ not added twice, and adding ``field:value`` replaces ``-field:value`` (and the r
 
 from __future__ import annotations
 
+from kaudit_tui.core.sanitize import sanitize
+
 _ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', "*": "\\*", ",": "\\,"})
 
 
 def quote_value(value: str) -> str:
-    """``value`` as one literal query value (quoted when it holds spaces or is empty)."""
-    escaped = value.translate(_ESCAPE)
+    """``value`` as one literal query value (quoted when it holds spaces or is empty).
+
+    Characters a terminal could act on (escapes, bidi overrides, zero-width characters) are
+    written as ``\\x1b``-style escapes, which the query language reads back as the character:
+    the query bar shows the value the way the table does, and the term matches it exactly.
+    """
+    escaped = sanitize(value.translate(_ESCAPE))
     if not value or any(c.isspace() for c in value) or value[0] in "-/":
         return f'"{escaped}"'
     return escaped

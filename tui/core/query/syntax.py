@@ -5,9 +5,12 @@ Grammar (terms are separated by whitespace and must all hold)::
     term   := ["-"] (field ":" value ("," value)* | "/" regex "/" | value)
     value  := '"' chars '"' | chars without whitespace or ","
 
-A backslash escapes ``"``, ``\\``, ``*`` and ``,``; any other backslash is kept as typed. An
-unescaped ``*`` is a wildcard, so each value is kept as the literal parts between wildcards. A
-regex ends at the first ``/`` followed by whitespace or the end, so ``/a/b/`` is ``a/b``.
+A backslash escapes ``"``, ``\\``, ``*`` and ``,``. ``\\xHH``, ``\\uHHHH``, ``\\UHHHHHHHH``,
+``\\t``, ``\\n`` and ``\\r`` stand for one character, written as the UI shows characters a
+terminal could act on (a value shown as ``alice\\x1b[2J`` is typed the same way). Any other
+backslash is kept as typed. An unescaped ``*`` is a wildcard, so each value is kept as the
+literal parts between wildcards. A regex ends at the first ``/`` followed by whitespace or the
+end, so ``/a/b/`` is ``a/b``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from kaudit_tui.core.query.errors import QueryError
 
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):")
 _ESCAPABLE = '"\\*,'
+_CHARACTER = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])")
+_SHORT = {"t": "\t", "n": "\n", "r": "\r"}
 
 
 class TermKind(Enum):
@@ -148,6 +153,10 @@ def _quoted(text: str, start: int) -> RawValue:
             current.append(text[i + 1])
             i += 2
             continue
+        if char == "\\" and (escaped := _character(text, i)) is not None:
+            current.append(escaped[0])
+            i = escaped[1]
+            continue
         if char == '"':
             parts.append("".join(current))
             return RawValue(tuple(parts), start, i + 1, True)
@@ -172,6 +181,10 @@ def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
             current.append(text[i + 1])
             i += 2
             continue
+        if char == "\\" and (escaped := _character(text, i)) is not None:
+            current.append(escaped[0])
+            i = escaped[1]
+            continue
         if char == "*":
             parts.append("".join(current))
             current = []
@@ -180,6 +193,20 @@ def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
         i += 1
     parts.append("".join(current))
     return RawValue(tuple(parts), start, i, False)
+
+
+def _character(text: str, i: int) -> tuple[str, int] | None:
+    """The character a ``\\x1b``-style escape at ``i`` stands for, and where it ends."""
+    match = _CHARACTER.match(text, i)
+    if match is None:
+        return None
+    code = match.group()[1:]
+    if code in _SHORT:
+        return _SHORT[code], match.end()
+    value = int(code[1:], 16)
+    if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        raise QueryError("not a character: a surrogate or beyond U+10FFFF", i, len(match.group()))
+    return chr(value), match.end()
 
 
 def _regex(text: str, start: int) -> tuple[str, int]:
