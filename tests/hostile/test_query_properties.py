@@ -110,6 +110,8 @@ def test_a_query_that_parses_filters_new_rows_as_it_filters_all(
 @given(terms())
 def test_a_negated_term_selects_exactly_the_other_rows(store: EventStore, term: str) -> None:
     positive = term.removeprefix("-")
+    if positive.startswith("-"):
+        return  # one leading "-" negates: "--x" is "not the text -x", not "x"
     try:
         query = parse_query(positive)
         excluded = parse_query("-" + positive).filter(store)
