@@ -89,20 +89,8 @@ class Follower:
             step = await asyncio.to_thread(self._step)
             if isinstance(step, LineBatch):
                 yield step
-            elif step is _Change.IDLE:
-                if status := self._set_state("following", f"following {self.path}"):
-                    yield status
-                yield CaughtUp(self.label)
-                await asyncio.sleep(self._poll)
-            elif step is _Change.MISSING:
-                message = f"{self.path} was removed or renamed; waiting for it to come back"
-                if status := self._set_state("waiting", message):
-                    yield status
-                yield CaughtUp(self.label)
-                await asyncio.sleep(self._poll)
-            elif step is _Change.DENIED:
-                message = f"{self.path}: cannot check for rotation (permission denied; retrying)"
-                if status := self._set_state("error", message):
+            elif step in (_Change.IDLE, _Change.MISSING, _Change.DENIED):
+                if status := self._set_state(*self._quiet_state(step)):
                     yield status
                 yield CaughtUp(self.label)
                 await asyncio.sleep(self._poll)
@@ -253,6 +241,14 @@ class Follower:
                 async for item in read_plain(reader):
                     yield item
             return
+
+    def _quiet_state(self, step: _Change) -> tuple[str, str]:
+        """State and message while there is nothing new to read, by the reason why."""
+        if step is _Change.MISSING:
+            return "waiting", f"{self.path} was removed or renamed; waiting for it to come back"
+        if step is _Change.DENIED:
+            return "error", f"{self.path}: cannot check for rotation (permission denied; retrying)"
+        return "following", f"following {self.path}"
 
     def _set_state(self, state: str, message: str) -> SourceStatus | None:
         """A status to report, unless it says what the last one said (polls repeat)."""

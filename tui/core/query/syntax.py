@@ -149,11 +149,7 @@ def _quoted(text: str, start: int) -> RawValue:
     i = start + 1
     while i < len(text):
         char = text[i]
-        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
-            current.append(text[i + 1])
-            i += 2
-            continue
-        if char == "\\" and (escaped := _character(text, i)) is not None:
+        if char == "\\" and (escaped := _escape_at(text, i)) is not None:
             current.append(escaped[0])
             i = escaped[1]
             continue
@@ -169,6 +165,13 @@ def _quoted(text: str, start: int) -> RawValue:
     raise QueryError('unclosed quote: expected a closing "', start, len(text) - start)
 
 
+def _escape_at(text: str, i: int) -> tuple[str, int] | None:
+    """The character a backslash at ``i`` stands for, and where the text goes on; None if none."""
+    if i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+        return text[i + 1], i + 2
+    return _character(text, i)
+
+
 def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
     parts: list[str] = []
     current: list[str] = []
@@ -177,11 +180,7 @@ def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
         char = text[i]
         if char.isspace() or (stop_at_comma and char == ","):
             break
-        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
-            current.append(text[i + 1])
-            i += 2
-            continue
-        if char == "\\" and (escaped := _character(text, i)) is not None:
+        if char == "\\" and (escaped := _escape_at(text, i)) is not None:
             current.append(escaped[0])
             i = escaped[1]
             continue
