@@ -143,8 +143,8 @@ def test_fast_and_tolerant_paths_index_the_same_fields(batch: list[dict]) -> Non
 
 
 def test_many_distinct_clients_keep_their_fields(write_log, monkeypatch) -> None:
-    # Raw client texts are remembered up to a bound, then forgotten: codes must stay right.
-    monkeypatch.setattr(ingest, "_MAX_CLIENTS", 3)
+    # Raw shape keys are remembered up to a bound, then forgotten: codes must stay right.
+    monkeypatch.setattr(ingest, "_MAX_SHAPES", 3)
     lines = [
         orjson.dumps(
             {

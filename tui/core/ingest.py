@@ -17,7 +17,13 @@ import orjson
 
 from kaudit_tui.core import batch, legacy
 from kaudit_tui.core.decode import Skip, events_in, extract
-from kaudit_tui.core.schema import DECODE_ERRORS, Event, decode_client, decode_event
+from kaudit_tui.core.schema import (
+    DECODE_ERRORS,
+    NO_OBJECT_REF,
+    Event,
+    decode_event,
+    decode_shapes,
+)
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import NO_TIME
@@ -29,16 +35,18 @@ _PREFIX = re.compile(
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _OPENERS = (b"{", b"[")
-_ROW = struct.Struct("<IIIIqqq")
+_ROW = struct.Struct("<QIIqqq")
 _ROW_FIELDS = np.dtype(
-    [("who", "<u4"), ("what", "<u4"), ("name", "<u4"), ("uri", "<u4"),
+    [("shapes", "<u8"), ("name", "<u4"), ("uri", "<u4"),
      ("code", "<i8"), ("off", "<i8"), ("len", "<i8")]
 )  # fmt: skip
-"""One row's numbers: shape, name and URI codes, status code (range-checked later), locator."""
-_MAX_CLIENTS = 1 << 14
-"""Raw client texts remembered before the cache starts over. Service account tokens carry
-per-pod claims (user.extra), so a big cluster has many texts for few client shapes: the bound
-keeps the cache to a few MB; a forgotten text costs one decode the next time it is seen."""
+"""One row's numbers: the two shape codes (packed as one number), name and URI codes, status code
+(range-checked later), locator."""
+_TEXTS = 5
+_MAX_SHAPES = 1 << 15
+"""Shape keys remembered before the cache starts over. Service account tokens carry per-pod
+claims (user.extra), so a big cluster has many keys for few client shapes: the bound keeps the
+cache to about 20 MB; a forgotten key costs one decode the next time it is seen."""
 
 
 @dataclass
@@ -64,8 +72,9 @@ class Ingestor:
         self.max_line = max_line
         self.lines = 0
         self._documents: dict[int, _Document] = {}
-        self._clients: dict[bytes, int] = {}
-        """Client shape code by raw JSON text of the client fields (see schema.py)."""
+        self._shapes: dict[tuple, int] = {}
+        """Both shape codes (see ``_shape_codes``) by the key of a typed event: the raw text of
+        its client and object fields, and its request fields (see schema.py)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -74,9 +83,8 @@ class Ingestor:
         # and audit IDs stay text until the batch is converted in one go (see batch.py).
         self._rows = bytearray()
         self._texts: list = []
-        """Per row: stage time, received time (text, None or parsed) and audit ID, flat."""
-        self._second_stage: list[tuple[int, str]] = []
-        self._second_received: list[tuple[int, str]] = []
+        """Per row, flat (``_TEXTS`` values a row): stage time, received time (text, None or
+        parsed), audit ID, and the older versions' second-choice times (metadata, timestamp)."""
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
@@ -86,105 +94,77 @@ class Ingestor:
         Returns the ids of the rows appended.
         """
         seg = self.store.segment_id(reader)
-        view = memoryview(data)
-        find = data.find
-        size = len(data)
-        start = 0
         documents = self._documents
-        max_line = self.max_line
         store = self.store
-        client_get, client_code = self._clients.get, self._client_code
-        what_get, what_code = store.what.get, store.what.code
+        shape_get = self._shapes.get
         name_get, name_code = store.names.get, store.names.code
         uri_table = store.uris
         uri_add, uri_claim, uri_next = uri_table.add, uri_table.claim, uri_table.next_code
         rows, pack = self._rows, _ROW.pack
         add_texts = self._texts.extend
         join = b"\0".join
-        fast = slow = 0
-        plain = seg not in documents  # no pretty-printed document is being assembled
-        while start < size:
-            end = find(b"\n", start)
-            if end < 0:
-                end = size
-            line = view[start:end]  # a view: lines are not copied
-            pos = offset + start
-            length = end - start
-            start = end + 1
-            # Fast path, inlined because it runs for nearly every line of a real log: a
+        decode = decode_event
+        no_ref = NO_OBJECT_REF
+        lines = data.split(b"\n")
+        if not lines[-1]:
+            lines.pop()  # the newline that ends the last line starts no line of its own
+        self.lines += len(lines)
+        # Lines with a CR before the newline, or too long to decode, are rare: a batch with
+        # any of them takes the tolerant path, which handles both, for every line.
+        plain = len(data) <= self.max_line and b"\r" not in data
+        fast = plain and seg not in documents  # no pretty-printed document is being assembled
+        end = offset - 1
+        for line in lines:
+            pos = end + 1
+            length = len(line)
+            end = pos + length
+            # The fast path, inlined because it runs for nearly every line of a real log: a
             # compact v1 Event decoded straight into typed structs (see schema.py).
-            if length and line[0] == 123 and line[-1] == 125 and length <= max_line and plain:
+            if fast:
                 try:
-                    event = decode_event(line)
+                    event = decode(line)
                 except DECODE_ERRORS:
-                    event = None
-                if event is not None:
-                    raw = join((event.user, event.impersonatedUser, event.sourceIPs,
-                                event.userAgent))  # fmt: skip
-                    who = client_get(raw)
-                    if who is None:
-                        who = client_code(raw, event)
+                    pass
                 else:
-                    who = None
-                if who is not None:
-                    ann = event.annotations
-                    decision = ann.decision if ann is not None else ""
                     ref = event.objectRef
-                    if ref is None:
-                        what = (event.verb, "", "", "", "", event.stage, event.level, decision,
-                                False)  # fmt: skip
-                        name = ""
-                    else:
-                        group = ref.apiGroup
-                        if not group and "/" in ref.apiVersion:
-                            group = ref.apiVersion.rpartition("/")[0]
-                        what = (event.verb, group, ref.resource, ref.subresource, ref.namespace,
-                                event.stage, event.level, decision, True)  # fmt: skip
-                        name = ref.name
-                    what_id = what_get(what)
-                    if what_id is None:
-                        what_id = what_code(what)
-                    name_id = name_get(name)
-                    if name_id is None:
-                        name_id = name_code(name)
-                    uri = event.requestURI
-                    uri_id = uri_add(uri, uri_next)
-                    if uri_id == uri_next:  # most URIs with a query are new
-                        uri_next = uri_claim(uri)
-                    status = event.responseStatus
-                    rows += pack(who, what_id, name_id, uri_id,
-                                 status.code if status is not None else 0, pos, length)  # fmt: skip
-                    add_texts((event.stageTimestamp, event.requestReceivedTimestamp, event.auditID))
-                    if event.metadata is not None or event.timestamp is not None:
-                        self._fallback_times(event)
-                    fast += 1
-                    continue
-            self._line(seg, pos, bytes(line))
-            plain = seg not in documents
+                    key = (join((event.user, event.impersonatedUser, event.sourceIPs,
+                                 event.userAgent, ref.apiGroup, ref.apiVersion, ref.resource,
+                                 ref.subresource, ref.namespace)),
+                           event.verb, event.stage, event.level, event.annotations.decision,
+                           ref is no_ref)  # fmt: skip
+                    shapes = shape_get(key)
+                    if shapes is None:
+                        shapes = self._shape_codes(key, event)
+                    if shapes is not None:
+                        name_id = name_get(ref.name)
+                        if name_id is None:
+                            name_id = name_code(ref.name)
+                        uri = event.requestURI
+                        uri_id = uri_add(uri, uri_next)
+                        if uri_id == uri_next:  # most URIs with a query are new
+                            uri_next = uri_claim(uri)
+                        rows += pack(shapes, name_id, uri_id, event.responseStatus.code,
+                                     pos, length)  # fmt: skip
+                        add_texts((event.stageTimestamp, event.requestReceivedTimestamp,
+                                   event.auditID, event.metadata, event.timestamp))  # fmt: skip
+                        continue
+            self._line(seg, pos, line)
+            fast = plain and seg not in documents
             uri_next = uri_table.next_code
-            slow += 1
-        self.lines += fast + slow
         return self._flush(seg)
 
-    def _fallback_times(self, event: Event) -> None:
-        """Remember the second-choice times of the row just added (older event versions)."""
-        row = len(self._texts) // 3 - 1
-        meta = event.metadata
-        if meta is not None and meta.creationTimestamp is not None:
-            self._second_stage.append((row, meta.creationTimestamp))
-        if event.timestamp is not None:
-            self._second_received.append((row, event.timestamp))
-
-    def _client_code(self, raw: bytes, event: Event) -> int | None:
-        """The client shape code of raw client text not seen before (None: wrong types)."""
+    def _shape_codes(self, key: tuple, event: Event) -> int | None:
+        """Both shape codes of a typed event whose key is new, as ``who | what << 32`` (the
+        two columns' bytes in one number); None if its raw fields have the wrong types."""
         try:
-            shape = decode_client(event)
+            client, request = decode_shapes(event)
         except DECODE_ERRORS:
             return None
-        if len(self._clients) >= _MAX_CLIENTS:
-            self._clients.clear()
-        code = self._clients[raw] = self.store.who.code(shape)
-        return code
+        if len(self._shapes) >= _MAX_SHAPES:
+            self._shapes.clear()
+        codes = self.store.who.code(client) | self.store.what.code(request) << 32
+        self._shapes[key] = codes
+        return codes
 
     def finish(self, reader: RawReader) -> range:
         """The reader has no more data: an unfinished document is skipped as truncated."""
@@ -311,35 +291,42 @@ class Ingestor:
         store = self.store
         who, what, name, uri, code, stage_time, received, audit_id = extract(event)
         if item != -1:
-            self._items.append((len(self._texts) // 3, item))
+            self._items.append((len(self._texts) // _TEXTS, item))
         self._rows += _ROW.pack(
-            store.who.code(who), store.what.code(what), store.names.code(name),
+            store.who.code(who) | store.what.code(what) << 32, store.names.code(name),
             store.uris.code(uri), code, pos, length,
         )  # fmt: skip
-        self._texts += (stage_time, received, audit_id)
+        self._texts += (stage_time, received, audit_id, None, None)
 
     def _flush(self, seg: int) -> range:
         texts = self._texts
-        count = len(texts) // 3
+        count = len(texts) // _TEXTS
         if not count:
             return self.store.append({"who": ()})
-        stage_us = batch.micros(texts[0::3])
-        received_us = batch.micros(texts[1::3])
-        batch.fill_missing(stage_us, self._second_stage)
-        batch.fill_missing(received_us, self._second_received)
+        stage_us = batch.micros(texts[0::_TEXTS])
+        received_us = batch.micros(texts[1::_TEXTS])
+        metadata = texts[3::_TEXTS]
+        if metadata.count(None) != count:  # older event versions: second-choice times
+            batch.fill_missing(stage_us, [(row, meta.creationTimestamp)
+                                          for row, meta in enumerate(metadata)
+                                          if meta is not None])  # fmt: skip
+        old_times = texts[4::_TEXTS]
+        if old_times.count(None) != count:
+            batch.fill_missing(received_us, list(enumerate(old_times)))
         missing_stage = stage_us == NO_TIME
         stage_us[missing_stage] = received_us[missing_stage]
         missing_received = received_us == NO_TIME
         received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = batch.audit_ids(texts[2::3], self.store.other_ids)
+        id_hi, id_lo = batch.audit_ids(texts[2::_TEXTS], self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item
         rows = np.frombuffer(self._rows, dtype=_ROW_FIELDS)
+        shapes = rows["shapes"]
         code = rows["code"]
         columns = {
-            "who": rows["who"],
-            "what": rows["what"],
+            "who": shapes.astype(np.uint32),
+            "what": (shapes >> 32).astype(np.uint32),
             "name": rows["name"],
             "uri": rows["uri"],
             "code": np.where((code >= 0) & (code < 1000), code, 0),

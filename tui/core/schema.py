@@ -11,9 +11,14 @@ Two choices keep the per-event lookups cheap:
 * Fields with a small closed set of values (verb, stage, level, the authorization decision) are
   ``Literal`` types: msgspec then returns the same string object every time, whose hash is cached
   and which compares by identity inside the interning tables.
-* The client fields (user, impersonated user, source IPs, user agent) are kept as raw JSON text:
-  joined, they are one key for the whole client shape, and they are decoded only the first time
-  that text is seen (:func:`decode_client`).
+* The fields of the two shapes the store interns per event (the client: user, impersonated user,
+  source IPs, user agent; the object: API group and version, resource, subresource, namespace)
+  are kept as raw JSON text. Joined, they are one key for both shapes, and they are decoded
+  only the first time that text is seen (:func:`decode_shapes`).
+
+Fields that kube-apiserver never writes as ``null`` (objectRef, responseStatus, annotations)
+default to shared empty instances, so that every event is read the same way; a ``null`` there
+fails validation and takes the tolerant path.
 """
 
 from __future__ import annotations
@@ -43,12 +48,12 @@ class User(msgspec.Struct, frozen=True, gc=False):
 
 
 class ObjectRef(msgspec.Struct, frozen=True, gc=False):
-    resource: str = ""
-    namespace: str = ""
+    resource: msgspec.Raw = _ABSENT
+    namespace: msgspec.Raw = _ABSENT
     name: str = ""
-    apiGroup: str = ""
-    apiVersion: str = ""
-    subresource: str = ""
+    apiGroup: msgspec.Raw = _ABSENT
+    apiVersion: msgspec.Raw = _ABSENT
+    subresource: msgspec.Raw = _ABSENT
 
 
 class Status(msgspec.Struct, frozen=True, gc=False):
@@ -62,6 +67,12 @@ class Meta(msgspec.Struct, frozen=True, gc=False):
 
 class Annotations(msgspec.Struct, frozen=True, gc=False):
     decision: Decision | Literal[""] = msgspec.field(default="", name=DECISION_ANNOTATION)
+
+
+NO_OBJECT_REF = ObjectRef()
+"""The objectRef of an event without one (a non-resource request); told apart by identity."""
+NO_STATUS = Status()
+NO_ANNOTATIONS = Annotations()
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
@@ -78,13 +89,13 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     impersonatedUser: msgspec.Raw = _ABSENT
     sourceIPs: msgspec.Raw = _ABSENT
     userAgent: msgspec.Raw = _ABSENT
-    objectRef: ObjectRef | None = None
-    responseStatus: Status | None = None
+    objectRef: ObjectRef = NO_OBJECT_REF
+    responseStatus: Status = NO_STATUS
     requestReceivedTimestamp: str | None = None
     stageTimestamp: str | None = None
     timestamp: str | None = None
     metadata: Meta | None = None
-    annotations: Annotations | None = None
+    annotations: Annotations = NO_ANNOTATIONS
 
 
 decode_event = msgspec.json.Decoder(Event).decode
@@ -99,8 +110,11 @@ _strings = msgspec.json.Decoder(tuple[str, ...]).decode
 _string = msgspec.json.Decoder(str).decode
 
 
-def decode_client(event: Event) -> tuple:
-    """The raw client shape ``(user, as, groups, ua, ips)`` of an event's raw client fields.
+def decode_shapes(event: Event) -> tuple[tuple, tuple]:
+    """The raw client and request shapes of an event, from its raw fields.
+
+    Returns ``(user, as, groups, ua, ips)`` and ``(verb, apigroup, resource, sub, ns, stage,
+    level, decision, objref)``, as :func:`decode.extract` does for a parsed dict.
 
     Raises:
         msgspec.DecodeError: a field has the wrong type (the tolerant path handles the event),
@@ -110,4 +124,22 @@ def decode_client(event: Event) -> tuple:
     imp = _impersonated(event.impersonatedUser) if event.impersonatedUser else None
     ips = _strings(event.sourceIPs) if event.sourceIPs else ()
     agent = _string(event.userAgent) if event.userAgent else ""
-    return (user.username, imp.username if imp else "", user.groups, agent, ips)
+    client = (user.username, imp.username if imp else "", user.groups, agent, ips)
+    ref = event.objectRef
+    group = _string(ref.apiGroup) if ref.apiGroup else ""
+    if not group and ref.apiVersion:
+        version = _string(ref.apiVersion)
+        if "/" in version:
+            group = version.rpartition("/")[0]  # v1alpha1 kept the group in apiVersion
+    request = (
+        event.verb,
+        group,
+        _string(ref.resource) if ref.resource else "",
+        _string(ref.subresource) if ref.subresource else "",
+        _string(ref.namespace) if ref.namespace else "",
+        event.stage,
+        event.level,
+        event.annotations.decision,
+        ref is not NO_OBJECT_REF,
+    )
+    return client, request
