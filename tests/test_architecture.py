@@ -12,6 +12,7 @@ import pytest
 HEADLESS = (
     "kaudit_tui.core.decode",
     "kaudit_tui.core.ingest",
+    "kaudit_tui.core.parallel",
     "kaudit_tui.core.store",
     "kaudit_tui.core.query",
     "kaudit_tui.core.policy",

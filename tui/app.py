@@ -378,6 +378,7 @@ class KauditApp(AppActions, App[int]):
 
     async def on_unmount(self) -> None:
         """Close the sources only now: their readers serve the detail view and export."""
+        self.live.close()
         closer = getattr(self.sources, "aclose", None)
         if closer is not None:
             await closer()

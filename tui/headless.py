@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import orjson
 
-from kaudit_tui.core.ingest import Ingestor
+from kaudit_tui.core.parallel import ParallelIngestor
 from kaudit_tui.core.sanitize import sanitize, sanitize_json
 from kaudit_tui.core.stats import field_counts
 from kaudit_tui.core.store import EventStore
@@ -124,7 +124,7 @@ class _Printer:
 async def _ingest(  # noqa: ANN001
     sources, store: EventStore, printer: _Printer | None, follow: bool, max_events: int | None
 ) -> int:
-    ingestor = Ingestor(store)
+    ingestor = ParallelIngestor(store)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     stop: Callable[[], None] = lambda: task.cancel() if task else None  # noqa: E731
@@ -146,10 +146,12 @@ async def _ingest(  # noqa: ANN001
                         code = EXIT_SOURCE
     except asyncio.CancelledError:
         pass
+    finally:
+        ingestor.close()
     return code
 
 
-def _index_burst(ingestor: Ingestor, burst: list) -> range:
+def _index_burst(ingestor: ParallelIngestor, burst: list) -> range:
     """Index the line batches of one burst; returns the ids of the rows appended."""
     first = ingestor.store.next_id
     for item in burst:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kaudit_tui.core.ingest import Ingestor
+from kaudit_tui.core.parallel import ParallelIngestor
 from kaudit_tui.core.query import QueryCancelled
 from kaudit_tui.core.rowbuffer import RowBuffer
 from kaudit_tui.core.segments import FileReader, RawReader
@@ -70,7 +70,7 @@ class LiveView:
 
     def __init__(self, store: EventStore, query: RowFilter, *, max_events: int | None = None):
         self.store = store
-        self.ingestor = Ingestor(store)
+        self.ingestor = ParallelIngestor(store)
         self.query = query
         self.max_events = max_events
         self._buffer = RowBuffer()
@@ -186,6 +186,10 @@ class LiveView:
         self.upto = end
         self.version += 1
         await self.catch_up()
+
+    def close(self) -> None:
+        """Stop the indexing helper process (the UI is going away)."""
+        self.ingestor.close()
 
     # -- state -------------------------------------------------------------------------------
     def progress_text(self) -> str:

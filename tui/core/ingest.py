@@ -166,6 +166,14 @@ class Ingestor:
         self._shapes[key] = codes
         return codes
 
+    def in_document(self, reader: RawReader) -> bool:
+        """Is a multi-line JSON document from ``reader`` waiting for its next lines?"""
+        return self.store.segment_id(reader) in self._documents
+
+    def forget_document(self, reader: RawReader) -> None:
+        """Drop the unfinished document of ``reader`` (its lines are to be fed again)."""
+        self._documents.pop(self.store.segment_id(reader), None)
+
     def finish(self, reader: RawReader) -> range:
         """The reader has no more data: an unfinished document is skipped as truncated."""
         seg = self.store.segment_id(reader)

@@ -92,6 +92,15 @@ class SkipLog:
         if len(examples) < _SKIP_EXAMPLES:
             examples.append((segment, offset, length))
 
+    def merge(self, other: SkipLog, segment: int) -> None:
+        """Add the skips of ``other``, whose examples all come from ``segment``."""
+        self.counts.update(other.counts)
+        self.lines += other.lines
+        for reason, found in other.examples.items():
+            examples = self.examples.setdefault(reason, [])
+            room = _SKIP_EXAMPLES - len(examples)
+            examples.extend((segment, offset, length) for _, offset, length in found[:room])
+
 
 class EventStore:
     """Append-only columnar index of audit events (see module docstring)."""
