@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from kaudit_tui.core import parallel
 from kaudit_tui.core.ingest import Ingestor
 from kaudit_tui.core.parallel import SPLIT_MIN, START_AFTER, ParallelIngestor
 from kaudit_tui.core.segments import FileReader
@@ -22,6 +24,14 @@ from kaudit_tui.core.store import EventStore
 from tests.bench.generate import write as write_generated
 
 BATCH = 1 << 20
+PATIENCE = parallel._LATENCY
+
+
+@pytest.fixture(autouse=True)
+def patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wait for the helper however busy the machine is, so that it takes its part in every
+    test (the app waits only while that is quicker than doing the part itself)."""
+    monkeypatch.setattr(parallel, "_LATENCY", 60.0)
 
 
 def _batches(data: bytes, size: int = BATCH) -> Iterator[tuple[int, bytes]]:
@@ -225,4 +235,39 @@ def test_the_helper_starts_by_itself_once_a_large_log_is_being_read(generated_lo
     finally:
         shared.close()
     assert shared.helper_lines > 0
+    assert _contents(two) == _contents(one)
+
+
+def test_a_stalled_helper_does_not_hold_indexing_back(
+    generated_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A helper that gets no CPU (stopped here; on a busy machine, starved) is not waited for:
+    # its parts are indexed here, its late answers are dropped when they come.
+    one, two = EventStore(), EventStore()
+    _index(Ingestor(one), generated_log)
+    shared = ParallelIngestor(two, helper=True)
+    assert shared.start()
+    reader = FileReader(str(generated_log))
+    pid = shared.helper_pid
+    assert pid is not None
+    # Were indexing to wait for the stopped helper, only this would wake it (and fail the test).
+    woken: list[bool] = []
+    watchdog = threading.Timer(60, lambda: (woken.append(True), os.kill(pid, signal.SIGCONT)))
+    watchdog.start()
+    try:
+        for number, (offset, data) in enumerate(_batches(generated_log.read_bytes())):
+            if number == 2:
+                assert shared.helper_lines > 0
+                monkeypatch.setattr(parallel, "_LATENCY", PATIENCE)  # as patient as the app
+                os.kill(pid, signal.SIGSTOP)
+            if number == 6:
+                os.kill(pid, signal.SIGCONT)
+            shared.feed(reader, offset, data)
+        shared.finish(reader)
+        assert shared.sharing, "a slow helper is not a failed one"
+    finally:
+        watchdog.cancel()
+        os.kill(pid, signal.SIGCONT)
+        shared.close()
+    assert not woken, "indexing waited for the stopped helper"
     assert _contents(two) == _contents(one)

@@ -15,6 +15,7 @@ everything after the helper fails in any way.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import pickle
@@ -44,6 +45,10 @@ _SENT = ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo", "of
 """The columns the helper sends back (the segment column is this process's)."""
 _READY = "ready"
 _SHARE_LIMITS = (0.1, 0.7)
+_PATIENCE = 0.5
+"""How long to wait for a late helper: this fraction of the time its part would take here,"""
+_LATENCY = 0.005
+"""... plus this many seconds for the round trip of a part."""
 
 
 @dataclass
@@ -85,6 +90,8 @@ class ParallelIngestor:
         self._ready = False
         self._alone = 0
         """Bytes of large batches indexed here alone before the helper was started."""
+        self._pending = False
+        """A part was sent and its answer not yet read."""
         self._shared_file: BinaryIO | None = None
         """Memory both processes map (an anonymous file): the part for the helper."""
         self._shared: mmap.mmap | None = None
@@ -108,6 +115,7 @@ class ParallelIngestor:
     def feed(self, reader: RawReader, offset: int, data: bytes) -> range:
         """Index the complete lines in ``data``; returns the ids of the rows appended."""
         first_row = self.store.next_id
+        self._collect()
         cut = self._cut(reader, data)
         if cut is None:
             self.local.feed(reader, offset, data)
@@ -116,11 +124,14 @@ class ParallelIngestor:
         started = time.perf_counter()
         self.local.feed(reader, offset, data[:cut])
         ours = time.perf_counter() - started
-        part = self._receive() if sent else None
+        # Wait for the helper only while that is clearly quicker than doing its part here: a
+        # helper starved of CPU by other work on the machine must not hold indexing back.
+        patience = _PATIENCE * ours * (len(data) - cut) / cut + _LATENCY
+        part = self._receive(patience) if sent else None
         waited = time.perf_counter() - started - ours
-        if part is not None:
-            self._learn_shapes(part)  # even from rows not used: later parts use the codes
         if part is None or part.in_document or self.local.in_document(reader):
+            if part is None and self._pending:  # late: its rows will be dropped when they come
+                self._balance(ours / cut, 2 * (ours + waited) / (len(data) - cut))
             self.local.feed(reader, offset + cut, data[cut:])
         else:
             # A helper that was done first took its own time; one we waited for, ours and more.
@@ -148,13 +159,15 @@ class ParallelIngestor:
         finished here. The helper also stops by itself when this process ends.
         """
         self._enabled = False
+        self._pending = False
         helper, self._helper = self._helper, None
         if helper is not None:
             helper.kill()  # first: a read of its answer in the indexing thread then ends
             helper.wait()
             for pipe in (helper.stdin, helper.stdout):
                 if pipe is not None:
-                    pipe.close()
+                    with contextlib.suppress(OSError):  # a request it never read
+                        pipe.close()
 
     # -- the helper ------------------------------------------------------------------------
     def _cut(self, reader: RawReader, data: bytes) -> int | None:
@@ -168,6 +181,8 @@ class ParallelIngestor:
             return None
         if not self._ready and not self._check_ready(0):
             return None  # still starting: this batch is not worth waiting for
+        if self._pending:
+            return None  # still busy with a part that was done here meanwhile
         cut = data.find(b"\n", int(len(data) * (1 - self.share))) + 1
         return cut if 0 < cut < len(data) else None
 
@@ -210,6 +225,7 @@ class ParallelIngestor:
             request = (offset, len(part), len(shared), self.local.max_line)
             pickle.dump(request, helper.stdin, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[union-attr]
             helper.stdin.flush()  # type: ignore[union-attr]
+            self._pending = True
         except (OSError, ValueError, AttributeError):  # the helper is gone (or was stopped)
             self.close()
             return False
@@ -222,16 +238,26 @@ class ParallelIngestor:
         self._shared = mmap.mmap(self._shared_file.fileno(), size)
         return self._shared
 
-    def _receive(self) -> Any:
+    def _receive(self, timeout: float | None = None) -> Any:
+        """The helper's answer (None: it failed, or has not answered within ``timeout``)."""
         helper = self._helper
         try:
+            if timeout is not None and not select.select([helper.stdout], [], [], timeout)[0]:  # type: ignore[union-attr]
+                return None  # still pending: collected (and dropped) later
             answer = pickle.load(helper.stdout)  # type: ignore[union-attr,arg-type]
         except Exception:  # the helper died, failed or was stopped: index here from now on
             self.close()
             return None
+        self._pending = False
         if isinstance(answer, HelperRows):
             self.helper_cpu_seconds += answer.cpu_seconds
+            self._learn_shapes(answer)  # even when its rows are not used: later parts use them
         return answer
+
+    def _collect(self) -> None:
+        """Take in a late answer, if it has come: its rows were indexed here meanwhile."""
+        if self._pending:
+            self._receive(0)
 
     def _balance(self, local_per_byte: float, helper_per_byte: float) -> None:
         """Move the cut so that both processes would have ended together."""
