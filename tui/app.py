@@ -343,7 +343,11 @@ class KauditApp(AppActions, App[int]):
 
     @on(EventTable.Highlighted)
     def _on_highlighted(self, event: EventTable.Highlighted) -> None:
-        if self.query_one(PolicyPanel).display:
+        try:
+            panel = self.query_one(PolicyPanel)
+        except NoMatches:  # the screen is being taken down (the app is quitting)
+            return
+        if panel.display:
             self._show_verdict(event.row)
 
     @on(EventTable.Selected)
