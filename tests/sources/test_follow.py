@@ -115,6 +115,9 @@ async def test_rotations_between_polls_with_compressed_backups(tmp_path: Path) -
         await live.wait_ids(ids("a", 10))
         writer = run_writer(log, "c", 120, "--every", "30", "--compress")
         await wait_process(writer)
+        backups = sorted(p.name for p in tmp_path.iterdir() if p.name != "audit.log")
+        assert len(backups) == 3, f"the writer lost a backup: {backups}"
+        assert all(name.endswith(".log.gz") for name in backups), backups
         await live.wait_ids(ids("a", 10) + ids("c", 120), timeout=10)
 
 
