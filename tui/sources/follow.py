@@ -20,7 +20,7 @@ from kaudit_tui.core.segments import FileReader
 
 from .cursor import LineCursor
 from .items import CaughtUp, LineBatch, SegmentEnd, SourceStatus
-from .rotated import Backup, list_backups
+from .rotated import Backup, gzip_path, list_backups
 from .spool import SpoolReader
 from .static import read_gzip, read_plain
 
@@ -222,13 +222,23 @@ class Follower:
         return missed
 
     async def _read_backup(self, backup: Backup) -> AsyncIterator[Item]:
-        for path, compressed in ((backup.plain, False), (backup.gzip, True)):
+        """Read a backup never held open: plain if it still is, else its ``.gz``.
+
+        It may have been listed as plain only, then compressed (the plain file removed) before
+        it is opened here, so the ``.gz`` is tried by name even when the listing had none. A
+        backup that cannot be read at all is reported: its events are missing.
+        """
+        problem = "removed before it could be read"
+        for path, compressed in ((backup.plain, False), (gzip_path(backup), True)):
             if path is None:
                 continue
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
+            except FileNotFoundError:
                 continue  # compressed meanwhile: try the .gz
+            except OSError as exc:
+                problem = exc.strerror or str(exc)
+                continue
             yield SourceStatus(self.label, "reading", f"reading missed backup {path}")
             if compressed:
                 spool = SpoolReader(self.label)
@@ -241,6 +251,8 @@ class Follower:
                 async for item in read_plain(reader):
                     yield item
             return
+        message = f"{backup.preferred}: {problem}; the events in it are missing"
+        yield SourceStatus(self.label, "error", message)
 
     def _quiet_state(self, step: _Change) -> tuple[str, str]:
         """State and message while there is nothing new to read, by the reason why."""
