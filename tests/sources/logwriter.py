@@ -33,7 +33,9 @@ def backup_name(path: str, when: datetime) -> str:
 def rotate(path: str, fd: int, compress: bool) -> int:
     os.close(fd)
     backup = backup_name(path, datetime.now(UTC))
-    while os.path.exists(backup):  # two rotations within one millisecond
+    # Two rotations within one millisecond would reuse a name: the rename would replace the
+    # plain backup, or the compression overwrite the earlier ``.gz``, losing its events.
+    while os.path.exists(backup) or os.path.exists(backup + ".gz"):
         time.sleep(0.001)
         backup = backup_name(path, datetime.now(UTC))
     os.rename(path, backup)

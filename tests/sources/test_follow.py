@@ -7,6 +7,7 @@ Writers are real: either this test appending with single write calls, or a separ
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kaudit_tui.sources import open_sources
+from kaudit_tui.sources import SourceStatus, open_sources
 
 from .writers import Live, append, event_line, event_lines, ids, unreadable
 
@@ -27,6 +28,13 @@ def run_writer(path: Path, prefix: str, count: int, *options: str) -> subprocess
     return subprocess.Popen(
         [sys.executable, str(LOGWRITER), str(path), prefix, str(count), *options]
     )
+
+
+def compress(path: Path) -> None:
+    """Compress a backup as lumberjack does after rotating: write the .gz, then remove it."""
+    with path.open("rb") as plain, gzip.open(f"{path}.gz", "wb") as packed:
+        shutil.copyfileobj(plain, packed)
+    path.unlink()
 
 
 async def wait_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -115,7 +123,55 @@ async def test_rotations_between_polls_with_compressed_backups(tmp_path: Path) -
         await live.wait_ids(ids("a", 10))
         writer = run_writer(log, "c", 120, "--every", "30", "--compress")
         await wait_process(writer)
+        backups = sorted(p.name for p in tmp_path.iterdir() if p.name != "audit.log")
+        assert len(backups) == 3, f"the writer lost a backup: {backups}"
+        assert all(name.endswith(".log.gz") for name in backups), backups
         await live.wait_ids(ids("a", 10) + ids("c", 120), timeout=10)
+
+
+@pytest.mark.parametrize("then", ["compressed", "removed"])
+async def test_missed_backup_changes_before_the_follower_gets_to_it(
+    tmp_path: Path, then: str
+) -> None:
+    """Three rotations between two polls leave two backups never held open. The follower
+    lists them, then reads them one by one; meanwhile lumberjack compresses in the background
+    (the plain file is removed once the .gz is complete) or its retention removes backups, so
+    the second one can change while the first is being read. Compressed, it is read from the
+    .gz; removed, its loss is reported rather than silent."""
+    log = tmp_path / "audit.log"
+    log.write_bytes(event_lines("a", 10))
+    first = tmp_path / "audit-2026-11-26T10-00-02.000.log"
+    second = tmp_path / "audit-2026-11-26T10-00-03.000.log"
+
+    def reading_first(item: object) -> bool:
+        return isinstance(item, SourceStatus) and item.message.endswith(first.name)
+
+    sources = open_sources([str(log)], follow=True, poll_interval=0.02)
+    async with Live(sources, hold=reading_first) as live:
+        await live.wait_ids(ids("a", 10))
+        # ~10 MiB: many more batches than the source set reads ahead while it is held.
+        first.write_bytes(b"".join(event_line(f"big-{i}", pad=100_000) for i in range(100)))
+        second.write_bytes(event_lines("c", 30))
+        log.rename(tmp_path / "audit-2026-11-26T10-00-01.000.log")
+        new = tmp_path / "new"
+        new.write_bytes(event_lines("d", 5))
+        new.rename(log)
+        await asyncio.wait_for(live.holding.wait(), 10)
+        # The follower listed the second backup as plain and is blocked inside the first.
+        if then == "compressed":
+            compress(second)
+        else:
+            second.unlink()
+        live.resume()
+        expected = ids("a", 10) + ids("big", 100) + ids("d", 5)
+        await live.wait_ids(expected + ids("c", 30) if then == "compressed" else expected)
+        messages = [s.message for s in live.got.statuses]
+        if then == "compressed":
+            assert f"reading missed backup {second}.gz" in messages
+        else:
+            gone = f"{second}: removed before it could be read; the events in it are missing"
+            assert gone in messages
+            assert live.got.statuses[messages.index(gone)].state == "error"
 
 
 async def test_backups_existing_at_start_are_not_read_when_not_given(tmp_path: Path) -> None:

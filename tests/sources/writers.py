@@ -102,16 +102,31 @@ async def collect(sources: SourceSet, timeout: float = 20.0) -> Collected:
 
 
 class Live:
-    """A source set iterated in the background while a test writes to its files."""
+    """A source set iterated in the background while a test writes to its files.
 
-    def __init__(self, sources: SourceSet) -> None:
+    With ``hold``, iteration stops after the first item it matches until ``resume``: a source
+    can read ahead only a few items (its queue is bounded), so a test can change files while
+    the reader is known to be blocked at a given point.
+    """
+
+    def __init__(self, sources: SourceSet, hold: Callable[[object], bool] | None = None) -> None:
         self.sources = sources
         self.got = Collected()
+        self.holding = asyncio.Event()
+        self._hold = hold
+        self._resume = asyncio.Event()
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         async for item in self.sources:
             self.got.add(item)
+            if self._hold is not None and self._hold(item):
+                self._hold = None
+                self.holding.set()
+                await self._resume.wait()
+
+    def resume(self) -> None:
+        self._resume.set()
 
     async def wait_for(self, predicate: Callable[[Collected], bool], timeout: float = 15.0) -> None:
         """Wait until ``predicate(got)`` holds; fail with what was seen if it never does."""

@@ -20,7 +20,8 @@ from kaudit_tui.core.segments import FileReader
 
 from .cursor import LineCursor
 from .items import CaughtUp, LineBatch, SegmentEnd, SourceStatus
-from .rotated import Backup, list_backups
+from .missed import missed_backups
+from .rotated import Backup, gzip_path
 from .spool import SpoolReader
 from .static import read_gzip, read_plain
 
@@ -183,7 +184,6 @@ class Follower:
         while batch := await cursor.next_batch(final=True):
             yield batch
         yield SegmentEnd(old)
-        old_identity = self._identity
         # Say "rotated" rather than "reading" once the new file opens.
         self._state, self._message = "reading", f"reading {self.path}"
         async for item in self._wait_for_file():
@@ -191,44 +191,32 @@ class Follower:
         message = f"{self.path} was rotated; reading the new file"
         self._state, self._message = "rotated", message
         yield SourceStatus(self.label, "rotated", message)
-        missed = await asyncio.to_thread(self._missed_backups, old_identity)
+        assert self._reader is not None
+        missed, self._known_until = await asyncio.to_thread(
+            missed_backups, self.path, self._known_until, old.fd, self._reader.fd
+        )
         for backup in missed:
             async for item in self._read_backup(backup):
                 yield item
 
-    def _missed_backups(self, old: tuple[int, int]) -> list[Backup]:
-        """Backups rotated since the last look that were never the file we held open.
-
-        Two rotations within one poll leave a file we never opened as a backup; it is read
-        here so nothing is lost. The newest-but-one backup is normally our old file (found by
-        inode); if it is already compressed it is recognised as the oldest new backup.
-        """
-        fresh = [
-            b
-            for b in list_backups(self.path)
-            if self._known_until is None or b.time > self._known_until
-        ]
-        missed: list[Backup] = []
-        for index, backup in enumerate(fresh):
-            identity = _identity(backup.plain) if backup.plain else None
-            if identity == self._identity:
-                break  # the file just opened was itself rotated: read through its descriptor
-            self._known_until = backup.time
-            if identity == old:
-                continue
-            if identity is None and index == 0 and not _plain_identity_in(fresh, old):
-                continue  # our old file, already compressed
-            missed.append(backup)
-        return missed
-
     async def _read_backup(self, backup: Backup) -> AsyncIterator[Item]:
-        for path, compressed in ((backup.plain, False), (backup.gzip, True)):
+        """Read a backup never held open: plain if it still is, else its ``.gz``.
+
+        It may have been listed as plain only, then compressed (the plain file removed) before
+        it is opened here, so the ``.gz`` is tried by name even when the listing had none. A
+        backup that cannot be read at all is reported: its events are missing.
+        """
+        problem = "removed before it could be read"
+        for path, compressed in ((backup.plain, False), (gzip_path(backup), True)):
             if path is None:
                 continue
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
+            except FileNotFoundError:
                 continue  # compressed meanwhile: try the .gz
+            except OSError as exc:
+                problem = exc.strerror or str(exc)
+                continue
             yield SourceStatus(self.label, "reading", f"reading missed backup {path}")
             if compressed:
                 spool = SpoolReader(self.label)
@@ -241,6 +229,8 @@ class Follower:
                 async for item in read_plain(reader):
                     yield item
             return
+        message = f"{backup.preferred}: {problem}; the events in it are missing"
+        yield SourceStatus(self.label, "error", message)
 
     def _quiet_state(self, step: _Change) -> tuple[str, str]:
         """State and message while there is nothing new to read, by the reason why."""
@@ -256,15 +246,3 @@ class Follower:
             return None
         self._state, self._message = state, message
         return SourceStatus(self.label, state, message)
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
-
-
-def _plain_identity_in(backups: list[Backup], identity: tuple[int, int]) -> bool:
-    return any(b.plain and _identity(b.plain) == identity for b in backups)

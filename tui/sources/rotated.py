@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 from kaudit_tui.core.rotation import Backup, list_backups, merge_backups, parse_backup
 
-__all__ = ["Backup", "FileGroup", "group_paths", "list_backups", "merge_backups", "parse_backup"]
+__all__ = [
+    "Backup",
+    "FileGroup",
+    "group_paths",
+    "gzip_path",
+    "list_backups",
+    "merge_backups",
+    "parse_backup",
+]
 
 
 @dataclass(slots=True)
@@ -50,3 +58,8 @@ def group_paths(paths: list[str]) -> list[FileGroup]:
     for key, members in backup_paths.items():
         groups[key].backups = merge_backups(members)
     return list(groups.values())
+
+
+def gzip_path(backup: Backup) -> str:
+    """Where the backup's ``.gz`` is or will be: it may appear after the backup was listed."""
+    return backup.gzip or f"{backup.plain}.gz"
