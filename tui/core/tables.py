@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 import numpy as np
 
 T = TypeVar("T", bound=Hashable)
+_WHOLE_LIST = 64
+"""Values from which a predicate's whole-list test (``mask_of``) is worth its set-up."""
 
 
 class InternTable(Generic[T]):
@@ -109,8 +111,14 @@ class InternTable(Generic[T]):
         return self._index.get(value)
 
     def mask(self, predicate: Callable[[T], bool], start: int = 0) -> np.ndarray:
-        """Boolean array over codes ``start..len``: which values satisfy ``predicate``."""
+        """Boolean array over codes ``start..len``: which values satisfy ``predicate``.
+
+        A predicate with a ``mask_of`` method tests a whole list of values in one call.
+        """
         values = self.values[start:]  # one snapshot: the ingest thread may be appending
+        mask_of = getattr(predicate, "mask_of", None)
+        if mask_of is not None and len(values) >= _WHOLE_LIST:
+            return mask_of(values)
         return np.fromiter((bool(predicate(v)) for v in values), dtype=np.bool_, count=len(values))
 
     def extend_mask(self, mask: np.ndarray, predicate: Callable[[T], bool]) -> np.ndarray:

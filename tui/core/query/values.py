@@ -8,9 +8,13 @@ what was expected; the parser turns that into a :class:`QueryError` at the value
 from __future__ import annotations
 
 import ipaddress
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+
+import numpy as np
 
 from kaudit_tui.core.query.syntax import RawValue
 from kaudit_tui.core.timestamps import NO_TIME, parse_duration, parse_time
@@ -64,6 +68,44 @@ class AnyOf:
         if lowered in self._exact:
             return True
         return any(g(lowered) for g in self._patterns)
+
+    def mask_of(self, values: Sequence[str]) -> np.ndarray:
+        """Which of ``values`` match, as booleans: the same answers as calling this on each,
+        found with C-level string tests over the whole list (hundreds of thousands of URIs
+        in tens of milliseconds).
+
+        A glob's literal parts are looked for with ``startswith``/``in``/``endswith`` mapped
+        over the lowered values; only a value holding every part of a glob with several
+        wildcards is then checked in full.
+        """
+        lowered = list(map(str.lower, values))
+        if self._exact:
+            mask = np.fromiter(map(self._exact.__contains__, lowered), np.bool_, len(lowered))
+        else:
+            mask = np.zeros(len(lowered), np.bool_)
+        for glob in self._patterns:
+            mask |= _glob_mask(glob, lowered)
+        return mask
+
+
+def _glob_mask(glob: Glob, lowered: list[str]) -> np.ndarray:
+    """Which lowered values ``glob`` (with at least one wildcard) matches."""
+    count = len(lowered)
+    first, *middle, last = glob.parts
+    mask = np.ones(count, np.bool_)
+    tests = [(str.startswith, first), (str.endswith, last)]
+    tests += [(operator.contains, part) for part in middle]
+    for test, part in tests:
+        if part:
+            mask &= np.fromiter(map(test, lowered, repeat(part)), np.bool_, count)
+    if len(glob.parts) == 2 and first and last:  # a*b: the two may not overlap
+        lengths = np.fromiter(map(len, lowered), np.int64, count)
+        mask &= lengths >= len(first) + len(last)
+    elif sum(1 for part in glob.parts if part) > 1:
+        # Holding every part is not enough when they could overlap or come out of order.
+        for index in np.flatnonzero(mask).tolist():
+            mask[index] = glob(lowered[index])
+    return mask
 
 
 @dataclass(frozen=True, slots=True)
