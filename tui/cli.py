@@ -32,6 +32,18 @@ class UsageError(Exception):
     """A mistake on the command line (bad option, bad query): exit code 2."""
 
 
+def load_policy_file(path: str):  # noqa: ANN201 (the policy types load only when asked for)
+    """The audit policy in ``path``; a missing or broken one is a usage error (exit 2)."""
+    from kaudit_tui.core.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as error:
+        raise UsageError(f"bad policy: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kaudit-tui",

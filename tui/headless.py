@@ -164,15 +164,9 @@ def _index_burst(ingestor: ParallelIngestor, burst: list) -> range:
 
 def _load_policy(path: str):  # noqa: ANN202
     """The policy, with its warnings on stderr; a broken one is a usage error (exit 2)."""
-    from kaudit_tui.cli import UsageError
-    from kaudit_tui.core.policy import PolicyError, load_policy
+    from kaudit_tui.cli import load_policy_file
 
-    try:
-        loaded = load_policy(path)
-    except PolicyError as error:
-        raise UsageError(f"bad policy: {error}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+    loaded = load_policy_file(path)
     for warning in loaded.warnings:
         print(f"kaudit-tui: warning: {sanitize(str(warning))}", file=sys.stderr)
     return loaded

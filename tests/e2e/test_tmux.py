@@ -117,3 +117,17 @@ def test_a_signal_ends_the_app_and_restores_the_terminal(
     )
     os.kill(int(children.stdout.split()[0]), sig)
     assert_restored(term)
+
+
+def test_a_broken_policy_is_refused_before_the_screen_is_taken(
+    log: Path,
+    tmp_path: Path,
+    terminal,  # noqa: ANN001
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Loud\n")
+    term = start(terminal, kaudit("--policy", str(policy), str(log)), tmp_path)
+    assert term.exit_code() == 2
+    screen = term.screen()
+    assert "kaudit-tui: bad policy:" in screen and "policy.yaml" in screen
+    assert term.pane("#{alternate_on}") == "0"
