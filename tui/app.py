@@ -197,6 +197,7 @@ class KauditApp(AppActions, App[int]):
             state = self.policy
             self.table.set_rule_lookup(lambda row: state.rule_of(self.store, row))
             self.set_interval(POLICY_POLL, self._poll_policy)
+            self._notify_policy_warnings()
         self.set_interval(UPDATE_INTERVAL, self._update)
         if self.initial_query:
             self._submit_filter(self.initial_query)

@@ -20,6 +20,9 @@ from textual.screen import Screen
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.widgets.policy_panel import PolicyPanel
 
+SHOWN_POLICY_WARNINGS = 3
+"""Policy warnings shown as notifications; the rest are counted (the headless modes list all)."""
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -78,11 +81,25 @@ class AppActions(_Base):
         changed = await asyncio.to_thread(self.policy.poll)
         if changed:
             self.notify("policy reloaded", markup=False)
+            self._notify_policy_warnings()
             self.table.set_rule_lookup(lambda row: self.policy.rule_of(self.store, row))
             self._show_verdict(self.table.highlighted_row)
         elif self.policy.error and self.policy.error != before:
             self.notify(sanitize(self.policy.error), severity="error", markup=False, timeout=15)
             self._show_verdict(self.table.highlighted_row)
+
+    def _notify_policy_warnings(self) -> None:
+        """Show what loading the policy warned about: a misspelt field, say, that
+        kube-apiserver ignores, so that a rule matches more than its author meant."""
+        assert self.policy is not None
+        warnings = self.policy.policy.warnings
+        for warning in warnings[:SHOWN_POLICY_WARNINGS]:
+            self.notify(sanitize(str(warning)), title="policy warning", severity="warning",
+                        markup=False, timeout=20)  # fmt: skip
+        if len(warnings) > SHOWN_POLICY_WARNINGS:
+            more = len(warnings) - SHOWN_POLICY_WARNINGS
+            self.notify(f"{more} more policy warnings: --policy-report prints them all",
+                        severity="warning", markup=False, timeout=20)  # fmt: skip
 
     def action_help(self) -> None:
         from kaudit_tui.screens.help import HelpScreen

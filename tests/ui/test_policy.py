@@ -122,3 +122,18 @@ def test_demo_log_is_what_its_policy_would_write() -> None:
         decision = policy.evaluate(attributes_from_event(event))
         assert decision.level == event["level"], event["auditID"]
         assert decision.logged(event["stage"]), event["auditID"]
+
+
+async def test_policy_warnings_are_shown_when_it_loads(tmp_path: Path) -> None:
+    # A misspelt field is ignored by kube-apiserver, so the rule matches every user: say so.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n"
+        "  - level: None\n    userz: [system:kube-proxy]\n  - level: Metadata\n"
+    )
+    app = make_app(DEMO_LOG, policy=load_policy(str(policy)))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app._notifications))
+        (note,) = [n for n in app._notifications if n.title == "policy warning"]
+        assert "policy.yaml:5" in note.message and "userz" in note.message
+        assert note.severity == "warning"
