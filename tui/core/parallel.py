@@ -32,7 +32,7 @@ import numpy as np
 
 from kaudit_tui.core.ingest import DEFAULT_MAX_LINE, Ingestor
 from kaudit_tui.core.segments import RawReader
-from kaudit_tui.core.store import OTHER_ID, EventStore, SkipLog
+from kaudit_tui.core.store import COLUMNS, OTHER_ID, EventStore, SkipLog
 from kaudit_tui.core.tables import InternTable
 
 SPLIT_MIN = 256 * 1024
@@ -41,7 +41,7 @@ saves."""
 START_AFTER = 4 << 20
 """Bytes of large batches indexed here before the helper is started: a small log never pays
 for a second interpreter, and the first screen of a large one is not slowed by its start."""
-_SENT = ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo", "off", "len", "item")
+_SENT = tuple(name for name in COLUMNS if name != "seg")
 """The columns the helper sends back (the segment column is this process's)."""
 _READY = "ready"
 _SHARE_LIMITS = (0.1, 0.7)

@@ -110,6 +110,11 @@ _strings = msgspec.json.Decoder(tuple[str, ...]).decode
 _string = msgspec.json.Decoder(str).decode
 
 
+def _text(raw: msgspec.Raw) -> str:
+    """A raw JSON string field as text ("" when the field is absent)."""
+    return _string(raw) if raw else ""
+
+
 def decode_shapes(event: Event) -> tuple[tuple, tuple]:
     """The raw client and request shapes of an event, from its raw fields.
 
@@ -123,20 +128,17 @@ def decode_shapes(event: Event) -> tuple[tuple, tuple]:
     user = _user(event.user) if event.user else _NO_USER
     imp = _impersonated(event.impersonatedUser) if event.impersonatedUser else None
     ips = _strings(event.sourceIPs) if event.sourceIPs else ()
-    agent = _string(event.userAgent) if event.userAgent else ""
-    client = (user.username, imp.username if imp else "", user.groups, agent, ips)
+    client = (user.username, imp.username if imp else "", user.groups, _text(event.userAgent), ips)
     ref = event.objectRef
-    group = _string(ref.apiGroup) if ref.apiGroup else ""
-    if not group and ref.apiVersion:
-        version = _string(ref.apiVersion)
-        if "/" in version:
-            group = version.rpartition("/")[0]  # v1alpha1 kept the group in apiVersion
+    group = _text(ref.apiGroup)
+    if not group and "/" in (version := _text(ref.apiVersion)):
+        group = version.rpartition("/")[0]  # v1alpha1 kept the group in apiVersion
     request = (
         event.verb,
         group,
-        _string(ref.resource) if ref.resource else "",
-        _string(ref.subresource) if ref.subresource else "",
-        _string(ref.namespace) if ref.namespace else "",
+        _text(ref.resource),
+        _text(ref.subresource),
+        _text(ref.namespace),
         event.stage,
         event.level,
         event.annotations.decision,
