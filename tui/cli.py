@@ -22,26 +22,7 @@ from kaudit_tui.discovery.options import (
     run_where,
     summary,
 )
-
-EXIT_OK = 0
-EXIT_SOURCE = 1
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A mistake on the command line (bad option, bad query): exit code 2."""
-
-
-def load_policy_file(path: str):  # noqa: ANN201 (the policy types load only when asked for)
-    """The audit policy in ``path``; a missing or broken one is a usage error (exit 2)."""
-    from kaudit_tui.core.policy import PolicyError, load_policy
-
-    try:
-        return load_policy(path)
-    except PolicyError as error:
-        raise UsageError(f"bad policy: {error}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, EXIT_USAGE, UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,7 +187,7 @@ def _run_ui(args: argparse.Namespace, paths: list[str]) -> int:
             return EXIT_SOURCE
     os.environ.setdefault("TEXTUAL_FPS", "30")
     try:
-        from kaudit_tui.app import run_app
+        from kaudit_tui.ui.launch import launch
     except ImportError:  # the UI package is optional for the headless modes
         raise UsageError("the terminal UI is not available in this build") from None
-    return run_app(args, paths, full_query(args), stdin_fd=stdin_fd)
+    return launch(args, paths, full_query(args), stdin_fd=stdin_fd)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kaudit_tui.app import KauditApp  # noqa: E402
 from kaudit_tui.sources import open_sources  # noqa: E402
-from kaudit_tui.theming import bundled_dir  # noqa: E402
+from kaudit_tui.ui.app import KauditApp  # noqa: E402
+from kaudit_tui.ui.theming import bundled_dir  # noqa: E402
 from tests.bench.generate import events  # noqa: E402
 
 QUERIES = ("verb:delete", "code:>=400", "ns:team-7", "user:system:node:*", "", "resource:secrets")

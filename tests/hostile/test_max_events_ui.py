@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import Static
 
-from kaudit_tui.app import KauditApp
-from kaudit_tui.screens.detail import DetailScreen
-from kaudit_tui.screens.export import export_rows
+from kaudit_tui.ui.app import KauditApp
+from kaudit_tui.ui.screens.detail import DetailScreen
+from kaudit_tui.ui.screens.export import export_rows
 from tests.conftest import index_files
 from tests.ui.support import SIZE, event, lines, make_app, status, wait_until
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from kaudit_tui.core.query import FIELDS, QueryError, parse_query
 from kaudit_tui.core.query.fields import ALIASES
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.widgets.query_text import field_term
+from kaudit_tui.ui.widgets.query_text import field_term
 from tests.conftest import LOGS, index_files
 from tests.hostile.corpus import CORPUS, is_terminal_safe
 from tests.hostile.indexing import indexed

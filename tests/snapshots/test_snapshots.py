@@ -14,11 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from kaudit_tui.app import KauditApp
 from kaudit_tui.core.policy import load_policy
 from kaudit_tui.demo.replay import demo_files
 from kaudit_tui.sources import open_sources
-from kaudit_tui.theming import bundled_dir
+from kaudit_tui.ui.app import KauditApp
+from kaudit_tui.ui.theming import bundled_dir
 from tests.conftest import LOGS
 from tests.ui.support import filtered, loaded, wait_until
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 from textual.pilot import Pilot
 
-from kaudit_tui.app import KauditApp
 from kaudit_tui.sources import open_sources
-from kaudit_tui.theming import bundled_dir
+from kaudit_tui.ui.app import KauditApp
+from kaudit_tui.ui.theming import bundled_dir
 
 BASE = datetime(2026, 11, 26, 3, 0, 0, tzinfo=UTC)
 SIZE = (140, 40)

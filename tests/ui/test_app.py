@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from kaudit_tui.widgets.query_bar import QueryBar
+from kaudit_tui.ui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
 from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.color import Color
 
-from kaudit_tui.app import KauditApp
-from kaudit_tui.theming import bundled_dir
+from kaudit_tui.ui.app import KauditApp
+from kaudit_tui.ui.theming import bundled_dir
 from tests.ui.support import SIZE, event, lines, loaded, make_app, wait_until
 
 

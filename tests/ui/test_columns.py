@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from kaudit_tui.widgets.columns import (
+from kaudit_tui.ui.widgets.columns import (
     fit,
     format_latency,
     layout_columns,

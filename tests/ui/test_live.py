@@ -9,8 +9,8 @@ import numpy as np
 
 from kaudit_tui.core.query import parse_query
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.live import LiveView
 from kaudit_tui.sources import open_sources
+from kaudit_tui.view.live import LiveView
 from tests.ui.support import event, lines
 
 

@@ -10,11 +10,11 @@ from textual.events import MouseScrollUp
 
 from kaudit_tui.core.redact import MASK
 from kaudit_tui.demo.replay import demo_files
-from kaudit_tui.screens.detail import DetailScreen
-from kaudit_tui.screens.export import ExportScreen
-from kaudit_tui.screens.skipped import SkippedScreen
-from kaudit_tui.widgets.facets import FacetsPanel
-from kaudit_tui.widgets.query_bar import QueryBar
+from kaudit_tui.ui.screens.detail import DetailScreen
+from kaudit_tui.ui.screens.export import ExportScreen
+from kaudit_tui.ui.screens.skipped import SkippedScreen
+from kaudit_tui.ui.widgets.facets import FacetsPanel
+from kaudit_tui.ui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
 from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
 

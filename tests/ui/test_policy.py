@@ -8,10 +8,10 @@ from pathlib import Path
 
 import orjson
 
-import kaudit_tui.app
+import kaudit_tui.ui.app
 from kaudit_tui.core.policy import attributes_from_event, load_policy
 from kaudit_tui.demo.replay import demo_files
-from kaudit_tui.screens.policy_rules import PolicyRulesScreen
+from kaudit_tui.ui.screens.policy_rules import PolicyRulesScreen
 from tests.ui.support import SIZE, filtered, loaded, make_app, status, wait_until
 
 DEMO_LOG, DEMO_POLICY = demo_files()
@@ -88,7 +88,7 @@ async def test_rules_screen_counts_hits_and_filters_by_rule() -> None:
 
 
 async def test_policy_file_is_reloaded_when_it_changes(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(kaudit_tui.app, "POLICY_POLL", 0.05)
+    monkeypatch.setattr(kaudit_tui.ui.app, "POLICY_POLL", 0.05)
     policy = tmp_path / "policy.yaml"
     shutil.copy(DEMO_POLICY, policy)
     index = next(

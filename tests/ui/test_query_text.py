@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kaudit_tui.widgets.query_text import quote_value, terms, with_fields_replaced, with_term
+from kaudit_tui.ui.widgets.query_text import quote_value, terms, with_fields_replaced, with_term
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kaudit_tui.theming import THEME_VARIABLE_DEFAULTS, bundled_dir, load_themes, user_dir
+from kaudit_tui.ui.theming import THEME_VARIABLE_DEFAULTS, bundled_dir, load_themes, user_dir
 
 
 def test_bundled_themes_define_every_app_colour_role() -> None:

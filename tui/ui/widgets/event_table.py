@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.widgets.columns import Column, RowCells, fit, layout_columns
+from kaudit_tui.ui.widgets.columns import Column, RowCells, fit, layout_columns
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 ROLES = (

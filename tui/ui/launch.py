@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import sys
 
-EXIT_SOURCE = 1
-
 
 def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None = None) -> int:
     """Open what the command line names and run the UI until the user quits; exit code."""
-    from kaudit_tui.cli import load_policy_file
     from kaudit_tui.core.sanitize import sanitize
     from kaudit_tui.sources import SourceError, open_sources
+    from kaudit_tui.usage import EXIT_SOURCE, load_policy_file
 
     demo = bool(getattr(args, "demo", False))
     follow = getattr(args, "follow", None)
@@ -36,7 +34,7 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
     except SourceError as error:
         print(f"kaudit-tui: {sanitize(str(error))}", file=sys.stderr)
         return EXIT_SOURCE
-    from kaudit_tui.app import KauditApp
+    from kaudit_tui.ui.app import KauditApp
 
     app = KauditApp(
         sources,

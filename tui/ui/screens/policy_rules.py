@@ -16,10 +16,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.messages import AddQueryTerm
+from kaudit_tui.ui.messages import AddQueryTerm
 
 if TYPE_CHECKING:
-    from kaudit_tui.policy_view import RuleHits
+    from kaudit_tui.view.policy import RuleHits
 
 
 def _bytes(count: int) -> str:

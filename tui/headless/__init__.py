@@ -28,8 +28,8 @@ STATS_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
 
 
 def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
-    from kaudit_tui.cli import UsageError
     from kaudit_tui.core.query import QueryError, parse_query
+    from kaudit_tui.usage import UsageError
 
     policy = _load_policy(args.policy) if args.policy else None
     decisions = None
@@ -164,7 +164,7 @@ def _index_burst(ingestor: ParallelIngestor, burst: list) -> range:
 
 def _load_policy(path: str):  # noqa: ANN202
     """The policy, with its warnings on stderr; a broken one is a usage error (exit 2)."""
-    from kaudit_tui.cli import load_policy_file
+    from kaudit_tui.usage import load_policy_file
 
     loaded = load_policy_file(path)
     for warning in loaded.warnings:

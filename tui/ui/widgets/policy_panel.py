@@ -17,7 +17,7 @@ from textual.widgets import Static
 from kaudit_tui.core.sanitize import sanitize
 
 if TYPE_CHECKING:  # the policy engine is only imported when a policy is loaded
-    from kaudit_tui.policy_view import RowVerdict
+    from kaudit_tui.view.policy import RowVerdict
 
 
 def verdict_text(

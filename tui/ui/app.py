@@ -23,32 +23,32 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
-from kaudit_tui.app_actions import AppActions
-from kaudit_tui.app_support import Rate, spans_days
 from kaudit_tui.core.query import Query, QueryError, parse_query
 from kaudit_tui.core.requests import request_rows
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import format_time
-from kaudit_tui.derived import facet_counts, time_histogram
-from kaudit_tui.live import LiveView
-from kaudit_tui.messages import AddQueryTerm, NarrowTime
 from kaudit_tui.sources import SourceStatus
-from kaudit_tui.theming import (
+from kaudit_tui.ui.actions import AppActions
+from kaudit_tui.ui.messages import AddQueryTerm, NarrowTime
+from kaudit_tui.ui.theming import (
     DEFAULT_THEME,
     THEME_VARIABLE_DEFAULTS,
     bundled_dir,
     load_themes,
     user_dir,
 )
-from kaudit_tui.widgets.column_header import ColumnHeader
-from kaudit_tui.widgets.event_table import EventTable
-from kaudit_tui.widgets.facets import FacetsPanel
-from kaudit_tui.widgets.histogram import TimeHistogram
-from kaudit_tui.widgets.policy_panel import PolicyPanel
-from kaudit_tui.widgets.query_bar import QueryBar
-from kaudit_tui.widgets.query_text import with_fields_replaced, with_term
-from kaudit_tui.widgets.status_bar import StatusBar, StatusInfo
+from kaudit_tui.ui.widgets.column_header import ColumnHeader
+from kaudit_tui.ui.widgets.event_table import EventTable
+from kaudit_tui.ui.widgets.facets import FacetsPanel
+from kaudit_tui.ui.widgets.histogram import TimeHistogram
+from kaudit_tui.ui.widgets.policy_panel import PolicyPanel
+from kaudit_tui.ui.widgets.query_bar import QueryBar
+from kaudit_tui.ui.widgets.query_text import with_fields_replaced, with_term
+from kaudit_tui.ui.widgets.status_bar import StatusBar, StatusInfo
+from kaudit_tui.view.derived import facet_counts, time_histogram
+from kaudit_tui.view.live import LiveView
+from kaudit_tui.view.timing import Rate, spans_days
 
 UPDATE_INTERVAL = 0.1
 """Seconds between UI updates while events stream in (~10 redraws a second)."""
@@ -118,7 +118,7 @@ class KauditApp(AppActions, App[int]):
         self.policy = None
         self._fields: dict = {}
         if policy is not None:
-            from kaudit_tui.policy_view import PolicyState, policy_fields
+            from kaudit_tui.view.policy import PolicyState, policy_fields
 
             self.policy = PolicyState(policy)  # type: ignore[arg-type]
             self._fields = policy_fields(self.policy)
@@ -356,7 +356,7 @@ class KauditApp(AppActions, App[int]):
         policy_text = ""
         if self.policy is not None:
             policy_text = self.policy.summary(self.store, event.row)
-        from kaudit_tui.screens.detail import DetailScreen  # on first use: keeps start-up fast
+        from kaudit_tui.ui.screens.detail import DetailScreen  # on first use: keeps start-up fast
 
         screen = DetailScreen(
             self.store, event.row, show_secrets=self.show_secrets, policy_text=policy_text
@@ -426,10 +426,3 @@ class KauditApp(AppActions, App[int]):
 _MAIN_SCREEN_ACTIONS = frozenset(
     binding.action.partition("(")[0] for binding in KauditApp.BINDINGS if binding.priority
 )
-
-
-def run_app(args: object, paths: list[str], query: str, *, stdin_fd: int | None = None) -> int:
-    """Start the UI for the parsed command line (called by ``kaudit_tui.cli``)."""
-    from kaudit_tui.launch import launch
-
-    return launch(args, paths, query, stdin_fd=stdin_fd)

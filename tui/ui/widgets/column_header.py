@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from kaudit_tui.widgets.columns import Column, fit
+from kaudit_tui.ui.widgets.columns import Column, fit
 
 
 class ColumnHeader(Widget):

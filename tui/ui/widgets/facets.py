@@ -12,8 +12,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.derived import FACET_FIELDS, FACET_TITLES
-from kaudit_tui.messages import AddQueryTerm
+from kaudit_tui.ui.messages import AddQueryTerm
+from kaudit_tui.view.derived import FACET_FIELDS, FACET_TITLES
 
 _SEP = "\x00"
 

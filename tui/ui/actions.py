@@ -18,7 +18,7 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.widgets.policy_panel import PolicyPanel
+from kaudit_tui.ui.widgets.policy_panel import PolicyPanel
 
 SHOWN_POLICY_WARNINGS = 3
 """Policy warnings shown as notifications; the rest are counted (the headless modes list all)."""
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from kaudit_tui.core.store import EventStore
-    from kaudit_tui.live import LiveView
-    from kaudit_tui.policy_view import PolicyState
-    from kaudit_tui.widgets.event_table import EventTable
+    from kaudit_tui.ui.widgets.event_table import EventTable
+    from kaudit_tui.view.live import LiveView
+    from kaudit_tui.view.policy import PolicyState
 
     _Base = App[int]
 else:
@@ -102,12 +102,12 @@ class AppActions(_Base):
                         severity="warning", markup=False, timeout=20)  # fmt: skip
 
     def action_help(self) -> None:
-        from kaudit_tui.screens.help import HelpScreen
+        from kaudit_tui.ui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 
     def action_skipped(self) -> None:
-        from kaudit_tui.screens.skipped import SkippedScreen
+        from kaudit_tui.ui.screens.skipped import SkippedScreen
 
         self.push_screen(SkippedScreen(self.store))
 
@@ -116,14 +116,14 @@ class AppActions(_Base):
         if self.policy is None:
             self.notify("no policy loaded: start with --policy FILE", markup=False)
             return
-        from kaudit_tui.screens.policy_rules import PolicyRulesScreen
+        from kaudit_tui.ui.screens.policy_rules import PolicyRulesScreen
 
         rows = self.live.rows
         hits = await asyncio.to_thread(self.policy.hits, self.store, rows)
         await self.push_screen(PolicyRulesScreen(hits, self.policy.policy.path, len(rows)))
 
     def action_export(self) -> None:
-        from kaudit_tui.screens.export import ExportScreen
+        from kaudit_tui.ui.screens.export import ExportScreen
 
         rows = self.live.rows
         self.push_screen(
@@ -133,7 +133,7 @@ class AppActions(_Base):
 
     @work(group="export", exit_on_error=False)
     async def _export(self, rows: np.ndarray, path: Path) -> None:
-        from kaudit_tui.screens.export import export_rows
+        from kaudit_tui.ui.screens.export import export_rows
 
         try:
             count = await export_rows(self.store, rows, path)

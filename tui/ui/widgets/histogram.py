@@ -14,8 +14,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from kaudit_tui.core.timestamps import format_time
-from kaudit_tui.derived import Histogram
-from kaudit_tui.messages import NarrowTime
+from kaudit_tui.ui.messages import NarrowTime
+from kaudit_tui.view.derived import Histogram
 
 BARS = " ▁▂▃▄▅▆▇█"
 _LABEL = 10

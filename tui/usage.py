@@ -1,0 +1,33 @@
+"""What can be wrong in what the user asked for, shared by every entry point.
+
+A usage error (bad option, bad query, bad policy) ends the program with exit code 2 and one
+message; a source that cannot be read ends it with 1. The policy named on the command line is
+loaded here so that the UI and the headless modes refuse a broken one with the same words.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kaudit_tui.core.policy import LoadedPolicy
+
+EXIT_OK = 0
+EXIT_SOURCE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake on the command line (bad option, bad query, bad policy): exit code 2."""
+
+
+def load_policy_file(path: str) -> LoadedPolicy:
+    """The audit policy in ``path``; a missing or broken one is a usage error (exit 2)."""
+    from kaudit_tui.core.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as error:
+        raise UsageError(f"bad policy: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
