@@ -1,11 +1,13 @@
 """The layers keep their promises: the domain core, the sources, node discovery and the
 headless modes never import a terminal library, so scripts start fast and the core can be
-read and tested without a screen."""
+read and tested without a screen; and the import contracts in pyproject.toml hold (core below
+sources below the pipeline, view models without Textual, widgets without the app, no cycles)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +38,12 @@ def test_imports_no_textual_or_rich(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_import_contracts_hold() -> None:
+    """``lint-imports`` checks every import, including those inside functions."""
+    root = Path(__file__).resolve().parents[1]
+    code = "import sys, importlinter.cli as c; sys.exit(c.lint_imports(no_cache=True))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
