@@ -133,12 +133,12 @@ class AppActions(_Base):
 
     @work(group="export", exit_on_error=False)
     async def _export(self, rows: np.ndarray, path: Path) -> None:
-        from kaudit_tui.ui.screens.export import export_rows
+        from kaudit_tui.ui.screens.export import ExportError, export_rows
 
         try:
             count = await export_rows(self.store, rows, path)
-        except OSError as error:
-            self.notify(sanitize(f"export failed: {error}"), severity="error", markup=False)
+        except ExportError as error:
+            self.notify(sanitize(str(error)), severity="error", markup=False, timeout=15)
             return
         gone = len(rows) - count
         note = f" ({gone:,} had left memory: --max-events)" if gone > 0 else ""

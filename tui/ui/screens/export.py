@@ -1,19 +1,25 @@
 """Exporting the view: ask for a path, then write every shown event as one JSON line.
 
 Events are written as logged (JSON lines exactly as read; documents and legacy lines as compact
-JSON): the file is as sensitive as the log it comes from, so it is created with mode 0600.
+JSON): the file is as sensitive as the log it comes from, so it is always mode 0600. It is
+written under a temporary name in the same folder and renamed over the target at the end, so a
+replaced file never keeps its old mode and a failed export leaves the old file as it was. A path
+that exists is replaced only after the user says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import aiofiles
 import numpy as np
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -26,8 +32,22 @@ from kaudit_tui.core.store import EventStore
 CHUNK = 4096
 
 
-def _create_private(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_CLOEXEC, 0o600)
+class ExportError(Exception):
+    """An export that could not be written; ``str()`` is a sentence naming the path."""
+
+
+def _reason(error: OSError, path: Path) -> str:
+    """What went wrong, in words (the error's own text is ``[Errno 2] ...``)."""
+    if error.errno == errno.ENOENT:
+        return f"cannot export to {path}: the folder {path.parent} does not exist"
+    if error.errno == errno.ENOTDIR:
+        return f"cannot export to {path}: {path.parent} is not a folder"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot export to {path}: no permission to write in {path.parent}"
+    if error.errno == errno.ENOSPC:
+        return f"cannot export to {path}: the disk is full (the file was not changed)"
+    reason = (error.strerror or str(error)).lower()
+    return f"cannot export to {path}: {reason}"
 
 
 def _render(store: EventStore, rows: np.ndarray) -> list[bytes]:
@@ -47,23 +67,33 @@ async def export_rows(
     path: Path,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Write ``rows`` to ``path`` as JSON lines; returns how many were written (rows dropped
-    meanwhile to stay within ``--max-events`` are left out).
+    """Write ``rows`` to ``path`` as JSON lines, mode 0600; returns how many were written
+    (rows dropped meanwhile to stay within ``--max-events`` are left out).
 
     An export can be millions of events: events are read back from disk in a worker thread
     and written through aiofiles, a chunk at a time, so the screen keeps answering keys.
 
     Raises:
-        OSError: the file cannot be created or written (the message names the path).
+        ExportError: the file cannot be created or written (a sentence naming the path).
     """
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    except OSError as error:
+        raise ExportError(_reason(error, path)) from None
     written = 0
-    async with aiofiles.open(path, "wb", opener=_create_private) as out:
-        for start in range(0, len(rows), CHUNK):
-            if cancelled():
-                break
-            lines = await asyncio.to_thread(_render, store, rows[start : start + CHUNK])
-            await out.write(b"".join(lines))
-            written += len(lines)
+    try:
+        async with aiofiles.open(fd, "wb") as out:
+            for start in range(0, len(rows), CHUNK):
+                if cancelled():
+                    break
+                lines = await asyncio.to_thread(_render, store, rows[start : start + CHUNK])
+                await out.write(b"".join(lines))
+                written += len(lines)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ExportError(_reason(error, path)) from None
     return written
 
 
@@ -93,4 +123,37 @@ class ExportScreen(ModalScreen[Path | None]):
         if path.is_dir():
             self.notify(sanitize(f"{path} is a directory"), severity="error", markup=False)
             return
+        if not path.parent.is_dir():
+            message = f"the folder {path.parent} does not exist"
+            self.notify(sanitize(message), severity="error", markup=False)
+            return
+        if path.exists() or path.is_symlink():
+            self.app.push_screen(ReplaceScreen(path), self._replace_answered)
+            return
         self.dismiss(path)
+
+    def _replace_answered(self, replace: bool | None) -> None:
+        if replace:
+            self.dismiss(self._path())
+        else:
+            self.query_one("#export-path", Input).focus()
+
+    def _path(self) -> Path:
+        return Path(os.path.expanduser(self.query_one("#export-path", Input).value.strip()))
+
+
+class ReplaceScreen(ModalScreen[bool]):
+    """``replace PATH? (y/n)``: ``y`` answers yes; any other key keeps the file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Label(sanitize(f"replace {self.path}? (y/n)"), id="replace-question")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self.dismiss(event.key == "y")
