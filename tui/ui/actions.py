@@ -118,9 +118,15 @@ class AppActions(_Base):
             return
         from kaudit_tui.ui.screens.policy_rules import PolicyRulesScreen
 
-        rows = self.live.rows
-        hits = await asyncio.to_thread(self.policy.hits, self.store, rows)
-        await self.push_screen(PolicyRulesScreen(hits, self.policy.policy.path, len(rows)))
+        rows, policy = self.live.rows, self.policy
+        hits = await asyncio.to_thread(policy.hits, self.store, rows)
+        screen = PolicyRulesScreen(hits, policy.policy.path, len(rows))
+        await self.push_screen(screen)
+        report = await asyncio.to_thread(
+            policy.report, self.store, rows, lambda: not screen.is_attached
+        )
+        if report is not None and screen.is_attached:
+            screen.show_report(report)
 
     def action_export(self) -> None:
         from kaudit_tui.ui.screens.export import ExportScreen

@@ -19,6 +19,7 @@ from kaudit_tui.core.decisions import NO_RULE, RowDecisions
 from kaudit_tui.core.decisions import policy_fields as decision_fields
 from kaudit_tui.core.policy import (
     LoadedPolicy,
+    PolicyReport,
     PolicyWatcher,
     RuleExplanation,
     attributes_from_fields,
@@ -164,6 +165,27 @@ class PolicyState:
     def hits(self, store: EventStore, rows: np.ndarray) -> list[RuleHits]:
         with self.lock:
             return rule_hits(self.policy, self.decisions, store, rows)
+
+    def report(
+        self, store: EventStore, rows: np.ndarray, cancelled: Callable[[], bool] = lambda: False
+    ) -> PolicyReport | None:
+        """What ``--policy-report`` prints for ``rows``, "would write" included: that needs
+        every event's raw text, so it is read back from disk (None when cancelled)."""
+        with self.lock:
+            policy, decisions = self.policy, self.decisions
+        report = PolicyReport(policy)
+        for start in range(0, len(rows), 4096):
+            if cancelled():
+                return None
+            for row in rows[start : start + 4096].tolist():
+                with self.lock:
+                    decision = decisions.decision(store, row)
+                try:
+                    line = store.event_json(row)
+                except LookupError:  # dropped to stay within --max-events
+                    continue
+                report.add_event(decision, str(store.field_value(row, "stage")), line)
+        return report
 
     def poll(self) -> bool:
         """Reload the file if it changed; True when a new policy is in force."""

@@ -17,11 +17,12 @@ from .evaluate import Decision, Evaluator
 from .explain import RuleExplanation, explain, logged_level_mismatch
 from .loader import LoadedPolicy, load_policy, parse_policy
 from .model import LEVELS, STAGES, GroupResources, Policy, PolicyRule
-from .report import PolicyReport, explain_record, format_bytes
+from .report import REPORT_HEADERS, PolicyReport, explain_record, format_bytes, report_cells
 from .watch import PolicyWatcher
 
 __all__ = [
     "LEVELS",
+    "REPORT_HEADERS",
     "STAGES",
     "Decision",
     "Evaluator",
@@ -45,5 +46,6 @@ __all__ = [
     "load_policy",
     "logged_level_mismatch",
     "parse_policy",
+    "report_cells",
     "would_write_bytes",
 ]

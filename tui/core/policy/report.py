@@ -13,7 +13,10 @@ from .evaluate import Decision
 from .loader import LoadedPolicy
 from .model import LEVEL_RANK, Policy
 
-__all__ = ["PolicyReport", "explain_record", "format_bytes"]
+__all__ = ["REPORT_HEADERS", "PolicyReport", "explain_record", "format_bytes", "report_cells"]
+
+REPORT_HEADERS = ("rule", "line", "level", "events", "share", "logged", "would write")
+"""The columns of ``--policy-report`` and of the UI's rules screen, in this order."""
 
 
 def explain_record(decision: Decision, audit_id: str | None, stage: str | None) -> dict[str, Any]:
@@ -39,6 +42,27 @@ def format_bytes(count: int) -> str:
         if value < 1024 or unit == "TiB":
             return f"{value:.1f} {unit}"
     raise AssertionError("unreachable")
+
+
+def report_cells(
+    rule: int | None,
+    line: int,
+    level: str,
+    events: int,
+    all_events: int,
+    logged: int,
+    would_write: int | None,
+) -> tuple[str, ...]:
+    """One row of :data:`REPORT_HEADERS` as text (``would_write`` None: not known yet)."""
+    return (
+        str(rule) if rule is not None else "no rule",
+        str(line) if line else "",
+        level if rule is not None else "None (default)",
+        f"{events:,}",
+        f"{100 * events / all_events:.1f}%" if all_events else "-",
+        format_bytes(logged),
+        format_bytes(would_write) if would_write is not None else "…",
+    )
 
 
 @dataclass
@@ -104,6 +128,17 @@ class PolicyReport:
             sum(r.bytes_would_write for r in rows),
         )
 
+    def cells(self, row: _Row, all_events: int) -> tuple[str, ...]:
+        return report_cells(
+            row.rule, row.line, row.level, row.events, all_events,
+            row.bytes_logged, row.bytes_would_write,
+        )  # fmt: skip
+
+    def rows_as_cells(self) -> list[tuple[str, ...]]:
+        """Every row (the rules, then "no rule") as :data:`REPORT_HEADERS` text."""
+        events = self.totals()[0]
+        return [self.cells(row, events) for row in self._all_rows()]
+
     def to_json(self) -> dict[str, Any]:
         """``{"rules": [...], "total": {...}}`` with the documented keys."""
         events, logged, would = self.totals()
@@ -124,25 +159,19 @@ class PolicyReport:
     def to_text(self) -> str:
         """A fixed-width table with a totals line, for terminals and mail."""
         events, logged, would = self.totals()
-        header = (
-            f"{'rule':>7}  {'level':<15} {'events':>10} {'share':>7}  "
-            f"{'logged':>11}  {'would write':>11}"
-        )
-        lines = [header, "-" * len(header)]
-        for row in self._all_rows():
-            share = f"{100 * row.events / events:.1f}%" if events else "-"
-            name = f"{row.rule}" if row.rule is not None else "no rule"
-            level = row.level if row.rule is not None else "None (default)"
-            lines.append(
-                f"{name:>7}  {level:<15} {row.events:>10} {share:>7}  "
-                f"{format_bytes(row.bytes_logged):>11}  {format_bytes(row.bytes_would_write):>11}"
-            )
-        lines.append("-" * len(header))
-        total_share = "100.0%" if events else "-"
-        lines.append(
-            f"{'total':>7}  {'':<15} {events:>10} {total_share:>7}  "
-            f"{format_bytes(logged):>11}  {format_bytes(would):>11}"
-        )
+        body = [self.cells(row, events) for row in self._all_rows()]
+        total = ("total", "", "", f"{events:,}", "100.0%" if events else "-")
+        total += (format_bytes(logged), format_bytes(would))
+        widths = [max(len(r[i]) for r in [REPORT_HEADERS, *body, total]) for i in range(7)]
+
+        def line(cells: tuple[str, ...]) -> str:
+            rule, number, level, *numbers = cells
+            left = f"{rule:>{widths[0]}}  {number:>{widths[1]}}  {level:<{widths[2]}}"
+            right = "  ".join(f"{c:>{w}}" for c, w in zip(numbers, widths[3:], strict=True))
+            return f"{left}  {right}"
+
+        header = line(REPORT_HEADERS)
+        lines = [header, "-" * len(header), *map(line, body), "-" * len(header), line(total)]
         if logged:
             lines.append(
                 f"This policy would write {100 * would / logged:.1f}% of the bytes logged."

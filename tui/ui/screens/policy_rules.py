@@ -1,11 +1,14 @@
-"""The policy rules screen: every rule with its hits and share of logged bytes in the view.
+"""The policy rules screen: every rule with its hits, logged bytes and the bytes it would write.
 
-A rule nobody hits is listed too (a dead rule is worth seeing), and so is "no rule matched".
-Enter on a rule filters the view to the events it decides (``rule:N``).
+The columns and units are those of ``--policy-report``. Hits and logged bytes come from the
+index at once; "would write" needs every event's raw text, so it is filled in when the worker
+that reads them back has finished. A rule nobody hits is listed too (a dead rule is worth
+seeing), and so is "no rule matched". Enter on a rule filters the view (``rule:N``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -15,20 +18,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from kaudit_tui.core.policy import REPORT_HEADERS, PolicyReport, report_cells
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.ui.messages import AddQueryTerm
 
 if TYPE_CHECKING:
     from kaudit_tui.view.policy import RuleHits
-
-
-def _bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{count} B"
 
 
 class PolicyRulesScreen(ModalScreen[None]):
@@ -44,27 +39,29 @@ class PolicyRulesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="policy-rules"):
-            yield Label(
-                Text(f"{sanitize(self.path)}: rules over the {self.events:,} events in view")
-            )
+            name = sanitize(Path(self.path).name)
+            title = Text(f"{name}: rules over the {self.events:,} events in view")
+            yield Label(title, id="rules-title")
             yield DataTable(cursor_type="row", id="rules-table")
             yield Label("Enter: show only the events a rule decides · Esc: close", classes="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("rule", "line", "level", "events", "share", "logged bytes", "share")
+        for header in REPORT_HEADERS:
+            table.add_column(header, key=header)
+        all_events = sum(hit.events for hit in self.hits)
         for hit in self.hits:
-            table.add_row(
-                str(hit.rule) if hit.rule else "-",
-                str(hit.line) if hit.line else "",
-                hit.level,
-                f"{hit.events:,}",
-                f"{hit.share:.1%}",
-                _bytes(hit.bytes),
-                f"{hit.byte_share:.1%}",
-                key=str(hit.rule or 0),
+            cells = report_cells(
+                hit.rule, hit.line, hit.level, hit.events, all_events, hit.bytes, None
             )
+            table.add_row(*cells, key=str(hit.rule or 0))
         table.focus()
+
+    def show_report(self, report: PolicyReport) -> None:
+        """Fill in the "would write" column (the other columns agree with the report)."""
+        table = self.query_one(DataTable)
+        for hit, cells in zip(self.hits, report.rows_as_cells(), strict=True):
+            table.update_cell(str(hit.rule or 0), "would write", cells[-1])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         rule = event.row_key.value
