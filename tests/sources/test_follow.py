@@ -245,7 +245,7 @@ async def test_missing_file_is_waited_for(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_for(lambda got: got.states() == ["waiting"])
-        assert live.got.statuses[0].message == f"waiting for {log} to appear"
+        assert live.got.statuses[0].message == f"{log}: no such file — waiting for it to appear"
         append(log, event_lines("late", 5))
         await live.wait_ids(ids("late", 5))
 

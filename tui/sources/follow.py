@@ -129,7 +129,7 @@ class Follower:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return "waiting", f"waiting for {self.path} to appear"
+            return "waiting", f"{self.path}: no such file — waiting for it to appear"
         except PermissionError:
             return "error", f"{self.path}: permission denied (retrying)"
         except OSError as exc:

@@ -295,6 +295,7 @@ class KauditApp(AppActions, App[int]):
             dropped=self.store.evicted,
             rate=self._rate.update(now, total + self.store.evicted),
             source=live.source_state() if self.sources is not None else "no input",
+            source_message=self._source_message(),
             following=self.table.follow,
             query=self.query_text,
             find=self.find_text,
@@ -377,9 +378,18 @@ class KauditApp(AppActions, App[int]):
             message = f"{event.worker.name} failed: {type(error).__name__}: {error}"
             self.notify(sanitize(message), severity="error", markup=False, timeout=15)
 
+    def _source_message(self) -> str:
+        """What a waiting or failing source says, for the status bar."""
+        for status in self.live.states.values():
+            if status.state in ("error", "waiting"):
+                return status.message
+        return ""
+
     def _on_source_status(self, status: SourceStatus) -> None:
         if status.state == "error":
             self.notify(sanitize(status.message), severity="error", markup=False, timeout=15)
+        elif status.state == "waiting":
+            self.notify(sanitize(status.message), severity="warning", markup=False, timeout=10)
 
     async def on_unmount(self) -> None:
         """Close the sources only now: their readers serve the detail view and export."""

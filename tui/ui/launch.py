@@ -20,6 +20,10 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
     follow = getattr(args, "follow", None)
     if follow is None:
         follow = len(paths) == 1 and paths[0] != "-" and not paths[0].endswith(".gz")
+        if follow and not os.path.lexists(paths[0]):
+            # Following was not asked for: a missing file is a typo, not a log to wait for.
+            print(f"kaudit-tui: {sanitize(paths[0])}: no such file", file=sys.stderr)
+            return EXIT_SOURCE
     policy_path = getattr(args, "policy", None)
     policy = load_policy_file(policy_path) if policy_path else None  # UsageError: exit 2
     try:

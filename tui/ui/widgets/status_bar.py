@@ -28,6 +28,8 @@ class StatusInfo:
     rate: float = 0.0
     source: str = "starting"
     """Source state: reading, following, waiting, rotated, truncated, ended, error."""
+    source_message: str = ""
+    """What a waiting or failing source says (``/x.log: no such file — waiting ...``)."""
     following: bool = True
     query: str = ""
     find: str = ""
@@ -42,6 +44,19 @@ def format_rate(rate: float) -> str:
     if rate >= 10_000:
         return f"{rate / 1000:,.0f}k ev/s"
     return f"{rate:,.0f} ev/s"
+
+
+LIVE_STATES = frozenset({"reading", "following", "rotated", "truncated"})
+"""Source states in which events are arriving (a rate means something)."""
+
+
+def source_state(info: StatusInfo) -> str:
+    """The sources' state, and whether the view is paused while new events arrive."""
+    if info.following or info.source not in ("following", "reading", "waiting"):
+        return info.source
+    if info.source == "following":
+        return "paused (f follows new events)"
+    return f"{info.source}, view paused (f follows)"
 
 
 def status_text(info: StatusInfo) -> Text:
@@ -59,13 +74,13 @@ def status_text(info: StatusInfo) -> Text:
         text.append(f"{info.dropped:,} oldest dropped (--max-events)", style="italic")
     if info.progress:
         text.append(sep + info.progress)
-    if info.rate >= 0.5:
+    if info.rate >= 0.5 and info.source in LIVE_STATES:
         text.append(sep + format_rate(info.rate))
     text.append(sep)
-    state = info.source
-    if state in ("following", "reading", "waiting") and not info.following:
-        state = f"paused ({info.source}, f resumes)"
-    text.append("● " + state, style="bold")
+    if info.source_message:  # what is wrong says more than "waiting" or "error"
+        text.append("● " + sanitize(info.source_message), style="bold")
+    else:
+        text.append("● " + source_state(info), style="bold")
     if info.busy:
         text.append(sep + "filtering…")
     if info.query:
