@@ -37,7 +37,7 @@ def test_a_followed_missing_file_says_what_it_waits_for(
     term = Terminal(command, tmp_path, width=160, height=20)
     terminals.append(term)
     expected = "nope.log: no such file — waiting for it to appear"
-    screen = term.wait_for("0 / 0 events")
-    screen = term.wait_for(lambda s: s.count(expected) >= 2)  # status line and notification
+    term.wait_for("0 / 0 events")
+    term.wait_for(lambda s: s.count(expected) >= 2)  # status line and notification
     term.keys("q")
     assert term.exit_code() == 0
