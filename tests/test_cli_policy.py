@@ -108,3 +108,10 @@ def test_a_broken_policy_names_file_and_line_and_exits_2(tmp_path) -> None:
 def test_explain_without_a_policy_is_a_usage_error() -> None:
     result = run("--explain", str(LOG_FILES[1]))
     assert result.returncode == 2 and b"--policy" in result.stderr
+
+
+def test_a_missing_policy_file_is_said_in_plain_words(tmp_path) -> None:  # noqa: ANN001
+    missing = tmp_path / "nonexistent.yaml"
+    done = run("--stats", "-p", str(missing), str(LOG_FILES[0]))
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"kaudit-tui: policy {missing}: no such file\n"

@@ -7,6 +7,7 @@ loaded here so that the UI and the headless modes refuse a broken one with the s
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +26,12 @@ def load_policy_file(path: str) -> LoadedPolicy:
     """The audit policy in ``path``; a missing or broken one is a usage error (exit 2)."""
     from kaudit_tui.core.policy import PolicyError, load_policy
 
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"policy {path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"policy {path}: {(error.strerror or str(error)).lower()}") from None
     try:
         return load_policy(path)
     except PolicyError as error:
