@@ -130,7 +130,12 @@ class DetailScreen(Screen[None]):
         if self.compact:
             self.app.copy_to_clipboard(self.compact)
             masked = "" if self.show_secrets else " (secrets masked)"
-            self.notify(f"event JSON copied{masked}", markup=False)
+            self.notify(
+                f"event JSON{masked} sent to the terminal's clipboard (OSC 52); terminals that "
+                "ignore it copy nothing: e in the table exports the view to a file instead",
+                markup=False,
+                timeout=8,
+            )
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#detail-body", VerticalScroll).scroll_relative(y=lines, animate=False)
