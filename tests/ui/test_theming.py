@@ -26,12 +26,27 @@ def test_broken_theme_files_are_reported_and_the_good_ones_load(tmp_path: Path) 
         'name = "w"\nprimary = "#fff"\n[variables]\nverb-delete = "bright"\n'
     )
     (tmp_path / "noname.toml").write_text('primary = "#fff"\n')
+    (tmp_path / "dark.toml").write_text('name = "v"\nprimary = "#fff"\ndark = "yes"\n')
     themes, errors = load_themes([tmp_path])
     assert [theme.name for theme in themes] == ["night"]
-    assert len(errors) == 5
-    joined = "\n".join(errors)
-    assert "syntax.toml" in joined and "'colour'" in joined and "not-a-colour" in joined
-    assert "verb-delete" in joined and "'name' is required" in joined
+    assert len(errors) == 6
+    by_file = {error.split(": ")[0].rsplit("/", 1)[1]: error.split(": ", 1)[1] for error in errors}
+    assert by_file["syntax.toml"].startswith("cannot read: ")
+    assert by_file["unknown.toml"].startswith("unknown key `colour` (known: name, primary, ")
+    assert by_file["colour.toml"] == "'primary': 'not-a-colour' is not a colour"
+    assert by_file["variable.toml"] == "'variables.verb-delete': 'bright' is not a colour"
+    assert by_file["noname.toml"] == "missing required key `name`"
+    assert by_file["dark.toml"] == "'dark': expected `bool`, got `str`"
+
+
+def test_a_theme_sets_only_what_its_file_says(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(
+        'name = "t"\nprimary = "#112233"\ntext_alpha = 1\n[variables]\nverb-read = "#010203"\n'
+    )
+    (theme,), errors = load_themes([tmp_path])
+    assert errors == []
+    assert theme.text_alpha == 1.0 and theme.variables == {"verb-read": "#010203"}
+    assert theme.secondary is None and theme.dark is True
 
 
 def test_user_themes_override_bundled_ones_by_name(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 Audit events carry strings chosen by whoever sent the request: user agents, names, URIs,
 annotations. A terminal interprets escape sequences, and bidi overrides or zero-width characters
-can make one value look like another. Every string that comes from an event passes through
-:func:`sanitize` before the UI shows it: anything that is not a printable character is replaced
-by a visible escape (``\\x1b``, ``\\u202e``), so the operator sees that it is there.
+can make one value look like another; policy files, node manifests and other processes' command
+lines are no more trustworthy. Every such string passes through :func:`sanitize` before it is
+shown or printed as text -- the UI, the headless text outputs, policy messages, ``--where`` and
+error messages all use this one rule: anything that is not a printable character is replaced by a
+visible escape (``\\t``, ``\\x1b``, ``\\xa0``, ``\\u202e``, ``\\U000f0000``), so the operator sees
+that it is there. The query language reads these forms back, so a value is typed as it is shown.
 """
 
 from __future__ import annotations

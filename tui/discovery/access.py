@@ -6,7 +6,7 @@ import os
 import pwd
 import stat
 
-from kaudit_tui.discovery.text import shown
+from kaudit_tui.core.sanitize import sanitize
 
 
 def readable(path: str) -> str | None:
@@ -24,20 +24,20 @@ def readable(path: str) -> str | None:
 def unreadable(path: str, exc: OSError) -> str:
     """Describe an error reading ``path`` in one line."""
     if isinstance(exc, PermissionError):
-        return f"Cannot read {shown(path)}: permission denied{_owner(path)}; {_SUDO}"
+        return f"Cannot read {sanitize(path)}: permission denied{_owner(path)}; {_SUDO}"
     if isinstance(exc, FileNotFoundError):
-        return f"{shown(path)} does not exist"
-    return f"Cannot read {shown(path)}: {exc.strerror or exc}"
+        return f"{sanitize(path)} does not exist"
+    return f"Cannot read {sanitize(path)}: {exc.strerror or exc}"
 
 
 def unlistable(directory: str, exc: OSError) -> str:
     """Describe an error listing ``directory`` (rotated backups are looked up there)."""
     if isinstance(exc, PermissionError):
         return (
-            f"Cannot list {shown(directory)} for rotated backups: permission denied"
+            f"Cannot list {sanitize(directory)} for rotated backups: permission denied"
             f"{_owner(directory)}; {_SUDO}"
         )
-    return f"Cannot list {shown(directory)} for rotated backups: {exc.strerror or exc}"
+    return f"Cannot list {sanitize(directory)} for rotated backups: {exc.strerror or exc}"
 
 
 _SUDO = "audit files are usually readable only by root: run kaudit-tui with sudo"
@@ -52,4 +52,4 @@ def _owner(path: str) -> str:
         owner = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
         owner = str(st.st_uid)
-    return f" (owner {shown(owner)}, mode {stat.S_IMODE(st.st_mode):04o})"
+    return f" (owner {sanitize(owner)}, mode {stat.S_IMODE(st.st_mode):04o})"

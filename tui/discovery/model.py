@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.discovery.node import under
-from kaudit_tui.discovery.text import shown
 
 
 class DiscoveryError(Exception):
@@ -70,7 +70,7 @@ class Discovery:
             rows.append(("", f"(the apiserver reads it as {self.policy_path_in_apiserver})"))
         if self.webhook_config:
             rows.append(("webhook", self.webhook_config))
-        return [f"  {name:<9} {shown(value)}".rstrip() for name, value in rows]
+        return [f"  {name:<9} {sanitize(value)}".rstrip() for name, value in rows]
 
     def _moved(self, in_apiserver: str | None, real: str) -> bool:
         """True when the apiserver's own path is not where the file is on the node."""

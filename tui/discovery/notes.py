@@ -6,9 +6,9 @@ from typing import Any
 
 import yaml
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.discovery.flags import AuditFlags
 from kaudit_tui.discovery.node import load_yaml, read_text
-from kaudit_tui.discovery.text import shown
 
 _NEW_ROTATION = (1, 36)
 
@@ -17,10 +17,10 @@ def flag_notes(
     flags: AuditFlags, version: tuple[int, int] | None, webhook_server: str | None = None
 ) -> list[str]:
     """Notes on the format, rotation and backends the flags select."""
-    notes = [f"Ignored {shown(p)}: kube-apiserver would reject it" for p in flags.problems]
+    notes = [f"Ignored {sanitize(p)}: kube-apiserver would reject it" for p in flags.problems]
     if flags.log_format not in (None, "json", "legacy"):
         notes.append(
-            f"--audit-log-format={shown(flags.log_format)} is not json or legacy: "
+            f"--audit-log-format={sanitize(flags.log_format)} is not json or legacy: "
             "kube-apiserver would refuse to start with it"
         )
     if flags.log_format == "legacy":
@@ -31,9 +31,9 @@ def flag_notes(
     if flags.log_path and flags.log_path != "-" and flags.max_size == 0:
         notes.append(_maxsize_zero(version))
     if flags.webhook_config and not flags.log_path:
-        target = shown(flags.webhook_config)
+        target = sanitize(flags.webhook_config)
         if webhook_server:
-            target = f"{shown(webhook_server)} (from {target})"
+            target = f"{sanitize(webhook_server)} (from {target})"
         notes.append(
             f"Webhook only: events go to {target}"
             " and nothing is written on this node; read them where the webhook receiver "
@@ -70,7 +70,7 @@ def off_the_node(path: str, volume_kind: str | None) -> str:
     """The apiserver writes ``path`` somewhere that is not a hostPath volume."""
     where = f"a {volume_kind} volume" if volume_kind else "the container's own filesystem"
     return (
-        f"{shown(path)} is on {shown(where)}, not on a hostPath, so it is not on this node's "
+        f"{sanitize(path)} is on {sanitize(where)}, not on a hostPath, so it is not on this node's "
         "disk; run kaudit-tui with sudo on the node while the apiserver runs to read it "
         "through /proc"
     )
@@ -84,11 +84,11 @@ def policy_notes(path: str) -> list[str]:
         return []
     rules = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(rules, list) or not rules:
-        return [f"The policy {shown(path)} has no rules: kube-apiserver refuses to load it"]
+        return [f"The policy {sanitize(path)} has no rules: kube-apiserver refuses to load it"]
     levels = {r.get("level") for r in rules if isinstance(r, dict)}
     if levels == {"None"}:
         return [
-            f"The policy {shown(path)} records nothing: every rule is at level None "
+            f"The policy {sanitize(path)} records nothing: every rule is at level None "
             "(RKE2 installs such a policy until it is edited)"
         ]
     return []

@@ -10,8 +10,8 @@ import os
 import sys
 from typing import TextIO
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.discovery.model import Discovery, DiscoveryError
-from kaudit_tui.discovery.text import shown
 
 EXIT_NOT_FOUND = 2
 
@@ -73,7 +73,7 @@ def discovered_sources(args: argparse.Namespace) -> list[str]:
     paths = found.readable_log_paths
     if not paths:
         raise DiscoveryError(
-            found.render() + f"kaudit-tui: no audit log to open from {shown(found.origin)}"
+            found.render() + f"kaudit-tui: no audit log to open from {sanitize(found.origin)}"
         )
     if args.policy is None and found.policy_path and os.access(found.policy_path, os.R_OK):
         args.policy = found.policy_path
@@ -85,7 +85,7 @@ def summary(found: Discovery) -> str:
     """Lines for stderr in the headless modes: what is read, from where, and the notes."""
     count = len(found.readable_log_paths)
     lines = [
-        f"kaudit-tui: reading {count} file{'s' * (count != 1)} of {shown(found.log_path or '')}"
+        f"kaudit-tui: reading {count} file{'s' * (count != 1)} of {sanitize(found.log_path or '')}"
         f" ({found.origin})"
     ]
     lines.extend(f"kaudit-tui: {note}" for note in found.notes)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.discovery import rancher
 from kaudit_tui.discovery.access import readable, unlistable, unreadable
 from kaudit_tui.discovery.flags import AuditFlags, apiserver_argv, parse_audit_flags
@@ -32,7 +33,6 @@ from kaudit_tui.discovery.notes import (
 from kaudit_tui.discovery.procscan import Process, find_apiservers, find_servers
 from kaudit_tui.discovery.rotation import rotated_set
 from kaudit_tui.discovery.systemd import find_unit, unit_argv
-from kaudit_tui.discovery.text import shown
 
 MANIFESTS = (
     "/etc/kubernetes/manifests/kube-apiserver.yaml",
@@ -97,7 +97,7 @@ class _Search:
         except OSError as exc:
             raise DiscoveryError(f"kaudit-tui: {unreadable(path, exc)}") from None
         except ManifestError as exc:
-            raise DiscoveryError(f"kaudit-tui: {shown(path)}: {shown(str(exc))}") from None
+            raise DiscoveryError(f"kaudit-tui: {sanitize(path)}: {sanitize(str(exc))}") from None
         return self._from_pod(pod, f"static pod manifest {path}")
 
     def static_pods(self) -> Found | None:
@@ -111,7 +111,7 @@ class _Search:
                 self.notes.append(unreadable(real, exc))
                 continue
             except ManifestError as exc:
-                self.notes.append(f"Skipped {shown(real)}: {shown(str(exc))}")
+                self.notes.append(f"Skipped {sanitize(real)}: {sanitize(str(exc))}")
                 continue
             return self._from_pod(pod, f"static pod manifest {real}")
         return None
@@ -259,7 +259,7 @@ class _Search:
             "Open a log instead (kaudit-tui FILE, ... | kaudit-tui -, or --demo), or point "
             "discovery at a node's files with --root DIR or --manifest PATH.",
         ]
-        return "\n".join(shown(line) for line in lines)
+        return "\n".join(sanitize(line) for line in lines)
 
 
 def _server_args(servers: list[Process], root: str, unit: str | None) -> tuple[list[str], str]:
@@ -297,7 +297,8 @@ def _mismatch(flags: AuditFlags, live: Process) -> list[str]:
         return []
     return [
         f"The running apiserver ({live.describe()}) uses --audit-log-path="
-        f"{shown(str(running.log_path))} and --audit-policy-file={shown(str(running.policy_file))}"
+        f"{sanitize(str(running.log_path))} and "
+        f"--audit-policy-file={sanitize(str(running.policy_file))}"
         ", not what the manifest says: it has not restarted since the manifest changed"
     ]
 
@@ -305,7 +306,7 @@ def _mismatch(flags: AuditFlags, live: Process) -> list[str]:
 def _build(found: Found, search_notes: list[str]) -> Discovery:
     flags = found.flags
     result = Discovery(
-        origin=shown(found.origin),
+        origin=sanitize(found.origin),
         kind=found.kind,
         log_format=flags.log_format if flags.log_format in ("json", "legacy") else "json",
         max_size_mb=flags.max_size,
@@ -342,7 +343,9 @@ def _attach_log(result: Discovery, found: Found, path: str) -> list[str]:
         result.log_paths = [real] if os.path.exists(real) else []
         return [unlistable(os.path.dirname(real), exc)]
     if not result.log_paths:
-        return [f"{shown(real)} does not exist yet: the apiserver creates it with its first event"]
+        return [
+            f"{sanitize(real)} does not exist yet: the apiserver creates it with its first event"
+        ]
     blocked = [n for n in (readable(p) for p in result.log_paths) if n]
     if not blocked:
         return []

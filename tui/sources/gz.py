@@ -9,6 +9,7 @@ file already read (see ``missed``).
 
 from __future__ import annotations
 
+import gzip
 import os
 import zlib
 from typing import Protocol
@@ -31,57 +32,49 @@ class Sink(Protocol):
 
 
 class GzipInflater:
-    """Decompresses one gzip file (all its members) into a spool, one bounded step at a time."""
+    """Decompresses one gzip file into a spool, one bounded step at a time.
+
+    ``gzip.GzipFile`` does the work: concatenated members read as one stream (as ``zcat``
+    reads them), zero padding after the last member is ignored, the CRC and length of every
+    member are checked. It reads ``fd`` from its current position, which is the start: the
+    descriptor is opened for this reading alone.
+    """
 
     def __init__(self, fd: int, spool: Sink) -> None:
-        self._fd = fd
         self.spool = spool
-        self._in_pos = 0
-        self._inflate = zlib.decompressobj(wbits=31)
-        self._pending = b""
-        self._member_started = False
+        self._file = open(fd, "rb", buffering=IN_CHUNK, closefd=False)  # noqa: SIM115
+        self._gzip = gzip.GzipFile(fileobj=self._file, mode="rb")
         self.done = False
 
     def step(self) -> None:
         """Decompress up to ``OUT_CHUNK`` more bytes into the spool; sets ``done`` at the end.
 
+        Each piece goes to the spool as soon as it is decompressed, so when the stream turns
+        out to be damaged the lines before the damage are there.
+
         Raises:
             GzipError: the stream is truncated (the backup is still being written) or corrupt.
         """
-        data = self._pending or self._read_input()
-        if not data:
-            self._finish()
-            return
-        if not self._member_started and not data.strip(b"\0"):
-            self._pending = b""  # zero padding after the last member, as gzip tolerates
-            return
-        self._member_started = True
-        try:
-            out = self._inflate.decompress(data, OUT_CHUNK)
-        except zlib.error as exc:
-            raise GzipError(f"corrupt gzip data ({exc})") from None
-        self._pending = self._inflate.unconsumed_tail
-        self.spool.append(out)
-        if self._inflate.eof:
-            self._next_member(self._inflate.unused_data)
+        produced = 0
+        while produced < OUT_CHUNK:
+            try:
+                out = self._gzip.read1(OUT_CHUNK - produced)
+            except EOFError:
+                self._close()
+                raise GzipError("the compressed stream ends early (still being written?)") from None
+            except (gzip.BadGzipFile, zlib.error) as exc:
+                self._close()
+                raise GzipError(f"corrupt gzip data ({exc})") from None
+            if not out:
+                self._close()
+                self.done = True
+                return
+            self.spool.append(out)
+            produced += len(out)
 
-    def _finish(self) -> None:
-        if self._member_started:
-            self.spool.append(self._inflate.flush())  # output zlib may still hold back
-            if not self._inflate.eof:
-                raise GzipError("the compressed stream ends early (still being written?)")
-        self.done = True
-
-    def _read_input(self) -> bytes:
-        data = os.pread(self._fd, IN_CHUNK, self._in_pos)
-        self._in_pos += len(data)
-        return data
-
-    def _next_member(self, rest: bytes) -> None:
-        """Concatenated gzip members form one stream, as ``zcat`` reads them."""
-        self._member_started = False
-        self._inflate = zlib.decompressobj(wbits=31)
-        self._pending = rest
+    def _close(self) -> None:
+        self._gzip.close()
+        self._file.close()  # the descriptor stays open: its owner closes it
 
 
 class _Comparison:

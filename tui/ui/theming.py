@@ -8,13 +8,14 @@ a typo in a user theme must not keep anyone from reading their logs at 3 a.m.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -40,11 +41,55 @@ THEME_VARIABLE_DEFAULTS = {
 }
 """App colour roles and their fallbacks, so every theme (built-in ones too) can draw the app."""
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Theme)}
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class ThemeFile(msgspec.Struct, forbid_unknown_fields=True):
+    """What a theme file may hold: the fields of Textual's ``Theme``, each with its type.
+
+    The defaults only make the fields optional; ``Theme`` gets just the keys the file sets,
+    so its own defaults apply to the others.
+    """
+
+    name: NonEmpty
+    primary: str
+    secondary: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    accent: str | None = None
+    foreground: str | None = None
+    background: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    boost: str | None = None
+    dark: bool = True
+    luminosity_spread: float = 0.15
+    text_alpha: float = 0.95
+    variables: dict[str, str] = {}
+    ansi: bool = False
+
+    def __post_init__(self) -> None:
+        for key in _COLOURS:
+            _check_colour(key, getattr(self, key))
+        for key, value in self.variables.items():
+            if key in THEME_VARIABLE_DEFAULTS:
+                _check_colour(f"variables.{key}", value)
+
+
 _COLOURS = (
     "primary", "secondary", "warning", "error", "success", "accent",
     "foreground", "background", "surface", "panel", "boost",
 )  # fmt: skip
+
+
+def _check_colour(key: str, value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ValueError(f"{key!r}: {value!r} is not a colour") from None
 
 
 def bundled_dir() -> Path:
@@ -63,34 +108,27 @@ def theme_from_toml(path: Path) -> Theme:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"cannot read: {error}") from None
-    unknown = sorted(set(data) - set(_FIELDS))
-    if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(_FIELDS)})")
-    for key in ("name", "primary"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise ValueError(f"{key!r} is required and must be a string")
-    for key in _COLOURS:
-        if key in data:
-            _check_colour(key, data[key])
-    variables = data.get("variables", {})
-    if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
-        raise ValueError("[variables] must be a table of strings")
-    for key, value in variables.items():
-        if key in THEME_VARIABLE_DEFAULTS:
-            _check_colour(f"variables.{key}", value)
-    for key, kind in (("dark", bool), ("luminosity_spread", float), ("text_alpha", float)):
-        if key in data and not isinstance(data[key], kind | int if kind is float else kind):
-            raise ValueError(f"{key!r} must be a {kind.__name__}")
-    return Theme(**data)
-
-
-def _check_colour(key: str, value: object) -> None:
-    if not isinstance(value, str):
-        raise ValueError(f"{key!r} must be a colour string")
     try:
-        Color.parse(value)
-    except ColorParseError:
-        raise ValueError(f"{key!r}: {value!r} is not a colour") from None
+        spec = msgspec.convert(data, ThemeFile)
+    except msgspec.ValidationError as error:
+        raise ValueError(_problem(str(error))) from None
+    return Theme(**{key: getattr(spec, key) for key in data})
+
+
+def _problem(message: str) -> str:
+    """msgspec's message in the words of a theme file: keys, and the key in front.
+
+    ``Expected `bool`, got `str` - at `$.dark``` becomes ``'dark': expected `bool`, got
+    `str```; a message in other words is kept as it is.
+    """
+    message, _, where = message.partition(" - at `$.")
+    message = message.replace("Object contains unknown field", "unknown key")
+    message = message.replace("Object missing required field", "missing required key")
+    if message.startswith("unknown key"):
+        message += f" (known: {', '.join(ThemeFile.__struct_fields__)})"
+    if where:
+        message = f"{where.removesuffix('`')!r}: {message[:1].lower()}{message[1:]}"
+    return message
 
 
 def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:

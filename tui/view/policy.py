@@ -45,24 +45,9 @@ class RowVerdict:
 
 
 def rule_texts(policy: LoadedPolicy) -> list[str]:
-    """Each rule's text as written in its file (falls back to a summary without the file)."""
-    try:
-        lines = Path(policy.path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
-    starts = [rule.line for rule in policy.rules]
-    texts = []
-    for index, rule in enumerate(policy.rules):
-        if not lines or rule.line <= 0:
-            texts.append(f"- level: {rule.level}")
-            continue
-        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
-        block = lines[rule.line - 1 : end]
-        while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
-            block.pop()
-        indent = min((len(b) - len(b.lstrip()) for b in block if b.strip()), default=0)
-        texts.append("\n".join(b[indent:] for b in block))
-    return texts
+    """Each rule's text as written in its file, kept by the loader from the rule's YAML node
+    (a summary for a rule built without a file)."""
+    return [rule.source or f"- level: {rule.level}" for rule in policy.rules]
 
 
 def verdict(

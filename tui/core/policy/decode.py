@@ -5,7 +5,8 @@ duplicate fields it logs a warning and decodes leniently, silently dropping them
 errors fail both. This module does the same, but reports every strictness problem as a
 warning with its line and what dropping the field does to the rule.
 
-PyYAML's composer keeps a start mark on every node, which is where the lines come from.
+PyYAML's composer keeps a start and an end mark on every node: the lines come from the start
+marks, and each rule's text as written (for the UI) from its node's span.
 """
 
 from __future__ import annotations
@@ -106,6 +107,24 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+def _source(text: str, node: yaml.Node) -> str:
+    """The text of ``node`` as written, from its start mark to its end mark, dedented.
+
+    A block rule starts on the line of its ``-``, which is kept; it ends where the next token
+    starts, so the blank and comment lines after its last field are dropped (comments between
+    its fields stay). A flow rule (``{level: None}``, JSON) is cut at its own braces.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    if not text[line_start:start].strip(" \t-"):
+        start = line_start
+    lines = text[start:end].splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+    return "\n".join(line[indent:].rstrip() for line in lines)
+
+
 def _type_name(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -122,8 +141,9 @@ def _type_name(node: yaml.Node) -> str:
 class _Decoder:
     """Walks the composed YAML nodes once, building the model and collecting issues."""
 
-    def __init__(self, filename: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, filename: str, loader: yaml.SafeLoader, text: str) -> None:
         self.filename = filename
+        self.text = text
         self.loader = loader
         self.errors: list[PolicyIssue] = []
         self.warnings: list[PolicyIssue] = []
@@ -329,6 +349,7 @@ class _Decoder:
             omit_stages=self.read(values, "omitStages", path, self.string_list, ()),
             omit_managed_fields=self.read(values, "omitManagedFields", path, self.boolean, None),
             line=_line(node),
+            source=_source(self.text, node),
         )
 
     def group_resources(self, node: yaml.Node, path: FieldPath) -> GroupResources | None:
@@ -414,8 +435,11 @@ def decode_policy_text(text: str, filename: str) -> Decoded:
     Only the first YAML document is used, as kube-apiserver's YAML decoding does; a
     warning says so when more follow.
     """
+    # A byte-order mark is not part of the document; libyaml's marks do not count it, PyYAML's
+    # do, so it is dropped before either sees the text and the marks index ``text``.
+    text = text.removeprefix("\ufeff")
     loader = _Loader(text)
-    decoder = _Decoder(filename, loader)
+    decoder = _Decoder(filename, loader, text)
     try:
         root = loader.get_node() if loader.check_node() else None
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .text import printable
+from kaudit_tui.core.sanitize import sanitize
 
 __all__ = ["PolicyError", "PolicyIssue"]
 
@@ -35,7 +35,7 @@ class PolicyIssue:
     rule_count: int | None = None
 
     def __str__(self) -> str:
-        location = printable(self.file)
+        location = sanitize(self.file)
         if self.line is not None:
             location += f":{self.line}"
         context = []
@@ -43,8 +43,8 @@ class PolicyIssue:
             total = f" of {self.rule_count}" if self.rule_count else ""
             context.append(f"rule {self.rule}{total}")
         if self.field:
-            context.append(printable(self.field))
-        message = printable(self.message)
+            context.append(sanitize(self.field))
+        message = sanitize(self.message)
         if context:
             return f"{location}: {', '.join(context)}: {message}"
         return f"{location}: {message}"
@@ -73,7 +73,7 @@ class PolicyError(Exception):
         if len(self.problems) == 1:
             return f"invalid audit policy (positions count from 1): {self.problems[0]}"
         lines = [
-            f"invalid audit policy {printable(self.file)}: {len(self.problems)} problems "
+            f"invalid audit policy {sanitize(self.file)}: {len(self.problems)} problems "
             "(rule and list positions count from 1)"
         ]
         lines.extend(f"  {problem}" for problem in self.problems)

@@ -6,7 +6,7 @@ the UI can point back into the file the operator is editing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "LEVELS",
@@ -54,6 +54,8 @@ class PolicyRule:
     omit_stages: tuple[str, ...] = ()
     omit_managed_fields: bool | None = None
     line: int = 0
+    source: str = field(default="", compare=False, repr=False)
+    """The rule as written in its file, comments inside it included (empty when built in code)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,37 +1,24 @@
-"""Safe rendering of strings that come from events or policy files.
+"""Prose formatting of strings that come from events or policy files.
 
 User names, paths and field names are attacker-controlled (anyone can send a request with
-an odd URL or user agent). Everything this package puts into a message goes through here,
-so control characters, bidi overrides and the like are shown escaped, never emitted raw.
+an odd URL or user agent). These helpers only decide how a value sits in a sentence (bare,
+quoted, listed); the escaping itself is :func:`kaudit_tui.core.sanitize.sanitize`, the one
+rule for everything shown or printed as text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["printable", "quote", "show", "show_list"]
+from kaudit_tui.core.sanitize import sanitize
 
-
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def printable(text: str) -> str:
-    """Return ``text`` with every non-printable character escaped (``\\x1b``, ``\\u202e``)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _escape_char(c) for c in text)
+__all__ = ["quote", "show", "show_list"]
 
 
 def quote(text: str) -> str:
     """Double-quote ``text`` with backslash escapes, like a Go ``%q``."""
     body = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{printable(body)}"'
+    return f'"{sanitize(body)}"'
 
 
 def show(text: str) -> str:
