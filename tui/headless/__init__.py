@@ -19,12 +19,11 @@ import orjson
 
 from kaudit_tui.core.parallel import ParallelIngestor
 from kaudit_tui.core.sanitize import sanitize, sanitize_json
-from kaudit_tui.core.stats import field_counts
+from kaudit_tui.core.stats import summary_counts
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.sources import LineBatch, SegmentEnd, SourceError, SourceStatus, open_sources
 
 EXIT_OK, EXIT_SOURCE, EXIT_USAGE = 0, 1, 2
-STATS_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
 
 
 def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
@@ -194,7 +193,7 @@ def _print_policy(store: EventStore, rows: np.ndarray, decisions, args: argparse
 
 
 def _print_stats(store: EventStore, rows: np.ndarray, args: argparse.Namespace) -> None:
-    counts = {field: field_counts(store, rows, field, args.top) for field in STATS_FIELDS}
+    counts = summary_counts(store, rows, args.top)
     if args.json:
         payload = {
             "events": int(len(rows)),
