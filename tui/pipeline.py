@@ -200,6 +200,9 @@ class Pipeline:
             start, end = max(self.upto, self.store.first_id), self.store.next_id
             if start >= end:
                 return
+            if self.query is None:  # indexing only: nothing to test yet
+                self.upto = end
+                return
             generation, query = self.generation, self.query
             matched = await asyncio.to_thread(_matching, query, self.store, start, end)
             if generation != self.generation or self.upto > start:
