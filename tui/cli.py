@@ -138,9 +138,47 @@ def resolve_sources(args: argparse.Namespace) -> list[str]:
     raise UsageError("no SOURCE given: name an audit log file, pipe events in, or try --demo")
 
 
+QUERY_OPTIONS = ("-q", "--query")
+
+
+def query_values_attached(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the word after ``-q``/``--query`` joined to it (``--query=WORD``).
+
+    A query may start with ``-`` (``-verb:get``, a negation); argparse would take such a
+    word for an option and report that ``-q`` lacks its argument. Joined, it is always the
+    value, in every mode. ``-qWORD``, ``--query=WORD`` and a ``-q`` with nothing after it are
+    left as they are, and so is everything after ``--``.
+    """
+    out: list[str] = []
+    words = list(argv)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            out.extend(words[index:])
+            break
+        if _is_query_option(word) and index + 1 < len(words):
+            out.append(f"--query={words[index + 1]}")
+            index += 2
+            continue
+        out.append(word)
+        index += 1
+    return out
+
+
+def _is_query_option(word: str) -> bool:
+    """``-q``, ``--query`` or an abbreviation argparse accepts for it (``--que``)."""
+    return word == "-q" or (len(word) > 2 and "--query".startswith(word))
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line parsed as ``main`` parses it (usage errors exit 2)."""
+    words = sys.argv[1:] if argv is None else argv
+    return build_parser().parse_args(query_values_attached(words))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     if args.where:
         return run_where(args)
     try:

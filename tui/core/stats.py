@@ -1,10 +1,25 @@
-"""Counting events by field value over a set of rows (``--stats``, facets)."""
+"""Counting events by field value over a set of rows: one answer for ``--stats`` and the facets.
+
+Both count the same fields under the same labels, so the UI and the command line give the
+same numbers for one question. ``resource`` is counted per ``resource/subresource`` (what the
+``resource:`` query field matches: ``pods`` and ``pods/exec`` apart), not per resource.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from kaudit_tui.core.store import EventStore
+
+SUMMARY_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
+"""The fields ``--stats`` and the facets panel count, in the order they are shown."""
+
+
+def summary_counts(
+    store: EventStore, rows: np.ndarray, top: int = 10
+) -> dict[str, list[tuple[object, int]]]:
+    """The ``top`` values of every summary field among ``rows``, most frequent first."""
+    return {field: field_counts(store, rows, field, top) for field in SUMMARY_FIELDS}
 
 
 def field_counts(
@@ -13,7 +28,8 @@ def field_counts(
     """The ``top`` most frequent values of ``field`` among ``rows``, with their counts.
 
     Shape fields are counted per shape code with one bincount, then folded per value; ``code``
-    and ``name`` are counted directly. Values are text (``code`` is an int, 0 = none).
+    and ``name`` are counted directly. Values are text (``code`` is an int, 0 = none; ``""``
+    means the event has no such field). Ties are ordered by value.
     """
     index = np.asarray(rows, dtype=np.int64) - store.first_id
     if field == "code":
@@ -22,6 +38,8 @@ def field_counts(
     elif field == "name":
         per_code = np.bincount(store.column("name")[index], minlength=len(store.names))
         pairs = [(store.names.values[i], int(per_code[i])) for i in np.flatnonzero(per_code)]
+    elif field == "resource":
+        pairs = _resource_pairs(store, index)
     else:
         column, table = store.shape_table(field)
         per_shape = np.bincount(store.column(column)[index], minlength=len(table))
@@ -31,3 +49,20 @@ def field_counts(
         pairs = [(values[i], int(per_value[i])) for i in np.flatnonzero(per_value)]
     pairs.sort(key=lambda pair: (-pair[1], str(pair[0])))
     return pairs[:top]
+
+
+def _resource_pairs(store: EventStore, index: np.ndarray) -> list[tuple[object, int]]:
+    """Counts per ``resource/subresource`` (``pods``, ``pods/exec``; ``""`` = no resource)."""
+    column, table = store.shape_table("resource")
+    per_shape = np.bincount(store.column(column)[index], minlength=len(table))
+    resources = table.tables["resource"].values
+    subs = table.tables["sub"].values
+    resource_codes = table.field_codes("resource")
+    sub_codes = table.field_codes("sub")
+    totals: dict[str, int] = {}
+    for shape in np.flatnonzero(per_shape).tolist():
+        resource = resources[resource_codes[shape]]
+        sub = subs[sub_codes[shape]]
+        key = f"{resource}/{sub}" if sub else resource
+        totals[key] = totals.get(key, 0) + int(per_shape[shape])
+    return list(totals.items())

@@ -14,11 +14,10 @@ from datetime import datetime
 from kaudit_tui.core.segments import FileReader
 
 from .follow import Follower
-from .items import CaughtUp, LineBatch, SegmentEnd, SourceStatus
+from .items import SourceStatus
+from .protocol import SourceYield as Item
 from .spool import SpoolReader
 from .static import read_gzip, read_plain
-
-Item = LineBatch | SegmentEnd | SourceStatus | CaughtUp
 
 
 @dataclass(slots=True)

@@ -21,11 +21,11 @@ from kaudit_tui.core.segments import FileReader
 from .cursor import LineCursor
 from .items import CaughtUp, LineBatch, SegmentEnd, SourceStatus
 from .missed import missed_backups
+from .protocol import SourceYield as Item
 from .rotated import Backup, gzip_path
 from .spool import SpoolReader
 from .static import read_gzip, read_plain
 
-Item = LineBatch | SegmentEnd | SourceStatus | CaughtUp
 _TAIL = 4096
 """Most bytes of the last line read that are compared to notice truncate-and-refill."""
 

@@ -1,4 +1,4 @@
-"""What a source set delivers to its consumer: batches of lines, segment ends, status changes.
+"""What sources yield and a source set delivers: batches of lines, segment ends, status changes.
 
 The items are plain frozen values so they can cross task boundaries freely. Raw text is never
 copied into the index: a ``LineBatch`` names the reader and offset its bytes can be re-read
@@ -50,10 +50,12 @@ class SourceStatus:
 
 @dataclass(frozen=True, slots=True)
 class CaughtUp:
-    """Internal marker: a live source has read everything there is for now.
+    """A source has yielded everything readable now and is about to wait for more.
 
-    The time-ordered merge needs it: it may emit a line once every other source has either a
-    later line waiting or nothing to read at the moment.
+    Part of the source protocol (see ``Source``): a source that can wait must yield it before
+    every wait. The time-ordered merge needs it: it may emit a line once every other source
+    has either a later line waiting or nothing to read at the moment. The source set consumes
+    it; consumers of a ``SourceSet`` never see it.
     """
 
     label: str

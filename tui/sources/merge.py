@@ -13,25 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncGenerator
 
 from kaudit_tui.core.timestamps import line_time
 
 from .batching import Batcher
-from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceItem, SourceStatus
+from .items import CaughtUp, LineBatch, SourceError, SourceItem, SourceStatus
+from .protocol import Source
 
 QUEUE_ITEMS = 4
 """Items (of up to ~1 MiB) a source may read ahead of the merge."""
 
 _NO_TIME = -(2**63)
 _END = object()
-
-
-class Producer(Protocol):
-    label: str
-
-    def items(self) -> AsyncIterator[LineBatch | SegmentEnd | SourceStatus | CaughtUp]: ...
 
 
 class _Head:
@@ -90,7 +84,7 @@ class _Head:
 class Lane:
     """One logical source inside the merge: its task, queue and current head."""
 
-    def __init__(self, source: Producer, order: int) -> None:
+    def __init__(self, source: Source, order: int) -> None:
         self.source = source
         self.order = order
         self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_ITEMS)

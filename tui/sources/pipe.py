@@ -13,10 +13,9 @@ import os
 from collections.abc import AsyncIterator
 
 from .cursor import LineCursor
-from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceStatus
+from .items import CaughtUp, SegmentEnd, SourceError, SourceStatus
+from .protocol import SourceYield as Item
 from .spool import SpoolReader
-
-Item = LineBatch | SegmentEnd | SourceStatus | CaughtUp
 
 
 def detach_stdin() -> int:

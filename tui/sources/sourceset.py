@@ -1,4 +1,8 @@
-"""Opening the command line's inputs as one stream of items: ``open_sources`` and ``SourceSet``."""
+"""Opening the command line's inputs as one stream of items: ``open_sources`` and ``SourceSet``.
+
+Every spec is offered to the registered kinds of input (:mod:`.registry`); the rest are file
+paths, grouped into rotated sets and opened here as file sources.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,16 @@ import os
 import resource
 import stat
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import Protocol
 
 from .batching import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_INTERVAL, Batcher
 from .files import FileSetSource, FollowPlan, OpenedFile
-from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceItem, SourceStatus
+from .items import SourceError, SourceItem
 from .merge import Lane, merged
 from .pipe import PipeSource
+from .protocol import Source
+from .registry import OpenOptions, opener_for
 from .rotated import Backup, FileGroup, group_paths, list_backups
-
-STDIN = "-"
-STDIN_LABEL = "stdin"
-
-
-class LogicalSource(Protocol):
-    """One named stream of events: a file with its rotated backups, or a pipe."""
-
-    label: str
-
-    def items(self) -> AsyncIterator[LineBatch | SegmentEnd | SourceStatus | CaughtUp]: ...
-
-    def close(self) -> None: ...
+from .stdin import STDIN
 
 
 class SourceSet:
@@ -41,7 +34,7 @@ class SourceSet:
 
     def __init__(
         self,
-        sources: list[LogicalSource],
+        sources: list[Source],
         *,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         batch_interval: float = DEFAULT_BATCH_INTERVAL,
@@ -52,6 +45,8 @@ class SourceSet:
         self._stop = asyncio.Event()
         self._bursts: AsyncGenerator[list[SourceItem]] | None = None
         self._items: AsyncGenerator[SourceItem] | None = None
+        self.sources: list[Source] = list(sources)
+        """The logical sources, in command-line order."""
         self.labels: list[str] = [source.label for source in sources]
         """Logical source names, as events' ``source`` field shows them."""
 
@@ -105,14 +100,14 @@ def open_sources(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_interval: float = DEFAULT_BATCH_INTERVAL,
 ) -> SourceSet:
-    """Open every input named on the command line.
+    """Open every input named on the command line as one ``SourceSet``.
 
     Paths that are lumberjack backups of the same active file (``audit-<time>.log[.gz]``)
     form one logical source with it: backups oldest first, the plain one when both forms
     exist, the active file last. Separate logical sources are merged by event time.
 
     Args:
-        paths: file paths, and ``"-"`` for standard input.
+        paths: file paths, ``"-"`` for standard input, and specs of registered kinds.
         follow: keep reading active files as they grow, across rotation and truncation;
             an active file that does not exist yet is waited for.
         stdin_fd: descriptor piped events are read from (see ``detach_stdin``); the source
@@ -125,26 +120,43 @@ def open_sources(
         SourceError: an input cannot be read at all: missing (when not following), a
             directory, permission denied, or ``-`` given twice.
     """
+    options = OpenOptions(follow=follow, poll_interval=poll_interval, stdin_fd=stdin_fd)
+    sources = open_inputs(paths, options)
+    return SourceSet(sources, batch_bytes=batch_bytes, batch_interval=batch_interval)
+
+
+def open_inputs(paths: Sequence[str], options: OpenOptions) -> list[Source]:
+    """One ``Source`` per logical input, in the order each first appears in ``paths``.
+
+    A spec a registered kind claims is opened by it; the others are file paths. Nothing is
+    left open when one input fails (``SourceError``).
+    """
     if not paths:
         raise SourceError("no input: give a file path, or - for standard input")
     if list(paths).count(STDIN) > 1:
         raise SourceError("-: standard input can be read only once")
     _allow_descriptors(len(paths))
-    opener = _Opener(follow, poll_interval)
-    sources: list[LogicalSource] = []
+    kinds = {spec: opener_for(spec) for spec in paths}
+    files = _FileOpener(options.follow, options.poll_interval)
+    sources: list[Source] = []
     try:
-        groups = group_paths([path for path in paths if path != STDIN])
-        for entry in _first_appearance(paths, groups):
-            if entry is None:
-                fd = stdin_fd if stdin_fd is not None else os.dup(0)
-                sources.append(_stdin_source(fd))
-            else:
-                sources.append(opener.open_group(entry))
+        groups = group_paths([spec for spec in paths if kinds[spec] is None])
+        owner = {path: group for group in groups for path in group.members}
+        opened: list[FileGroup] = []
+        for spec in paths:
+            kind = kinds[spec]
+            if kind is not None:
+                sources.append(kind.open(spec, options))
+                continue
+            group = owner[spec]
+            if not any(group is seen for seen in opened):
+                opened.append(group)
+                sources.append(files.open_group(group))
     except BaseException:
         for source in sources:
             source.close()
         raise
-    return SourceSet(sources, batch_bytes=batch_bytes, batch_interval=batch_interval)
+    return sources
 
 
 def _allow_descriptors(count: int) -> None:
@@ -159,32 +171,14 @@ def _allow_descriptors(count: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def _first_appearance(paths: Sequence[str], groups: list[FileGroup]) -> list[FileGroup | None]:
-    """Groups (and None for stdin) in the order their first path appears."""
-    owner = {path: group for group in groups for path in group.members}
-    order: list[FileGroup | None] = []
-    for path in paths:
-        entry = None if path == STDIN else owner[path]
-        if not any(entry is seen for seen in order):
-            order.append(entry)
-    return order
-
-
-def _stdin_source(fd: int) -> LogicalSource:
-    """Stdin redirected from a regular file is read in place; anything else is spooled."""
-    if stat.S_ISREG(os.fstat(fd).st_mode):
-        return FileSetSource(STDIN_LABEL, [OpenedFile(STDIN_LABEL, fd, gzip=False)], None)
-    return PipeSource(fd, STDIN_LABEL)
-
-
-class _Opener:
+class _FileOpener:
     """Opens the files of each group now, so unreadable inputs fail before anything starts."""
 
     def __init__(self, follow: bool, poll_interval: float) -> None:
         self.follow = follow
         self.poll_interval = poll_interval
 
-    def open_group(self, group: FileGroup) -> LogicalSource:
+    def open_group(self, group: FileGroup) -> Source:
         files: list[OpenedFile] = []
         try:
             files.extend(self._open_backup(backup) for backup in group.backups)

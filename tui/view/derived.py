@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kaudit_tui.core.stats import field_counts
+from kaudit_tui.core.stats import SUMMARY_FIELDS, summary_counts
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import NO_TIME
 
-FACET_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
+FACET_FIELDS = SUMMARY_FIELDS
 FACET_TITLES = {
     "user": "user",
     "verb": "verb",
@@ -28,29 +28,14 @@ FACET_TITLES = {
 def facet_counts(
     store: EventStore, rows: np.ndarray, top: int = 8
 ) -> dict[str, list[tuple[object, int]]]:
-    """The ``top`` values of each facet field among ``rows``, most frequent first."""
+    """The ``top`` values of each facet field among ``rows``, most frequent first.
+
+    The same counts under the same labels as ``--stats`` (``resource`` per
+    ``resource/subresource``); see :mod:`kaudit_tui.core.stats`.
+    """
     if not len(rows):
         return {field: [] for field in FACET_FIELDS}
-    counts = {field: field_counts(store, rows, field, top) for field in FACET_FIELDS}
-    counts["resource"] = resource_counts(store, rows, top)
-    return counts
-
-
-def resource_counts(store: EventStore, rows: np.ndarray, top: int) -> list[tuple[object, int]]:
-    """Counts per ``resource/subresource`` (what ``resource:`` matches), not per resource."""
-    per_shape = np.bincount(store.column("what")[rows - store.first_id], minlength=len(store.what))
-    resources = store.what.tables["resource"].values
-    subs = store.what.tables["sub"].values
-    resource_codes = store.what.field_codes("resource")
-    sub_codes = store.what.field_codes("sub")
-    totals: dict[str, int] = {}
-    for shape in np.flatnonzero(per_shape).tolist():
-        resource = resources[resource_codes[shape]]
-        sub = subs[sub_codes[shape]]
-        key = f"{resource}/{sub}" if sub else resource
-        totals[key] = totals.get(key, 0) + int(per_shape[shape])
-    pairs = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
-    return [pair for pair in pairs if pair[0]][:top]
+    return summary_counts(store, rows, top)
 
 
 @dataclass(frozen=True, slots=True)

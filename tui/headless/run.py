@@ -1,0 +1,117 @@
+"""One headless session: parse the query, load the policy, open the sources, run the pipeline
+to the end (or until Ctrl-C when following), then write the outputs asked for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+
+from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.core.store import EventStore
+from kaudit_tui.pipeline import Pipeline
+from kaudit_tui.sources import SourceError, SourceSet, open_sources
+from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
+
+from .notices import StatusNotices, report_dropped, report_skips
+from .policy import load_policy, print_policy
+from .printing import Printer
+from .stats import print_stats
+
+
+def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
+    """Run the modes ``args`` asks for over ``paths``; the exit code."""
+    from kaudit_tui.core.query import QueryError, parse_query
+
+    decisions = None
+    extra = None
+    if args.policy:
+        from kaudit_tui.core.decisions import RowDecisions, policy_fields
+
+        decisions = RowDecisions(load_policy(args.policy))
+        extra = policy_fields(decisions)
+    try:
+        query = parse_query(query_text, extra_fields=extra)
+    except QueryError as error:
+        # The caller escapes what is not printable, so the caret counts escaped characters.
+        caret = " " * len(sanitize(query_text[: error.column])) + "^"
+        raise UsageError(f"bad query: {error}\n  {query_text}\n  {caret}") from None
+    follow = bool(args.follow)
+    try:
+        sources = open_sources(paths, follow=follow)
+    except SourceError as error:
+        print(f"kaudit-tui: {sanitize(str(error))}", file=sys.stderr)
+        return EXIT_SOURCE
+    store = EventStore()
+    printer = Printer(store) if args.print else None
+    streaming = printer is not None and follow
+    # Streaming prints each burst's matches as they come; otherwise the pipeline only indexes
+    # and the query is applied once at the end (relative times count from the newest event).
+    pipeline = Pipeline(
+        store,
+        query if streaming else None,
+        max_events=args.max_events,
+        deliver=printer.write if streaming and printer is not None else None,
+    )
+    notices = StatusNotices(follow)
+    pipeline.on_status = notices
+    policy_output = decisions is not None and (args.explain or args.policy_report)
+
+    async def session() -> int:
+        # Raw text is read back through the sources' open files: write before closing them.
+        try:
+            await _ingest_until_stopped(pipeline, sources)
+            pipeline.close()
+            if not streaming or args.stats or policy_output:
+                await pipeline.apply(query)
+            rows = pipeline.rows
+            if printer is not None and not streaming:
+                printer.write(rows)
+            if args.stats:
+                print_stats(store, rows, top=args.top, as_json=args.json)
+            if policy_output:
+                assert decisions is not None
+                print_policy(
+                    store,
+                    rows,
+                    decisions,
+                    explain=args.explain,
+                    report=args.policy_report,
+                    as_json=args.json,
+                )
+            sys.stdout.flush()
+            return notices.code
+        finally:
+            pipeline.close()
+            await sources.aclose()
+
+    try:
+        code = asyncio.run(session())
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    report_skips(store)
+    if not follow:
+        report_dropped(store)
+    return code
+
+
+async def _ingest_until_stopped(pipeline: Pipeline, sources: SourceSet) -> None:
+    """Run the pipeline until the sources end, or until SIGINT/SIGTERM (then quietly)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(pipeline.ingest(sources))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # the session itself is being cancelled, not just the reading
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
