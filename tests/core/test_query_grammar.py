@@ -140,3 +140,13 @@ def test_error_span_covers_the_operator(text: str, span: str) -> None:
         parse_query(text)
     error = caught.value
     assert text[error.column : error.column + error.length] == span
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    deepest = "(" * 50 + "a" + ")" * 50
+    assert shape(parse_query(deepest).node) == "a"
+    for text, column in [("(" * 51 + "a" + ")" * 51, 51), ("NOT " * 60 + "a", 201),
+                         ("(" * 5000, 51), ("-(" * 30 + "a" + ")" * 30, 51)]:  # fmt: skip
+        with pytest.raises(QueryError, match="nested too deeply") as caught:
+            parse_query(text)
+        assert caught.value.column + 1 == column

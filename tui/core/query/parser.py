@@ -52,6 +52,10 @@ def parse_terms(text: str, extra: Mapping[str, FieldSpec]) -> list[Term]:
     return parse_tree(text, extra)[1]
 
 
+MAX_DEPTH = 50
+"""Nested groups and ``NOT``s allowed: deeper is an error, not a RecursionError (a paste)."""
+
+
 class _Parser:
     """Recursive descent over the tokens: ``or := and {OR and}``, ``and := unary {unary}``."""
 
@@ -59,6 +63,7 @@ class _Parser:
         self.tokens = tokens
         self.extra = extra
         self.at = 0
+        self.depth = 0
         self.terms: list[Term] = []
 
     def parse(self) -> Node | None:
@@ -106,6 +111,19 @@ class _Parser:
             term = self._term(token)
             self.terms.append(term)
             return term
+        self.depth += 1
+        try:
+            return self._operator(token)
+        finally:
+            self.depth -= 1
+
+    def _operator(self, token: RawOperator) -> Node:
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"nested too deeply: at most {MAX_DEPTH} groups and NOTs inside each other",
+                token.column,
+                token.end - token.column,
+            )
         if token.kind in (Operator.NOT, Operator.MINUS):
             if self._at_end() or self._peek() in (Operator.OR, Operator.CLOSE):
                 raise QueryError(
