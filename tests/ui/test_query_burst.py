@@ -1,4 +1,4 @@
-"""Keys typed in one burst (a paste, fast typing) land in the query bar in the order typed."""
+"""The query bar in the app: keys typed in one burst land in order; OR and groups apply."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 
 from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.widgets.query_bar import QueryBar
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status
+from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
 
 CHARACTERS = {
     "enter": "\r",
@@ -85,3 +85,18 @@ async def test_a_burst_with_history_and_cursor_keys(log: Path) -> None:
         burst(app, "slash", "up", "up", "home", *"-", "end", *" code:200", "enter")
         await applied(pilot, app, "-verb:get code:200", 40)
         assert app.query_one(QueryBar).input.value == "-verb:get code:200"
+
+
+async def test_or_and_groups_apply_from_the_query_bar(log: Path) -> None:
+    app = make_app(log)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app, 200)
+        burst(app, "slash", *"code:403 OR (verb:delete -code:403)", "enter")
+        await applied(pilot, app, "code:403 OR (verb:delete -code:403)", 20 + 40)
+        burst(app, "slash", "ctrl+u", *"(verb:get OR code:403", "enter")
+        bar = app.query_one(QueryBar)
+        await wait_until(pilot, lambda: bar.has_class("-error"))
+        error_line = bar.query_one(".error").render().plain
+        assert error_line.index("^") == len("filter ›") + 2
+        assert "unclosed '('" in error_line
+        assert app.query_text == "code:403 OR (verb:delete -code:403)"
