@@ -397,12 +397,52 @@ CASES = [
     ("/leases\\/kube-(scheduler|controller-manager)/ -verb:get", "e02 e28"),
     ("/APP-SETTINGS/", "e27"),
     ('-/"stage":"Response(Started|Complete)"/', "e23"),
+    # OR, NOT and groups
+    ("verb:delete OR resource:pods/exec", "e08 e09 e12 e19 e22"),
+    ("verb:get OR verb:list", "e01 e04 e07 e10 e11 e13 e14 e15 e16 e18 e21 e25 e26 e27"),
+    ("NOT verb:get,list,watch", "e02 e03 e05 e08 e09 e12 e17 e19 e20 e22 e23 e24 e28"),
+    (
+        "NOT (verb:get OR verb:list OR verb:watch)",
+        "e02 e03 e05 e08 e09 e12 e17 e19 e20 e22 e23 e24 e28",
+    ),
+    ("(verb:delete)", "e12 e19 e22"),
+    ("verb:delete OR /APP-SETTINGS/", "e12 e19 e22 e27"),
+    ("(resource:pods OR sub:log) (verb:delete OR resource:pods/exec)", "e08 e09 e19"),
+    ('-(resource:pods OR resource:"") verb:get,list', "e01 e10 e11 e15 e18 e21 e25 e27"),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[case[0] for case in CASES])
 def test_query_matches_exactly(cluster: EventStore, text: str, expected: str) -> None:
     assert matching_ids(cluster, text) == ids(expected)
+
+
+def test_or_not_and_groups_combine_the_rows_of_their_parts(cluster: EventStore) -> None:
+    """Every case ORed with, grouped with and negated against its neighbour's rows."""
+
+    def rows(text: str) -> set[int]:  # row ids: an audit ID can be on several rows (stages)
+        return set(parse_query(text).filter(cluster).tolist())
+
+    texts = [text for text, _ in CASES if " OR " not in text and "NOT" not in text]
+    alone = {text: rows(text) for text in texts}
+    everything = rows("")
+    for a, b in zip(texts, texts[1:] + texts[:1], strict=True):
+        assert rows(f"{a} OR {b}") == alone[a] | alone[b], (a, b)
+        assert rows(f"({a}) OR ({b})") == alone[a] | alone[b], (a, b)
+        assert rows(f"({a} {b})") == alone[a] & alone[b], (a, b)
+        assert rows(f"NOT ({a})") == everything - alone[a], a
+        assert rows(f"-({a} OR {b})") == everything - (alone[a] | alone[b]), (a, b)
+
+
+def test_candidate_rows_restrict_or_and_not_too(cluster: EventStore) -> None:
+    text = "(user:alice* code:2xx) OR NOT (verb:get OR resource:pods) OR refused"
+    full = parse_query(text).filter(cluster)
+    assert full.size
+    for start in range(0, len(cluster), 5):
+        rows = np.arange(start, min(start + 5, len(cluster)), dtype=np.int64)
+        assert parse_query(text).filter(cluster, rows).tolist() == [
+            row for row in full.tolist() if start <= row < start + 5
+        ]
 
 
 def test_candidate_rows_restrict_the_result(cluster: EventStore) -> None:

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaudit_tui.core.query import FIELDS, QueryError, parse_query
+from kaudit_tui.core.query import FIELDS, Or, QueryError, parse_query
 from kaudit_tui.core.query.fields import ALIASES
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.ui.widgets.query_text import field_term
 from tests.conftest import LOGS, index_files
 from tests.hostile.corpus import CORPUS, is_terminal_safe
 from tests.hostile.indexing import indexed
-from tests.hostile.strategies import encode, hostile_text
+from tests.hostile.strategies import encode, events, hostile_text
 
 VALUES = (
     "alice", "system:serviceaccount:*", "*", "\\*", "a\\,b", '""', "4xx", ">=400", "<300", "none",
@@ -158,3 +158,57 @@ def test_filter_by_this_value_finds_its_event(field: str, value: str, exclude: b
         assert len(result.store) == 1
         matched = parse_query(term).filter(result.store).tolist()
     assert matched == ([] if exclude else [0])
+
+
+def _value_at(event: dict, path: tuple[str, ...]) -> str | None:
+    value: object = event
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
+
+
+@st.composite
+def operands(draw: st.DrawFn, generated: list[dict]) -> str:
+    """A term that often matches some of ``generated``: one of their values, or any term."""
+    event = draw(st.sampled_from(generated))
+    field = draw(st.sampled_from(sorted(FILTERABLE)))
+    value = _value_at(event, FILTERABLE[field])
+    kind = draw(st.sampled_from(["value", "code", "term"]))
+    if kind == "value" and value is not None:
+        return field_term(field, value, exclude=draw(st.booleans()))
+    if kind == "code":
+        return f"code:{event['responseStatus']['code'] // 100}xx"
+    return draw(terms())
+
+
+@given(st.lists(events(), min_size=1, max_size=8), st.data())
+def test_or_not_and_groups_are_set_operations_on_rows(
+    generated: list[dict], data: st.DataObject
+) -> None:
+    """On generated events: ``A OR B`` is the union of their rows, ``NOT A`` the complement,
+    ``(A B)`` the intersection, whatever A and B are."""
+    a = data.draw(operands(generated), label="A")
+    b = data.draw(operands(generated), label="B")
+    with indexed(b"".join(encode(event) + b"\n" for event in generated)) as result:
+        store = result.store
+
+        def rows(text: str) -> set[int]:
+            return set(parse_query(text).filter(store).tolist())
+
+        try:
+            rows_a, rows_b = rows(a), rows(b)
+        except QueryError:
+            return
+        plain = [parse_query(x) for x in (a, b)]
+        if any(query.node is None for query in plain):
+            return  # blank: "A OR " is missing a term
+        everything = rows("")
+        assert rows(f"{a} OR {b}") == rows_a | rows_b
+        assert rows(f"NOT ({a})") == everything - rows_a
+        assert rows(f"-({a})") == everything - rows_a
+        assert rows(f"({a}) ({b})") == rows_a & rows_b
+        assert rows(f"NOT ({a} OR {b})") == everything - (rows_a | rows_b)
+        if not any(isinstance(query.node, Or) for query in plain):
+            assert rows(f"({a} {b})") == rows_a & rows_b  # a group of terms: the terms ANDed
+        if len(plain[0].terms) == 1:
+            assert rows(f"NOT {a}") == everything - rows_a

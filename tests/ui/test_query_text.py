@@ -42,3 +42,21 @@ def test_terms_respect_quotes() -> None:
 def test_time_bounds_are_replaced_not_stacked() -> None:
     query = with_fields_replaced("verb:delete since:1h", {"since": "A", "until": "B"})
     assert query == "verb:delete since:A until:B"
+
+
+def test_a_query_with_or_is_grouped_before_a_term_is_added() -> None:
+    assert with_term("verb:get OR verb:list", "ns", "x") == "(verb:get OR verb:list) ns:x"
+    query = "(verb:get OR verb:list) NOT user:bob -(ns:a ns:b) user:bob"
+    assert terms(query) == ["(verb:get OR verb:list)", "NOT user:bob", "-(ns:a ns:b)", "user:bob"]
+    assert with_term(query, "user", "bob", exclude=True) == (
+        "(verb:get OR verb:list) NOT user:bob -(ns:a ns:b) -user:bob"
+    )
+    assert with_fields_replaced("since:1h OR verb:get", {"since": "A"}) == (
+        "(since:1h OR verb:get) since:A"
+    )
+    assert with_fields_replaced("(since:1h b) since:2h", {"since": "A"}) == "(since:1h b) since:A"
+
+
+def test_values_with_parentheses_are_quoted() -> None:
+    assert quote_value("kubectl (linux)") == '"kubectl (linux)"'
+    assert quote_value("f(x)") == '"f(x)"'

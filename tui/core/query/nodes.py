@@ -1,4 +1,8 @@
-"""The parsed query: a conjunction of terms, each knowing where it sits in the text."""
+"""The parsed query: terms, each knowing where it sits in the text, combined by AND, OR and NOT.
+
+A query of terms only (the common case) is one :class:`And` of terms or a single term; negated
+terms carry their own ``negated`` flag, so :class:`Not` only ever wraps a group.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +45,27 @@ class RegexTerm:
 
 
 Term = FieldTerm | TextTerm | RegexTerm
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """All of ``children`` hold (two or more; none of them an :class:`And`)."""
+
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Any of ``children`` holds (two or more; none of them an :class:`Or`)."""
+
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """``child`` (an :class:`And` or an :class:`Or`) does not hold."""
+
+    child: Node
+
+
+Node = Term | And | Or | Not

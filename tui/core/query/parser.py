@@ -1,9 +1,11 @@
-"""Parser: raw terms -> typed terms, every mistake reported at its column with what was expected."""
+"""Parser: tokens -> a tree of typed terms, every mistake reported at its column with what was
+expected. ``OR`` binds looser than the implicit AND; ``NOT`` and ``-`` bind to what follows."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from kaudit_tui.core.query.errors import QueryError
 from kaudit_tui.core.query.fields import (
@@ -14,21 +16,169 @@ from kaudit_tui.core.query.fields import (
     canonical,
     suggestion,
 )
-from kaudit_tui.core.query.nodes import FieldTerm, RegexTerm, Term, TextTerm
-from kaudit_tui.core.query.syntax import RawTerm, RawValue, TermKind, scan
+from kaudit_tui.core.query.nodes import (
+    And,
+    FieldTerm,
+    Node,
+    Not,
+    Or,
+    RegexTerm,
+    Term,
+    TextTerm,
+)
+from kaudit_tui.core.query.syntax import (
+    Operator,
+    RawOperator,
+    RawTerm,
+    RawValue,
+    TermKind,
+    Token,
+    scan,
+)
+
+
+def parse_tree(text: str, extra: Mapping[str, FieldSpec]) -> tuple[Node | None, list[Term]]:
+    """The query tree of ``text`` (None when it is empty) and its terms in text order.
+
+    Raises :class:`QueryError` for the first mistake.
+    """
+    parser = _Parser(scan(text), extra)
+    return parser.parse(), parser.terms
 
 
 def parse_terms(text: str, extra: Mapping[str, FieldSpec]) -> list[Term]:
-    """The typed terms of ``text``; raises :class:`QueryError` for the first mistake."""
-    terms: list[Term] = []
-    for raw in scan(text):
+    """The typed terms of ``text``, in text order; raises :class:`QueryError` for the first
+    mistake."""
+    return parse_tree(text, extra)[1]
+
+
+MAX_DEPTH = 50
+"""Nested groups and ``NOT``s allowed: deeper is an error, not a RecursionError (a paste)."""
+
+
+class _Parser:
+    """Recursive descent over the tokens: ``or := and {OR and}``, ``and := unary {unary}``."""
+
+    def __init__(self, tokens: list[Token], extra: Mapping[str, FieldSpec]) -> None:
+        self.tokens = tokens
+        self.extra = extra
+        self.at = 0
+        self.depth = 0
+        self.terms: list[Term] = []
+
+    def parse(self) -> Node | None:
+        if not self.tokens:
+            return None
+        node = self._or()
+        if self.at < len(self.tokens):  # _or only stops early at a ")"
+            close = self.tokens[self.at]
+            raise QueryError("unbalanced ')': there is no '(' before it to close", close.column)
+        return node
+
+    def _peek(self) -> Operator | None:
+        """The operator at the current token; None for a term or the end."""
+        token = self.tokens[self.at] if self.at < len(self.tokens) else None
+        return token.kind if isinstance(token, RawOperator) else None
+
+    def _at_end(self) -> bool:
+        return self.at >= len(self.tokens)
+
+    def _or(self) -> Node:
+        children = [self._and(None)]
+        while self._peek() is Operator.OR:
+            keyword = self.tokens[self.at]
+            self.at += 1
+            children.append(self._and(keyword))
+        return _joined(Or, children)
+
+    def _and(self, after_or: Token | None) -> Node:
+        children: list[Node] = []
+        while not self._at_end() and self._peek() not in (Operator.OR, Operator.CLOSE):
+            children.append(self._unary())
+        if children:
+            return _joined(And, children)
+        if after_or is not None:
+            raise QueryError("expected a term after 'OR'", after_or.column, 2)
+        token = self.tokens[self.at]  # not the end: the caller saw a token, or there are some
+        if self._peek() is Operator.OR:
+            raise QueryError("expected a term before 'OR'", token.column, 2)
+        raise QueryError("unbalanced ')': there is no '(' before it to close", token.column)
+
+    def _unary(self) -> Node:
+        token = self.tokens[self.at]
+        self.at += 1
+        if isinstance(token, RawTerm):
+            term = self._term(token)
+            self.terms.append(term)
+            return term
+        self.depth += 1
+        try:
+            return self._operator(token)
+        finally:
+            self.depth -= 1
+
+    def _operator(self, token: RawOperator) -> Node:
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"nested too deeply: at most {MAX_DEPTH} groups and NOTs inside each other",
+                token.column,
+                token.end - token.column,
+            )
+        if token.kind in (Operator.NOT, Operator.MINUS):
+            if self._at_end() or self._peek() in (Operator.OR, Operator.CLOSE):
+                raise QueryError(
+                    f"expected a term after '{token.text}'", token.column, token.end - token.column
+                )
+            return _negated(self._unary())
+        if token.kind is Operator.OPEN:
+            return self._group(token)
+        if token.kind is Operator.OR:  # pragma: no cover - _and stops before an OR
+            raise QueryError("expected a term before 'OR'", token.column, 2)
+        raise QueryError(  # pragma: no cover - _and stops before a ")"
+            "unbalanced ')': there is no '(' before it to close", token.column
+        )
+
+    def _group(self, open_: RawOperator) -> Node:
+        if self._peek() is Operator.CLOSE:
+            close = self.tokens[self.at]
+            raise QueryError(
+                "empty parentheses: expected a query between '(' and ')'",
+                open_.column,
+                close.end - open_.column,
+            )
+        if self._at_end():
+            raise QueryError("unclosed '(': expected a query and a ')' after it", open_.column)
+        node = self._or()
+        if self._at_end():
+            raise QueryError("unclosed '(': expected a ')' to close it", open_.column)
+        self.at += 1  # the ")" (_or stops at nothing else)
+        return node
+
+    def _term(self, raw: RawTerm) -> Term:
         if raw.kind is TermKind.REGEX:
-            terms.append(_regex_term(raw))
-        elif raw.kind is TermKind.TEXT:
-            terms.append(_text_term(raw))
-        else:
-            terms.append(_field_term(raw, extra))
-    return terms
+            return _regex_term(raw)
+        if raw.kind is TermKind.TEXT:
+            return _text_term(raw)
+        return _field_term(raw, self.extra)
+
+
+def _joined(kind: type[And] | type[Or], children: list[Node]) -> Node:
+    """One child as is; nested nodes of the same kind flattened (``(a b) c`` is ``a b c``)."""
+    if len(children) == 1:
+        return children[0]
+    flat: list[Node] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, kind) else (child,))
+    return kind(tuple(flat))
+
+
+def _negated(node: Node) -> Node:
+    """``NOT node``: a term carries its own flag, so ``NOT a`` is ``-a`` and ``NOT -a`` is a."""
+    if isinstance(node, Not):
+        return node.child
+    if isinstance(node, And | Or):
+        return Not(node)
+    return replace(node, negated=not node.negated)
 
 
 def _text_term(raw: RawTerm) -> TextTerm:

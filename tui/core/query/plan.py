@@ -1,21 +1,25 @@
-"""Compile typed terms into an evaluation plan, and bind the plan to one store snapshot.
+"""Compile the query tree into an evaluation plan, and bind the plan to one store snapshot.
 
-Terms on interned columns are ANDed as code masks first (a handful of gathers for any number of
+A conjunction of terms (any query without OR or a negated group) is one :class:`Plan`: terms
+on interned columns are ANDed as code masks first (a handful of gathers for any number of
 terms), then per-row tests run on each block, then text searches on the rows that survive:
-cheapest first, so disk is only read for candidates.
+cheapest first, so disk is only read for candidates. OR and a negated group combine the
+ascending row positions of their parts with numpy set operations; each part only looks at the
+rows still undecided, so text is read for as few rows as a conjunction would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from kaudit_tui.core.query import predicates as p
 from kaudit_tui.core.query.fields import FieldSpec
 from kaudit_tui.core.query.ids import IdMatcher
-from kaudit_tui.core.query.nodes import FieldTerm, RegexTerm, Term, TextTerm
+from kaudit_tui.core.query.nodes import And, FieldTerm, Node, Not, Or, RegexTerm, Term, TextTerm
 from kaudit_tui.core.query.textscan import Needle, regex_needle, scan, text_needle
 from kaudit_tui.core.store import EventStore
 
@@ -85,6 +89,131 @@ class Bound:
             hits = scan(self.store, positions, needle, cancelled, self.cols)
             positions = positions[hits != negated]
         return positions
+
+
+class BoundNode(Protocol):
+    """A compiled query bound to one store snapshot: :class:`Bound` or a combination."""
+
+    @property
+    def matches_nothing(self) -> bool: ...
+
+    def block(self, index: p.Index, cancelled: Callable[[], bool] | None) -> np.ndarray: ...
+
+
+class Compiled(Protocol):
+    def bind(self, store: EventStore, count: int) -> BoundNode: ...
+
+
+def _positions(index: p.Index) -> np.ndarray:
+    if isinstance(index, slice):
+        return np.arange(index.start, index.stop, dtype=np.int64)
+    return index
+
+
+@dataclass
+class AllOf:
+    """A conjunction with groups in it: the plain terms (one :class:`Plan`) narrow the rows
+    first, then each group keeps the rows it matches."""
+
+    terms: Plan | None
+    groups: list[Compiled]
+
+    def bind(self, store: EventStore, count: int) -> BoundAll:
+        terms = self.terms.bind(store, count) if self.terms is not None else None
+        return BoundAll(terms, [group.bind(store, count) for group in self.groups])
+
+
+@dataclass
+class BoundAll:
+    terms: Bound | None
+    groups: list[BoundNode]
+
+    @property
+    def matches_nothing(self) -> bool:
+        parts = [*self.groups, *([self.terms] if self.terms is not None else [])]
+        return any(part.matches_nothing for part in parts)
+
+    def block(self, index: p.Index, cancelled: Callable[[], bool] | None) -> np.ndarray:
+        if self.terms is not None:
+            positions = self.terms.block(index, cancelled)
+        else:
+            positions = _positions(index)
+        for group in self.groups:
+            if not len(positions):
+                break
+            positions = group.block(positions, cancelled)
+        return positions
+
+
+@dataclass
+class AnyOf:
+    """A disjunction: the union of the rows each part matches."""
+
+    parts: list[Compiled]
+
+    def bind(self, store: EventStore, count: int) -> BoundAny:
+        return BoundAny([part.bind(store, count) for part in self.parts])
+
+
+@dataclass
+class BoundAny:
+    parts: list[BoundNode]
+
+    @property
+    def matches_nothing(self) -> bool:
+        return all(part.matches_nothing for part in self.parts)
+
+    def block(self, index: p.Index, cancelled: Callable[[], bool] | None) -> np.ndarray:
+        rest = _positions(index)
+        found = np.empty(0, np.int64)
+        for part in self.parts:
+            if not len(rest):
+                break
+            if part.matches_nothing:
+                continue
+            hits = part.block(rest, cancelled)  # a later part only sees rows not yet matched
+            found = np.union1d(found, hits)
+            rest = np.setdiff1d(rest, hits, assume_unique=True)
+        return found
+
+
+@dataclass
+class NoneOf:
+    """A negated group: the rows it does not match."""
+
+    part: Compiled
+
+    def bind(self, store: EventStore, count: int) -> BoundNone:
+        return BoundNone(self.part.bind(store, count))
+
+
+@dataclass
+class BoundNone:
+    part: BoundNode
+    matches_nothing = False
+
+    def block(self, index: p.Index, cancelled: Callable[[], bool] | None) -> np.ndarray:
+        positions = _positions(index)
+        if not len(positions) or self.part.matches_nothing:
+            return positions
+        return np.setdiff1d(positions, self.part.block(positions, cancelled), assume_unique=True)
+
+
+def compile_node(node: Node | None, extra: Mapping[str, FieldSpec]) -> Compiled:
+    """The plan of a query tree; a conjunction of terms (or one term) is exactly one Plan."""
+    if node is None:
+        return Plan()
+    if isinstance(node, Or):
+        return AnyOf([compile_node(child, extra) for child in node.children])
+    if isinstance(node, Not):
+        return NoneOf(compile_node(node.child, extra))
+    children = node.children if isinstance(node, And) else (node,)
+    terms = [child for child in children if isinstance(child, FieldTerm | TextTerm | RegexTerm)]
+    groups = [compile_node(child, extra) for child in children if isinstance(child, Or | Not)]
+    plan = compile_terms(terms, extra)
+    if not groups:
+        return plan
+    return AllOf(plan if terms else None, groups)
 
 
 def compile_terms(terms: list[Term], extra: Mapping[str, FieldSpec]) -> Plan:

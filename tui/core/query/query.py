@@ -9,9 +9,9 @@ import numpy as np
 
 from kaudit_tui.core.query.errors import QueryCancelled
 from kaudit_tui.core.query.fields import FIELDS, FieldSpec
-from kaudit_tui.core.query.nodes import FieldTerm, Term
-from kaudit_tui.core.query.parser import parse_terms
-from kaudit_tui.core.query.plan import compile_terms
+from kaudit_tui.core.query.nodes import FieldTerm, Node, Term
+from kaudit_tui.core.query.parser import parse_tree
+from kaudit_tui.core.query.plan import compile_node
 from kaudit_tui.core.store import EventStore
 
 BLOCK = 100_000
@@ -19,12 +19,20 @@ BLOCK = 100_000
 
 
 class Query:
-    """A parsed query; :meth:`filter` returns the ids of the rows it matches."""
+    """A parsed query; :meth:`filter` returns the ids of the rows it matches.
 
-    def __init__(self, text: str, terms: list[Term], extra: Mapping[str, FieldSpec]) -> None:
+    ``node`` is the query tree (None for the empty query, which matches everything) and
+    ``terms`` every term in text order: for a query without OR or a negated group, all of
+    them must hold.
+    """
+
+    def __init__(
+        self, text: str, node: Node | None, terms: list[Term], extra: Mapping[str, FieldSpec]
+    ) -> None:
         self.text = text
+        self.node = node
         self.terms: tuple[Term, ...] = tuple(terms)
-        self._plan = compile_terms(terms, extra)
+        self._plan = compile_node(node, extra)
 
     def __repr__(self) -> str:
         return f"Query({self.text!r})"
@@ -89,4 +97,5 @@ def parse_query(text: str, *, extra_fields: Mapping[str, FieldSpec] | None = Non
     clash = sorted(name for name in extra if name in FIELDS)
     if clash:
         raise ValueError(f"extra fields shadow built-in fields: {', '.join(clash)}")
-    return Query(text, parse_terms(text, extra), extra)
+    node, terms = parse_tree(text, extra)
+    return Query(text, node, terms, extra)

@@ -1,16 +1,26 @@
-"""Scanner: query text -> raw terms with source columns, before any field is interpreted.
+"""Scanner: query text -> raw terms and operators with source columns, before any field is
+interpreted.
 
-Grammar (terms are separated by whitespace and must all hold)::
+Grammar (see README; terms side by side must all hold, ``OR`` binds looser)::
 
-    term   := ["-"] (field ":" value ("," value)* | "/" regex "/" | value)
-    value  := '"' chars '"' | chars without whitespace or ","
+    query   = [ or ] ;
+    or      = and { "OR" and } ;
+    and     = unary { unary } ;
+    unary   = "NOT" unary | "-" ( "(" or ")" | term ) | "(" or ")" | term ;
+    term    = field ":" value { "," value } | "/" regex "/" | value ;
+    value   = '"' chars '"' | chars without whitespace, "," or parentheses ;
+
+``OR`` and ``NOT`` are operators when written in capitals as a word of their own (``"OR"`` is
+the text); ``-`` is written against what it negates. ``(`` opens a group where a term may
+start and ``)`` closes one wherever an unquoted word may end; a ``(`` inside a word is an error
+(quote the text to search for it).
 
 A backslash escapes ``"``, ``\\``, ``*`` and ``,``. ``\\xHH``, ``\\uHHHH``, ``\\UHHHHHHHH``,
 ``\\t``, ``\\n`` and ``\\r`` stand for one character, written as the UI shows characters a
 terminal could act on (a value shown as ``alice\\x1b[2J`` is typed the same way). Any other
 backslash is kept as typed. An unescaped ``*`` is a wildcard, so each value is kept as the
-literal parts between wildcards. A regex ends at the first ``/`` followed by whitespace or the
-end, so ``/a/b/`` is ``a/b``.
+literal parts between wildcards. A regex ends at the first ``/`` followed by whitespace, ``)``
+or the end, so ``/a/b/`` is ``a/b``.
 """
 
 from __future__ import annotations
@@ -25,6 +35,29 @@ _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):")
 _ESCAPABLE = '"\\*,'
 _CHARACTER = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])")
 _SHORT = {"t": "\t", "n": "\n", "r": "\r"}
+
+
+class Operator(Enum):
+    OPEN = "("
+    CLOSE = ")"
+    OR = "OR"
+    NOT = "NOT"
+    MINUS = "-"  # written against a "(": negates the group
+
+
+@dataclass(frozen=True, slots=True)
+class RawOperator:
+    kind: Operator
+    column: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.kind.value
+
+
+_KEYWORDS = {"OR": Operator.OR, "NOT": Operator.NOT}
+_GROUPING = "()"
 
 
 class TermKind(Enum):
@@ -65,19 +98,46 @@ class RawTerm:
     pattern: str = ""
 
 
-def scan(text: str) -> list[RawTerm]:
-    """Split ``text`` into raw terms, raising :class:`QueryError` on malformed syntax."""
+Token = RawTerm | RawOperator
+
+
+def scan(text: str) -> list[Token]:
+    """Split ``text`` into raw terms and operators, raising :class:`QueryError` on malformed
+    syntax (how they combine is the parser's business)."""
     _check_encodable(text)
-    terms: list[RawTerm] = []
+    tokens: list[Token] = []
     i, n = 0, len(text)
     while True:
         while i < n and text[i].isspace():
             i += 1
         if i >= n:
-            return terms
-        term = _term(text, i)
-        terms.append(term)
-        i = term.end
+            return tokens
+        token = _operator(text, i) or _term(text, i)
+        tokens.append(token)
+        i = token.end
+
+
+def _operator(text: str, i: int) -> RawOperator | None:
+    char = text[i]
+    if char in _GROUPING:
+        return RawOperator(Operator(char), i, i + 1)
+    if char == "-" and text.startswith("(", i + 1):
+        return RawOperator(Operator.MINUS, i, i + 1)
+    for word, kind in _KEYWORDS.items():
+        end = i + len(word)
+        if text.startswith(word, i) and (end == len(text) or _ends_word(text[end])):
+            return RawOperator(kind, i, end)
+    return None
+
+
+def _ends_word(char: str) -> bool:
+    """Whether ``char`` ends an operator word (``OR(`` is ``OR`` then a group)."""
+    return char.isspace() or char in _GROUPING
+
+
+def _ends_value(char: str) -> bool:
+    """Whether ``char`` may follow a value: a space or the ``)`` closing a group."""
+    return char.isspace() or char == ")"
 
 
 def _check_encodable(text: str) -> None:
@@ -96,7 +156,7 @@ def _term(text: str, start: int) -> RawTerm:
     negated = text[i] == "-"
     if negated:
         i += 1
-        if i >= len(text) or text[i].isspace():
+        if i >= len(text) or text[i].isspace() or text[i] == ")":
             raise QueryError("expected a term after '-'", start)
     char = text[i]
     if char == "/":
@@ -109,7 +169,7 @@ def _term(text: str, start: int) -> RawTerm:
     if char == ":":
         raise QueryError("expected a field name before ':'", i)
     value = _quoted(text, i) if char == '"' else _word(text, i, stop_at_comma=False)
-    if value.quoted and value.end < len(text) and not text[value.end].isspace():
+    if value.quoted and value.end < len(text) and not _ends_value(text[value.end]):
         raise QueryError(
             'expected a space after the closing quote (write \\" for a quote inside quotes)',
             value.end,
@@ -121,7 +181,7 @@ def _values(text: str, i: int) -> tuple[tuple[RawValue, ...], int]:
     """The comma-separated values after ``field:``."""
     values: list[RawValue] = []
     while True:
-        if i >= len(text) or text[i].isspace() or text[i] == ",":
+        if i >= len(text) or _ends_value(text[i]) or text[i] == ",":
             after = "','" if values else "':'"
             raise QueryError(f"empty value: expected a value after {after}", i)
         if text[i] == '"':
@@ -138,7 +198,7 @@ def _values(text: str, i: int) -> tuple[tuple[RawValue, ...], int]:
 
 
 def _expect_separator(text: str, i: int, *, allow_comma: bool) -> None:
-    if i < len(text) and not text[i].isspace() and not (allow_comma and text[i] == ","):
+    if i < len(text) and not _ends_value(text[i]) and not (allow_comma and text[i] == ","):
         expected = "',' or a space" if allow_comma else "a space"
         raise QueryError(f"expected {expected} after the closing quote", i)
 
@@ -178,8 +238,14 @@ def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
     i = start
     while i < len(text):
         char = text[i]
-        if char.isspace() or (stop_at_comma and char == ","):
+        if char.isspace() or char == ")" or (stop_at_comma and char == ","):
             break
+        if char == "(":
+            raise QueryError(
+                "'(' inside a word: a group starts after a space"
+                ' (to search for a parenthesis, put the text in "quotes")',
+                i,
+            )
         if char == "\\" and (escaped := _escape_at(text, i)) is not None:
             current.append(escaped[0])
             i = escaped[1]
@@ -218,7 +284,7 @@ def _regex(text: str, start: int) -> tuple[str, int]:
             chars.append("/" if text[i + 1] == "/" else text[i : i + 2])
             i += 2
             continue
-        if char == "/" and (i + 1 == n or text[i + 1].isspace()):
+        if char == "/" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")"):
             if not chars:
                 raise QueryError("empty regex: expected a pattern between the slashes", start, 2)
             return "".join(chars), i + 1

@@ -53,7 +53,8 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 QUERY_HELP = (
-    "Query: terms separated by spaces must all hold. field:v1,v2 = any value; -term negates; "
+    "Query: terms separated by spaces must all hold; a OR b = either (looser than AND); "
+    "-term or NOT term negates, also a (group). field:v1,v2 = any value; "
     '"quoted values"; * wildcards. Fields: user as group verb resource sub ns name apigroup '
     "stage level code ip ua uri id decision latency since until source, and rule (rule:3, "
     "rule:none) and logged (logged:false) when a policy is loaded. A bare word searches the "
