@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,32 @@ EXCLUDE = (
     "ipykernel",
 )
 """Never imported by the program: tests, GUI toolkits, build tools."""
+HOST = ("libstdc++.so.6", "libgcc_s.so.1")
+"""Libraries taken from the host rather than bundled: every glibc distribution has them (numpy
+needs only old versions), and the build machine's copies need a newer glibc (2.36 on Debian
+12) than anything else in the executable."""
+
+
+def glibc_needed(executable: Path) -> tuple[str, list[str]]:
+    """The newest ``GLIBC_x.y`` symbol version the executable or anything in it needs, and
+    which of its parts need that version (read with ``objdump -T``)."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    reader = CArchiveReader(str(executable))
+    needs: dict[str, set[str]] = {}
+    with tempfile.TemporaryDirectory() as unpacked:
+        parts = [(executable.name, executable)]
+        for name, entry in reader.toc.items():
+            if entry[-1] == "b":  # a binary: the interpreter, extension modules, libraries
+                path = Path(unpacked) / name.replace("/", "_")
+                path.write_bytes(reader.extract(name))
+                parts.append((name, path))
+        for name, path in parts:
+            symbols = subprocess.run(["objdump", "-T", str(path)], capture_output=True, text=True)
+            for version in set(re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)", symbols.stdout)):
+                needs.setdefault(version, set()).add(name)
+    newest = max(needs, key=lambda v: tuple(int(n) for n in v.split(".")))
+    return newest, sorted(needs[newest])
 
 
 def git_commit() -> str:
@@ -108,10 +135,13 @@ a = Analysis(
     excludes={excludes!r},
 )
 
+# The C++ and GCC runtimes are the host's: this machine's need a newer glibc than the rest.
 # Strip symbols and debug information from every library except the ones auditwheel
 # patched (numpy.libs/): strip breaks their layout (PyInstaller's --strip would strip all).
 stripped = []
 for dest, source, kind in a.binaries:
+    if dest in {host!r}:
+        continue
     if kind == "BINARY" and not dest.startswith("numpy.libs/"):
         target = os.path.join({stripped_dir!r}, dest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -147,9 +177,10 @@ def write_spec(work: Path, package: Path) -> Path:
             src=str(package.parent),
             datas=datas,
             excludes=list(EXCLUDE),
+            host=list(HOST),
             stripped_dir=str(work / "stripped"),
             name=NAME,
-        )  # fmt: skip
+        )
     )
     return spec
 
@@ -198,4 +229,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{executable}: {size / 1e6:.1f} MB, built in {time.monotonic() - started:.0f} s "
         f"(Python {platform.python_version()}, {platform.machine()})"
     )
+    newest, parts = glibc_needed(executable)
+    print(f"needs glibc {newest} or newer (for {', '.join(parts)})")
     return 0
