@@ -167,7 +167,7 @@ def terminals() -> Iterator[list[Terminal]]:
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (.ci/run installs it)")
-def test_the_ui_opens_filters_and_quits_with_the_demo(
+def test_the_ui_opens_filters_shows_an_event_help_and_themes_and_quits_with_the_demo(
     executable,
     bare,
     empty,
@@ -175,7 +175,7 @@ def test_the_ui_opens_filters_and_quits_with_the_demo(
     terminals: list[Terminal],  # noqa: ANN001
 ) -> None:
     env = " ".join(f"{k}={v}" for k, v in bare.items())
-    command = f"cd {empty} && env -i {env} HOME={empty} {executable} --demo"
+    command = f"cd {empty} && env -i {env} HOME={empty} {executable} --demo --theme kaudit-light"
     term = Terminal(command, tmp_path)
     terminals.append(term)
     screen = term.wait_for(
@@ -204,6 +204,15 @@ def test_the_ui_opens_filters_and_quits_with_the_demo(
     term.wait_for("Looking closer")
     term.keys("Escape")
     term.wait_for(lambda s: "Looking closer" not in s)
+    time.sleep(0.5)
+    term.keys("C-p")  # the command palette, and in it the bundled themes
+    term.type("theme")
+    term.wait_for(lambda s: "theme" in s.lower() and "Follow" not in s)
+    term.keys("Enter")
+    term.wait_for(lambda s: "kaudit-dark" in s and "kaudit-light" in s)
+    term.keys("Escape")
+    term.wait_for(lambda s: "kaudit-dark" not in s)
+    time.sleep(0.5)
     term.keys("q")
     assert term.exit_code() == 0
     assert term.pane("#{alternate_on}") == "0"
