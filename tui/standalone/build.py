@@ -197,15 +197,8 @@ def build(dist: Path, *, keep: bool = False) -> Path:
     try:
         package = stage(work)
         spec = write_spec(work, package)
-        command = [sys.executable, "-m", "PyInstaller", str(spec), "--noconfirm"]
-        command += [
-            "--log-level",
-            "WARN",
-            "--distpath",
-            str(dist),
-            "--workpath",
-            str(work / "build"),
-        ]
+        command = [sys.executable, "-m", "PyInstaller", str(spec), "--noconfirm", "--log-level",
+                   "WARN", "--distpath", str(dist), "--workpath", str(work / "build")]  # fmt: skip
         # The copy must be the package PyInstaller finds, not an editable install of the tree.
         env = {**os.environ, "PYTHONPATH": str(package.parent)}
         subprocess.run(command, check=True, cwd=work, env=env)
