@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 
-from kaudit_tui import __version__
+from kaudit_tui import version_text
 from kaudit_tui.core.limits import DEFAULT_MAX_EVENTS
 from kaudit_tui.discovery import DiscoveryError
 from kaudit_tui.discovery.options import (
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show Secret data and tokens unmasked in the detail view (masked by default)",
     )
     add_discovery_arguments(parser)
-    parser.add_argument("--version", action="version", version=f"kaudit-tui {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     return parser
 
 

@@ -193,7 +193,7 @@ class ParallelIngestor:
             fd = os.memfd_create("kaudit-tui-part", os.MFD_CLOEXEC)
             self._shared_file = open(fd, "r+b", buffering=0)  # noqa: SIM115 (lives with self)
             self._helper = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(fd)],
+                helper_command(fd),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -363,6 +363,19 @@ class _Helper:
 def _used(codes: np.ndarray, table: InternTable[str]) -> tuple[np.ndarray, list[str]]:
     used = np.unique(codes)
     return used, [table.values[code] for code in used.tolist()]
+
+
+HELPER_FLAG = "--index-helper"
+"""The hidden first argument that makes a standalone executable run :func:`serve`
+(``kaudit_tui.__main__`` looks for it before anything else is imported)."""
+
+
+def helper_command(shared_fd: int) -> list[str]:
+    """The helper's command line: this module under this Python, or, in a standalone executable
+    (which has no ``-m``), the executable itself with :data:`HELPER_FLAG`."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, HELPER_FLAG, str(shared_fd)]
+    return [sys.executable, "-m", __name__, str(shared_fd)]
 
 
 def serve(shared_fd: int) -> None:
