@@ -350,10 +350,7 @@ class KauditApp(AppActions, App[int]):
         side.display = bool(shown)
         if shown:
             wanted = max(p.WIDTH for p in shown)
-            table = self.table
-            room = self.size.width - min_table_width(
-                with_date=table.with_date, with_rule=table.cells.rule_of is not None
-            )
+            room = self.size.width - min_table_width(with_date=self.table.with_date)
             width = max(PANEL_MIN_WIDTH, min(wanted, room))
             if side.styles.width is None or side.styles.width.value != width:
                 side.styles.width = width

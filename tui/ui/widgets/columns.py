@@ -63,7 +63,7 @@ DATED_TIME = 23
 """``2017-02-14 19:20:00.123``; 19 without the milliseconds."""
 
 
-def min_table_width(*, with_date: bool = False, with_rule: bool = False) -> int:
+def min_table_width(*, with_date: bool = False) -> int:
     """The narrowest table (scrollbar included) that shows TIME, USER, VERB, RESOURCE and
     CODE whole: what a side panel must leave."""
     time_width = DATED_TIME - 4 if with_date else 12
