@@ -4,6 +4,7 @@ panel, and a panel never takes the keyboard until Tab gives it (Esc gives it bac
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,12 +71,14 @@ def test_at_80x24_the_table_keeps_its_main_columns_beside_panels(demo: Terminal)
 
 
 def test_a_panel_takes_the_keyboard_only_with_tab(demo: Terminal) -> None:
-    demo.keys("p")
+    demo.keys("h", "p")  # the histogram closed, so that Tab leads to the policy panel
     demo.wait_for(lambda s: "policy" not in s)
     demo.keys("p")  # opened again: the keyboard stays with the table
     demo.wait_for("policy")
     demo.keys("Up")  # moves the event cursor, which pauses following
-    before = demo.wait_for("paused")
+    demo.wait_for("paused")
+    time.sleep(1.0)  # the panel has followed the cursor to its event
+    before = demo.screen()
 
     demo.keys("Tab", "End")  # into the panel: End scrolls the panel, not the table
     after = demo.wait_for(lambda s: panel_part(s)[1:-1] != panel_part(before)[1:-1])
