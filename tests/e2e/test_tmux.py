@@ -58,7 +58,11 @@ def test_file_filter_follow_and_quit(log: Path, tmp_path: Path, terminal) -> Non
     term.type("verb:delete")
     term.keys("Enter")
     screen = term.wait_for("20 / 200 events")
-    rows = [line for line in screen.splitlines() if re.match(r"\d\d:\d\d:\d\d\.\d{3} ", line)]
+    rows = [
+        line
+        for line in screen.splitlines()
+        if re.match(r"(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3} ", line)
+    ]
     assert rows and all(" bob " in row and " delete " in row for row in rows)
 
     with log.open("ab") as out:

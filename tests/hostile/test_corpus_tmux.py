@@ -115,7 +115,7 @@ def test_only_the_app_drives_the_terminal(terminal: RecordedTerminal) -> None:
         ("Escape", "20 / 20 events"),
         ("P", "Enter: show only the events"),
         ("Escape", "20 / 20 events"),
-        ("?", "Looking closer"),
+        ("?", "Moving"),
         ("Escape", "20 / 20 events"),
     )
     for key, shows in views:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kaudit_tui.core.policy import load_policy
 from kaudit_tui.ui.app import KauditApp
-from kaudit_tui.ui.widgets.facets import FacetsPanel
+from kaudit_tui.ui.panels.facets import FacetsPanel
 from tests.hostile.corpus import CORPUS
 from tests.hostile.terminal import foreign, screen_output, screen_text
 from tests.ui.support import loaded, make_app, wait_until

@@ -10,10 +10,10 @@ from textual.events import MouseScrollUp
 
 from kaudit_tui.core.redact import MASK
 from kaudit_tui.demo.replay import demo_files
+from kaudit_tui.ui.panels.facets import FacetsPanel
 from kaudit_tui.ui.screens.detail import DetailScreen
 from kaudit_tui.ui.screens.export import ExportScreen
 from kaudit_tui.ui.screens.skipped import SkippedScreen
-from kaudit_tui.ui.widgets.facets import FacetsPanel
 from kaudit_tui.ui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
 from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
@@ -95,6 +95,8 @@ async def test_facets_count_the_view_and_edit_the_query() -> None:
         await wait_until(pilot, lambda: bool(facets.counts))
         verbs = dict(facets.counts["verb"])
         assert verbs["delete"] == sum(e["verb"] == "delete" for e in LIGGITT_EVENTS)
+        await pilot.press("tab")
+        assert app.focused is facets
         facets.highlighted = facets.get_option_index("verb\x00delete")
         await pilot.press("enter")
         await filtered(pilot, app, "verb:delete")
@@ -204,8 +206,9 @@ async def test_histogram_bucket_narrows_the_time_range(tmp_path: Path) -> None:
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 30)
-        await pilot.press("h")
+        await pilot.press("h", "tab")
         histogram = app.query_one("TimeHistogram")
+        assert app.focused is histogram
         await wait_until(pilot, lambda: histogram.histogram is not None)
         counts = histogram.histogram.counts.tolist()
         errors = histogram.histogram.errors.tolist()

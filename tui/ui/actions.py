@@ -14,14 +14,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from textual import work
+from textual.actions import parse as parse_action
 from textual.app import SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.ui.widgets.policy_panel import PolicyPanel
 
 SHOWN_POLICY_WARNINGS = 3
 """Policy warnings shown as notifications; the rest are counted (the headless modes list all)."""
+NOT_IN_PALETTE = frozenset(
+    {"focus_query", "find_next", "focus_panel", "leave_panel", "help", "quit"}
+)
+"""Actions of key bindings the palette does not offer: they need the keyboard right after (the
+query bar, find, focus) or Textual's own commands already do them (Keys, Quit)."""
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -45,6 +51,7 @@ class AppActions(_Base):
     find_text: str
     marks: np.ndarray
     table: EventTable
+    key_bindings: list[Binding]
 
     def action_find_next(self, step: int) -> None:
         if not self.find_text:
@@ -63,17 +70,6 @@ class AppActions(_Base):
             target = marks[index] if index >= 0 else marks[-1]
         self.table.go_to_row(int(target))
 
-    @work(group="policy", exclusive=True, exit_on_error=False)
-    async def _show_verdict(self, row: int | None) -> None:
-        panel = self.query_one(PolicyPanel)
-        if self.policy is None:
-            panel.show(None, "no policy loaded: start with --policy FILE")
-            return
-        verdict = None
-        if row is not None:
-            verdict = await asyncio.to_thread(self.policy.verdict, self.store, row)
-        panel.show(verdict, self.policy.error or "")
-
     @work(group="policy-poll", exclusive=True, exit_on_error=False)
     async def _poll_policy(self) -> None:
         assert self.policy is not None
@@ -83,10 +79,9 @@ class AppActions(_Base):
             self.notify("policy reloaded", markup=False)
             self._notify_policy_warnings()
             self.table.set_rule_lookup(lambda row: self.policy.rule_of(self.store, row))
-            self._show_verdict(self.table.highlighted_row)
         elif self.policy.error and self.policy.error != before:
             self.notify(sanitize(self.policy.error), severity="error", markup=False, timeout=15)
-            self._show_verdict(self.table.highlighted_row)
+        # the policy panel recomputes by itself: the policy and its error are among its inputs
 
     def _notify_policy_warnings(self) -> None:
         """Show what loading the policy warned about: a misspelt field, say, that
@@ -104,7 +99,7 @@ class AppActions(_Base):
     def action_help(self) -> None:
         from kaudit_tui.ui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.key_bindings))
 
     def action_skipped(self) -> None:
         from kaudit_tui.ui.screens.skipped import SkippedScreen
@@ -151,19 +146,23 @@ class AppActions(_Base):
         self.notify(sanitize(f"exported {count:,} events to {path}{note}"), markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands, then one per key binding of the App (panels included)."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Follow", "Follow new events on or off (f)", self.action_toggle_follow)
-        yield SystemCommand("Export", "Write the view as JSON lines (e)", self.action_export)
-        for name, key in (("facets", "c"), ("histogram", "h"), ("policy", "p")):
+        seen: set[str] = set()
+        for binding in self.key_bindings:
+            name = parse_action(binding.action)[1]
+            if name in NOT_IN_PALETTE or binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            help_text = binding.tooltip or binding.description
+            key = self.get_key_display(binding)
             yield SystemCommand(
-                name.capitalize(),
-                f"Show or hide the {name} panel ({key})",
-                lambda name=name: self.action_toggle_panel(name),
+                binding.description,
+                f"{help_text[:1].upper()}{help_text[1:]} ({key})",
+                lambda action=binding.action: self._run_from_palette(action),
             )
-        yield SystemCommand(
-            "Rules", "Policy rules with hits and bytes (P)", self.action_policy_rules
-        )
-        yield SystemCommand(
-            "Requests", "One row per request instead of per stage (r)", self.action_toggle_requests
-        )
-        yield SystemCommand("Skipped", "Lines that held no event, and why (!)", self.action_skipped)
+
+    def _run_from_palette(self, action: str) -> None:
+        """Run a binding's action now (the palette is on top: check_action would refuse)."""
+        _, name, parameters = parse_action(action)
+        getattr(self, f"action_{name}")(*parameters)

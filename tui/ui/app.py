@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
@@ -31,6 +32,7 @@ from kaudit_tui.core.timestamps import format_time
 from kaudit_tui.sources import SourceStatus
 from kaudit_tui.ui.actions import AppActions
 from kaudit_tui.ui.messages import AddQueryTerm, NarrowTime
+from kaudit_tui.ui.panels import Panel, PanelView, panel_named, registered
 from kaudit_tui.ui.theming import (
     DEFAULT_THEME,
     THEME_VARIABLE_DEFAULTS,
@@ -39,21 +41,22 @@ from kaudit_tui.ui.theming import (
     user_dir,
 )
 from kaudit_tui.ui.widgets.column_header import ColumnHeader
+from kaudit_tui.ui.widgets.columns import min_table_width
 from kaudit_tui.ui.widgets.event_table import EventTable
-from kaudit_tui.ui.widgets.facets import FacetsPanel
-from kaudit_tui.ui.widgets.histogram import TimeHistogram
-from kaudit_tui.ui.widgets.policy_panel import PolicyPanel
 from kaudit_tui.ui.widgets.query_bar import QueryBar
 from kaudit_tui.ui.widgets.query_text import with_fields_replaced, with_term
 from kaudit_tui.ui.widgets.status_bar import StatusBar, StatusInfo
-from kaudit_tui.view.derived import facet_counts, time_histogram
 from kaudit_tui.view.live import LiveView
-from kaudit_tui.view.timing import Rate, spans_days
+from kaudit_tui.view.timing import Rate, shows_date
 
 UPDATE_INTERVAL = 0.1
 """Seconds between UI updates while events stream in (~10 redraws a second)."""
 DERIVED_INTERVAL = 0.5
-"""Seconds between recomputations of facets, histogram, find marks and requests."""
+"""Seconds between recomputations of find marks and requests."""
+PANEL_INTERVAL = 0.5
+"""Least seconds between two computations of one panel (at most twice a second)."""
+PANEL_MIN_WIDTH = 20
+"""Side panels narrow down to this width so the table keeps its main columns readable."""
 POLICY_POLL = 2.0
 """Seconds between checks of the policy file for changes."""
 
@@ -70,7 +73,8 @@ class KauditApp(AppActions, App[int]):
         show_secrets: show secret payloads unmasked in the detail view and copies.
         theme_dirs: where to look for theme files (default: bundled, then the user's).
         max_events: keep at most this many events (oldest dropped first).
-        panels: panels to show from the start: "facets", "histogram", "policy".
+        panels: names of registered panels to show from the start ("facets", "histogram",
+            "policy", see :mod:`kaudit_tui.ui.panels`).
     """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -80,22 +84,36 @@ class KauditApp(AppActions, App[int]):
     # Priority bindings run when the App reads the key, before it is routed to the focused
     # widget, so keys typed in the same burst after "/" already land in the query bar. They
     # stand aside (check_action) while an input has focus or another screen is on top.
+    # Each registered panel's key is added after "f" (see _bind_panels); the help screen and
+    # the command palette are made from these bindings, their descriptions and tooltips.
     BINDINGS = [
-        Binding("slash", "focus_query('filter')", "Filter", priority=True),
-        Binding("s", "focus_query('find')", "Find", priority=True),
-        Binding("n", "find_next(1)", "Next match", show=False, priority=True),
-        Binding("N", "find_next(-1)", "Previous match", show=False, priority=True),
-        Binding("f", "toggle_follow", "Follow", priority=True),
-        Binding("c", "toggle_panel('facets')", "Facets", priority=True),
-        Binding("h", "toggle_panel('histogram')", "Histogram", priority=True),
-        Binding("p", "toggle_panel('policy')", "Policy", priority=True),
-        Binding("P", "policy_rules", "Rules", show=False, priority=True),
-        Binding("r", "toggle_requests", "Requests", priority=True),
-        Binding("e", "export", "Export", priority=True),
-        Binding("exclamation_mark", "skipped", "Skipped", show=False, priority=True),
-        Binding("question_mark", "help", "Help", priority=True),
-        Binding("q", "quit", "Quit"),
-    ]
+        Binding("slash", "focus_query('filter')", "Filter", priority=True,
+                tooltip="edit the filter query; Enter applies, Esc leaves, ↑/↓ history"),
+        Binding("s", "focus_query('find')", "Find", priority=True,
+                tooltip="mark events matching a query without hiding the others"),
+        Binding("n", "find_next(1)", "Next match", show=False, priority=True,
+                tooltip="next event matching the last find"),
+        Binding("N", "find_next(-1)", "Previous match", show=False, priority=True,
+                tooltip="previous event matching the last find"),
+        Binding("f", "toggle_follow", "Follow", priority=True,
+                tooltip="follow new events on or off"),
+        Binding("P", "policy_rules", "Rules", show=False, priority=True,
+                tooltip="policy rules with hits and bytes for the view"),
+        Binding("r", "toggle_requests", "Requests", priority=True,
+                tooltip="one row per request (audit ID) instead of one per stage"),
+        Binding("e", "export", "Export", priority=True,
+                tooltip="write the view as JSON lines to a file"),
+        Binding("exclamation_mark", "skipped", "Skipped", show=False, priority=True,
+                tooltip="lines that held no event, and why"),
+        Binding("tab", "focus_panel(1)", "Into panel", show=False, priority=True,
+                tooltip="move the keyboard into the open panels (again: the next, then back)"),
+        Binding("shift+tab", "focus_panel(-1)", "Previous panel", show=False, priority=True,
+                tooltip="the same, backwards"),
+        Binding("escape", "leave_panel", "Back to events", priority=True,
+                tooltip="give the keyboard back to the event table"),
+        Binding("question_mark", "help", "Help", priority=True, tooltip="all keys"),
+        Binding("q", "quit", "Quit", tooltip="quit"),
+    ]  # fmt: skip
 
     def __init__(
         self,
@@ -113,7 +131,9 @@ class KauditApp(AppActions, App[int]):
         self.store = EventStore()
         self.sources = sources
         self.initial_query = query
-        self.initial_panels = tuple(panels)
+        self.panel_classes: list[type[Panel]] = registered()
+        self.initial_panels = tuple(panel_named(name).NAME for name in panels)
+        self._bind_panels()
         self.show_secrets = show_secrets
         self.policy = None
         self._fields: dict = {}
@@ -134,10 +154,43 @@ class KauditApp(AppActions, App[int]):
         self._shown = (-1, -1, False)
         self._derived_version = -1
         self._derived_at = 0.0
+        self._panel_inputs: dict[str, object] = {}
+        self._panel_at: dict[str, float] = {}
+        self._panel_busy: set[str] = set()
         self._rate = Rate(self.RATE_WINDOW)
         self.theme_errors = self._load_themes(theme, theme_dirs)
 
     # -- setup ---------------------------------------------------------------------------------
+    def _bind_panels(self) -> None:
+        """Add each registered panel's key (after "f", so the footer keeps its order)."""
+        keys: dict[str, list[Binding]] = {}
+        panel_bindings = [
+            Binding(cls.KEY, f"toggle_panel({cls.NAME!r})", cls.TITLE, priority=True,
+                    tooltip=f"{cls.TITLE.lower()} panel: {cls.DESCRIPTION}")
+            for cls in self.panel_classes
+        ]  # fmt: skip
+        for key, bindings in self._bindings:
+            keys.setdefault(key, []).append(bindings)
+            if bindings.action == "toggle_follow":
+                for binding in Binding.make_bindings(panel_bindings):
+                    if binding.key in self._bindings.key_to_bindings:
+                        raise ValueError(f"panel key {binding.key!r} is taken by the app")
+                    keys.setdefault(binding.key, []).append(binding)
+        self._bindings = BindingsMap.from_keys(keys)
+
+    @property
+    def key_bindings(self) -> list[Binding]:
+        """The App's bindings, panels' included, in order, the ones it inherits from Textual's
+        App (ctrl+q, ctrl+c) last: what the help screen and the palette are made from."""
+        inherited = {key for key, _ in BindingsMap(App.BINDINGS)}
+        bindings = [binding for _, binding in self._bindings]
+        return sorted(bindings, key=lambda binding: binding.key in inherited)
+
+    @property
+    def panels(self) -> list[Widget]:
+        """The panel widgets, in registry order."""
+        return [self.query_one(f"#{cls.NAME}") for cls in self.panel_classes]
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **THEME_VARIABLE_DEFAULTS}
 
@@ -163,9 +216,13 @@ class KauditApp(AppActions, App[int]):
             with Vertical(id="table-pane"):
                 yield ColumnHeader(id="header")
                 yield EventTable(self.store, id="events")
-                yield TimeHistogram(id="histogram")
-            yield FacetsPanel(id="facets")
-            yield PolicyPanel(id="policy")
+                for cls in self.panel_classes:
+                    if cls.PLACE == "below":
+                        yield cls(id=cls.NAME, classes="panel -below")  # type: ignore[call-arg]
+            with Vertical(id="side"):
+                for cls in self.panel_classes:
+                    if cls.PLACE != "below":
+                        yield cls(id=cls.NAME, classes="panel -side")  # type: ignore[call-arg]
         yield StatusBar(id="status")
         yield Footer()
 
@@ -233,7 +290,7 @@ class KauditApp(AppActions, App[int]):
 
     @work(group="derived", exclusive=True, exit_on_error=False)
     async def _refresh_derived(self, rows: np.ndarray) -> None:
-        """Find marks, request rows, facets and histogram for the view ``rows``."""
+        """Find marks and request rows for the view ``rows``."""
         store = self.store
         if self.find_text:
             find = self.parse(self.find_text)
@@ -243,13 +300,60 @@ class KauditApp(AppActions, App[int]):
             self.requests = await asyncio.to_thread(request_rows, store, rows)
             self._shown = (-1, -1, True)
             self._update()
-        facets = self.query_one(FacetsPanel)
-        if facets.display:
-            facets.show_counts(await asyncio.to_thread(facet_counts, store, rows))
-        histogram = self.query_one(TimeHistogram)
-        if histogram.display:
-            buckets = histogram.buckets
-            histogram.show(await asyncio.to_thread(time_histogram, store, rows, buckets))
+
+    def _refresh_panels(self) -> None:
+        """Start the computation of each shown panel whose inputs changed, unless it ran less
+        than PANEL_INTERVAL ago or is still running (the next tick of _update comes back)."""
+        now = time.monotonic()
+        live = self.live
+        for panel in self.panels:
+            assert isinstance(panel, Panel)
+            name = panel.NAME
+            if not panel.display or name in self._panel_busy or not panel.content_size.width:
+                continue  # hidden, still computing, or not laid out yet
+            view = PanelView(
+                self.store,
+                live.rows,
+                self.table.highlighted_row,
+                panel.content_size.width,
+                self.policy,
+            )
+            inputs = (live.generation, live.version, panel.inputs(view))
+            if inputs == self._panel_inputs.get(name):
+                continue
+            if now - self._panel_at.get(name, -PANEL_INTERVAL) < PANEL_INTERVAL:
+                continue
+            self._panel_inputs[name], self._panel_at[name] = inputs, now
+            self._panel_busy.add(name)
+            self.run_worker(
+                self._compute_panel(panel, view), name=f"{name} panel", group=f"panel-{name}",
+                exit_on_error=False,
+            )  # fmt: skip
+
+    async def _compute_panel(self, panel: Panel, view: PanelView) -> None:
+        try:
+            result = await asyncio.to_thread(panel.compute, view)
+        finally:
+            self._panel_busy.discard(panel.NAME)
+        if isinstance(panel, Widget) and panel.is_attached and panel.display:
+            panel.show(result)
+
+    def _layout_side(self) -> None:
+        """Show the side column if a side panel is open, as wide as they want but narrow
+        enough to leave the table TIME, USER, VERB, RESOURCE and CODE."""
+        try:
+            side = self.query_one("#side")
+        except NoMatches:
+            return
+        shown = [p for p in self.panels if isinstance(p, Panel) and p.PLACE != "below"
+                 and p.display]  # fmt: skip
+        side.display = bool(shown)
+        if shown:
+            wanted = max(p.WIDTH for p in shown)
+            room = self.size.width - min_table_width(with_date=self.table.with_date)
+            width = max(PANEL_MIN_WIDTH, min(wanted, room))
+            if side.styles.width is None or side.styles.width.value != width:
+                side.styles.width = width
 
     @work(group="find", exclusive=True, exit_on_error=False)
     async def _find(self) -> None:
@@ -274,11 +378,13 @@ class KauditApp(AppActions, App[int]):
             replaced = shown[0] != self._shown[0] or self.request_mode or self._shown[2]
             self._shown = shown
             table.set_rows(rows, replaced=replaced)
-            table.set_with_date(spans_days(self.store, rows))
+            table.set_with_date(shows_date(self.store, rows, time.time()))
+            self._layout_side()
         now = time.monotonic()
         if live.version != self._derived_version and now - self._derived_at >= DERIVED_INTERVAL:
             self._derived_version, self._derived_at = live.version, now
             self._refresh_derived(live.rows)
+        self._refresh_panels()
         status_bar.show(self._status(now))
 
     def _status(self, now: float) -> StatusInfo:
@@ -345,12 +451,14 @@ class KauditApp(AppActions, App[int]):
 
     @on(EventTable.Highlighted)
     def _on_highlighted(self, event: EventTable.Highlighted) -> None:
+        """Panels that follow the highlighted event recompute (at once, if not too soon)."""
         try:
-            panel = self.query_one(PolicyPanel)
+            self._refresh_panels()
         except NoMatches:  # the screen is being taken down (the app is quitting)
             return
-        if panel.display:
-            self._show_verdict(event.row)
+
+    def on_resize(self) -> None:
+        self._layout_side()
 
     @on(EventTable.Selected)
     def _on_selected(self, event: EventTable.Selected) -> None:
@@ -404,9 +512,20 @@ class KauditApp(AppActions, App[int]):
             return True
         if len(self.screen_stack) > 1:
             return False  # another screen is on top: its own keys apply (and show)
+        if action == "leave_panel":
+            return self._focused_panel() is not None
         if isinstance(self.focused, Input):
             return None  # typing: the key goes to the input (shown greyed in the footer)
+        if action == "focus_panel":
+            return any(panel.display and panel.can_focus for panel in self.panels)
         return True
+
+    def _focused_panel(self) -> Widget | None:
+        focused = self.focused
+        for panel in self.panels:
+            if focused is not None and (focused is panel or panel in focused.ancestors):
+                return panel
+        return None
 
     def action_focus_query(self, mode: str) -> None:
         self.bar.focus_mode(mode)
@@ -415,15 +534,26 @@ class KauditApp(AppActions, App[int]):
         self.table.follow = not self.table.follow
 
     def action_toggle_panel(self, name: str) -> None:
+        """Show or hide a panel; the keyboard stays with the event table (Tab moves it)."""
         panel = self.query_one(f"#{name}")
-        panel.display = not panel.display
-        self._derived_version, self._derived_at = -1, 0.0
-        if name == "policy" and panel.display:
-            self._show_verdict(self.table.highlighted_row)
-        if panel.display and panel.can_focus:
-            panel.focus()
-        elif not panel.display:
+        if panel.display and self._focused_panel() is panel:
             self.table.focus()
+        panel.display = not panel.display
+        self._panel_inputs.pop(name, None)
+        self._panel_at.pop(name, None)
+        self._layout_side()
+        self.call_after_refresh(self._refresh_panels)  # once the panel has its size
+
+    def action_focus_panel(self, step: int) -> None:
+        """Tab: the table, then each open panel in turn, then the table again."""
+        stops: list[Widget] = [self.table]
+        stops += [panel for panel in self.panels if panel.display and panel.can_focus]
+        current = self._focused_panel() or self.table
+        index = stops.index(current) if current in stops else 0
+        stops[(index + step) % len(stops)].focus()
+
+    def action_leave_panel(self) -> None:
+        self.table.focus()
 
     def action_toggle_requests(self) -> None:
         self.request_mode = not self.request_mode
@@ -434,5 +564,6 @@ class KauditApp(AppActions, App[int]):
 
 
 _MAIN_SCREEN_ACTIONS = frozenset(
-    binding.action.partition("(")[0] for binding in KauditApp.BINDINGS if binding.priority
+    ["toggle_panel"]
+    + [binding.action.partition("(")[0] for binding in KauditApp.BINDINGS if binding.priority]
 )

@@ -39,6 +39,7 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
         print(f"kaudit-tui: {sanitize(str(error))}", file=sys.stderr)
         return EXIT_SOURCE
     from kaudit_tui.ui.app import KauditApp
+    from kaudit_tui.ui.panels import PolicyPanel, TimeHistogram
 
     app = KauditApp(
         sources,
@@ -47,7 +48,7 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
         theme=getattr(args, "theme", None),
         show_secrets=bool(getattr(args, "show_secrets", False)),
         max_events=getattr(args, "max_events", None),
-        panels=("histogram", "policy") if demo else (),
+        panels=(TimeHistogram.NAME, PolicyPanel.NAME) if demo else (),
     )
     app.run()
     return app.return_code or 0

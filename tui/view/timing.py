@@ -1,4 +1,4 @@
-"""Small parts of the App that need no Textual: the event rate, date display."""
+"""Small parts of the App that need no Textual: the event rate, when to show dates."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ class Rate:
         return (count - before) / (now - then) if now > then else 0.0
 
 
-def spans_days(store: EventStore, rows: np.ndarray) -> bool:
-    """Does the view cover more than one UTC day? (Then the time column shows dates.)"""
-    if len(rows) < 2:
+def shows_date(store: EventStore, rows: np.ndarray, now: float) -> bool:
+    """Should the time column show dates? When the view covers more than one UTC day, or its
+    day is not today's (``now``, epoch seconds): a time of day alone would mislead."""
+    if not len(rows):
         return False
     ts = store.column("ts")
     first, last = int(ts[rows[0] - store.first_id]), int(ts[rows[-1] - store.first_id])
-    if NO_TIME in (first, last):
-        return False
-    return first // _DAY != last // _DAY
+    days = {moment // _DAY for moment in (first, last) if moment != NO_TIME}
+    return bool(days) and days != {int(now * 1_000_000) // _DAY}

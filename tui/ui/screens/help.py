@@ -1,6 +1,13 @@
-"""The help screen: every key of the app, grouped by what it is for."""
+"""The help screen: every key, made from the bindings themselves.
+
+Sections: moving in the event table (its bindings), the App's keys (its bindings, panels'
+keys included, with their tooltips), and per registered panel the keys it has when the
+keyboard is in it (Tab). Nothing here restates a key.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 from rich.table import Table
 from rich.text import Text
@@ -10,47 +17,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: list[tuple[str, list[tuple[str, str]]]] = [
-    (
-        "Moving",
-        [
-            ("j / ↓, k / ↑", "next / previous event"),
-            ("PgDn / PgUp", "next / previous page"),
-            ("g / Home, G / End", "first / last event (End also resumes following)"),
-            ("mouse", "click selects, double click opens, wheel scrolls"),
-            ("f", "follow new events on / off"),
-        ],
-    ),
-    (
-        "Filtering",
-        [
-            ("/", "edit the filter query; Enter applies, Esc leaves, ↑/↓ history"),
-            ("s", "find: mark events matching a query without hiding the others"),
-            ("n / N", "next / previous event matching the last find"),
-            ("c", "facets panel: Enter adds field:value to the filter, - excludes it"),
-            ("h", "time histogram: ←/→ pick a bucket, Enter narrows since:/until:"),
-            ("r", "request view: one row per request (audit ID) instead of per stage"),
-        ],
-    ),
-    (
-        "Looking closer",
-        [
-            ("Enter", "detail view of the event: whole JSON, other stages; y copies"),
-            ("p", "policy panel: which rule of --policy matched, and why"),
-            ("P", "policy rules with hit counts and bytes for the view"),
-            ("!", "skipped lines and why they held no event"),
-        ],
-    ),
-    (
-        "Other",
-        [
-            ("e", "export the view as JSON lines to a file"),
-            ("ctrl+p", "command palette: themes, follow, export, panels"),
-            ("?", "this help"),
-            ("q", "quit"),
-        ],
-    ),
-]
+from kaudit_tui.ui.panels import registered
+from kaudit_tui.ui.widgets.event_table import EventTable
 
 QUERY_HELP = (
     "Query: terms separated by spaces must all hold; a OR b = either (looser than AND); "
@@ -60,17 +28,39 @@ QUERY_HELP = (
     "rule:none) and logged (logged:false) when a policy is loaded. A bare word searches the "
     "raw event text; /regex/ searches by regular expression."
 )
+MOUSE_HELP = "mouse: a click selects an event, a double click opens it, the wheel scrolls"
 
 
-def keys_table() -> Table:
+def key_rows(
+    bindings: Iterable[Binding], display: Callable[[Binding], str]
+) -> list[tuple[str, str]]:
+    """(keys, meaning) per action, keys of one action joined: ``j / down``."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for binding in bindings:
+        meaning = binding.tooltip or binding.description
+        if not meaning:
+            continue
+        keys, _ = rows.setdefault(binding.action, ([], meaning))
+        key = display(binding)
+        if key not in keys:
+            keys.append(key)
+    return [(" / ".join(keys), meaning) for keys, meaning in rows.values()]
+
+
+Section = tuple[str, str, list[tuple[str, str]]]
+"""Title, a note beside it, and (keys, meaning) rows."""
+
+
+def keys_table(sections: list[Section]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for title, keys in KEYS:
-        table.add_row(Text(title, style="bold underline"), "")
+    for title, note, keys in sections:
+        table.add_row(Text(title, style="bold underline"), Text(note, style="italic"))
         for key, meaning in keys:
             table.add_row(key, meaning)
         table.add_row("", "")
+    table.add_row("", Text(MOUSE_HELP, style="italic"))
     table.add_row("", Text(QUERY_HELP, style="italic"))
     return table
 
@@ -80,6 +70,26 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, app_bindings: Iterable[Binding]) -> None:
+        super().__init__()
+        self.app_bindings = list(app_bindings)
+
+    def sections(self) -> list[Section]:
+        display = self.app.get_key_display
+        moving = list(Binding.make_bindings(EventTable.BINDINGS))
+        sections = [
+            ("Moving", "", key_rows(moving, display)),
+            ("Keys", "", key_rows(self.app_bindings, display)),
+        ]
+        for cls in getattr(self.app, "panel_classes", registered()):
+            own = list(Binding.make_bindings(cls.__dict__.get("BINDINGS", [])))
+            if own:
+                note = "when the keyboard is in it (Tab; Esc gives it back)"
+                sections.append((f"{cls.TITLE} panel", note, key_rows(own, display)))
+        palette = display(Binding("ctrl+p", ""))
+        sections.append(("", "", [(palette, "command palette: themes, panels, follow, export")]))
+        return sections
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(keys_table())
+            yield Static(keys_table(self.sections()))

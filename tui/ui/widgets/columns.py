@@ -39,6 +39,8 @@ class Column:
     title: str
     width: int
     right: bool = False
+    clip: bool = False
+    """Cut a long value without ``…`` (the time column drops its milliseconds)."""
 
 
 _FIXED = (
@@ -54,32 +56,51 @@ _FLEX = (("user", "USER", 3), ("resource", "RESOURCE", 3), ("object", "NAMESPACE
 
 MIN_FLEX = 12
 """Narrowest useful user / resource / object column; below it, optional columns give way."""
-_OPTIONAL = ("level", "latency", "stage")
-"""Dropped in this order when the terminal (or the space beside a panel) is narrow."""
+_OPTIONAL = ("level", "latency", "stage", "rule", "milliseconds", "object")
+"""Given up in this order when the terminal (or the space beside a panel) is narrow. TIME,
+USER, VERB, RESOURCE and CODE stay."""
+DATED_TIME = 23
+"""``2017-02-14 19:20:00.123``; 19 without the milliseconds."""
+
+
+def min_table_width(*, with_date: bool = False) -> int:
+    """The narrowest table (scrollbar included) that shows TIME, USER, VERB, RESOURCE and
+    CODE whole: what a side panel must leave."""
+    time_width = DATED_TIME - 4 if with_date else 12
+    return time_width + 8 + 4 + 2 * MIN_FLEX + 4 + 1
 
 
 def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = False) -> list[Column]:
     """Columns filling ``width`` cells (one space between columns), in display order."""
     fixed = {key: Column(key, title, w, right) for key, title, w, right in _FIXED}
     if with_date:
-        fixed["time"] = Column("time", "TIME (UTC)", 18)
+        fixed["time"] = Column("time", "TIME (UTC)", DATED_TIME, clip=True)
     if with_rule:
         fixed["rule"] = Column("rule", "RULE", 4, True)
     order = ["time", "user", "verb", "resource", "object", "code", "stage", "latency", "level"]
     if with_rule:
         order.append("rule")
-    optional = list(_OPTIONAL)
+    optional = [key for key in _OPTIONAL if key in order or key == "milliseconds"]
 
     def spare() -> int:
         used = sum(fixed[key].width for key in order if key in fixed)
         return width - used - (len(order) - 1)
 
-    while spare() < MIN_FLEX * len(_FLEX) and optional:
-        order.remove(optional.pop(0))
+    def flexible() -> list[tuple[str, str, int]]:
+        return [item for item in _FLEX if item[0] in order]
+
+    while spare() < MIN_FLEX * len(flexible()) and optional:
+        given_up = optional.pop(0)
+        if given_up == "milliseconds":
+            if with_date:
+                fixed["time"] = Column("time", "TIME (UTC)", DATED_TIME - 4, clip=True)
+        else:
+            order.remove(given_up)
     room = spare()
-    weights = sum(weight for *_, weight in _FLEX)
+    weights = sum(weight for *_, weight in flexible())
     flex = {
-        key: Column(key, title, max(6, room * weight // weights)) for key, title, weight in _FLEX
+        key: Column(key, title, max(6, room * weight // weights))
+        for key, title, weight in flexible()
     }
     columns = {**fixed, **flex}
     return [columns[key] for key in order]
@@ -102,10 +123,13 @@ def short_user(name: str) -> str:
     return name
 
 
-def fit(text: str, width: int, right: bool = False) -> str:
-    """``text`` padded or cut to exactly ``width`` cells; a cut value ends in ``…``."""
+def fit(text: str, width: int, right: bool = False, clip: bool = False) -> str:
+    """``text`` padded or cut to exactly ``width`` cells; a cut value ends in ``…`` (unless
+    ``clip``)."""
     length = len(text) if text.isascii() else cell_len(text)
     if length > width:
+        if clip:
+            return set_cell_size(text, width)
         return set_cell_size(text, width - 1) + "…" if width > 0 else ""
     pad = " " * (width - length)
     return pad + text if right else text + pad
@@ -151,7 +175,7 @@ def _clock(seconds: int, with_date: bool) -> str:
 
 
 def format_time(micros: int, with_date: bool) -> str:
-    """UTC time of day to the millisecond (the date too when the view spans several days)."""
+    """UTC time of day to the millisecond (the date too when the view is not all today)."""
     if micros == NO_TIME:
         return ""
     seconds, fraction = divmod(micros, 1_000_000)

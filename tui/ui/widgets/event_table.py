@@ -37,13 +37,17 @@ class EventTable(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {"event-table--cursor", *(f"event-table--{role}" for role in ROLES)}
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-    ]
+        Binding("down,j", "cursor_down", "Down", show=False, tooltip="next event"),
+        Binding("up,k", "cursor_up", "Up", show=False,
+                tooltip="previous event (moving up pauses following)"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="next page"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="previous page"),
+        Binding("home,g", "first", "First", show=False, tooltip="first event"),
+        Binding("end,G", "last", "Last", show=False,
+                tooltip="last event, and follow new events again"),
+        Binding("enter", "select", "Open", show=False,
+                tooltip="the whole event, the other stages of its request; y copies it"),
+    ]  # fmt: skip
     DEFAULT_CSS = """
     EventTable {
         overflow-x: hidden;
@@ -234,9 +238,6 @@ class EventTable(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.Selected(row))
 
-    def key_enter(self) -> None:
-        self.action_select()
-
     # -- rendering -----------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
@@ -311,7 +312,10 @@ class EventTable(ScrollView, can_focus=True):
             if n:
                 segments.append(gap)
             segments.append(
-                Segment(fit(text, column.width, column.right), self._style(role, is_cursor))
+                Segment(
+                    fit(text, column.width, column.right, column.clip),
+                    self._style(role, is_cursor),
+                )
             )
         return Strip(segments).crop_extend(0, width, self._style("", is_cursor))
 

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.ui.panels.base import Panel, PanelView, register
 
 if TYPE_CHECKING:  # the policy engine is only imported when a policy is loaded
     from kaudit_tui.view.policy import RowVerdict
@@ -67,20 +68,31 @@ def sanitize_block(text: str) -> str:
     return "\n".join(sanitize(line) for line in text.splitlines())
 
 
-class PolicyPanel(VerticalScroll):
-    """Side panel; hidden until ``p`` (or a policy is given and the panel toggled on)."""
+NO_POLICY = "no policy loaded: start with --policy FILE"
+
+
+@register
+class PolicyPanel(Panel, VerticalScroll):
+    """The verdict of the policy on the highlighted event; it follows the event cursor."""
+
+    KEY = "p"
+    NAME = "policy"
+    TITLE = "Policy"
+    DESCRIPTION = "with --policy: the rule that decides the highlighted event, and why"
+    WIDTH = 48
+    FOLLOWS_HIGHLIGHT = True
 
     COMPONENT_CLASSES = {"policy-panel--logged", "policy-panel--dropped"}
     DEFAULT_CSS = """
     PolicyPanel {
-        width: 48;
+        padding: 0 1;
         & > .policy-panel--logged { color: $policy-logged; text-style: bold; }
         & > .policy-panel--dropped { color: $policy-dropped; text-style: bold; }
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.border_title = "policy"
         self.verdict: RowVerdict | None = None
         self.error = ""
@@ -88,7 +100,22 @@ class PolicyPanel(VerticalScroll):
     def compose(self):  # noqa: ANN201
         yield Static(id="policy-text")
 
-    def show(self, verdict: RowVerdict | None, error: str = "") -> None:
+    def inputs(self, view: PanelView) -> object:
+        policy = view.policy
+        version = None if policy is None else (id(policy.policy), policy.error)
+        return view.highlighted, version
+
+    def compute(self, view: PanelView) -> tuple[RowVerdict | None, str]:
+        policy = view.policy
+        if policy is None:
+            return None, NO_POLICY
+        verdict = None
+        if view.highlighted is not None:
+            verdict = policy.verdict(view.store, view.highlighted)
+        return verdict, policy.error or ""
+
+    def show(self, result: object) -> None:
+        verdict, error = result  # type: ignore[misc]
         self.verdict, self.error = verdict, error
         styles = {
             "logged": self.get_component_rich_style("policy-panel--logged"),

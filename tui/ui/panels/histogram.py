@@ -15,20 +15,33 @@ from textual.widget import Widget
 
 from kaudit_tui.core.timestamps import format_time
 from kaudit_tui.ui.messages import NarrowTime
-from kaudit_tui.view.derived import Histogram
+from kaudit_tui.ui.panels.base import Panel, PanelView, register
+from kaudit_tui.view.derived import Histogram, time_histogram
 
 BARS = " ▁▂▃▄▅▆▇█"
 _LABEL = 10
 
 
-class TimeHistogram(Widget, can_focus=True):
-    """Sparkline; the App sets ``histogram`` and reads ``buckets`` to size it."""
+def buckets_for(width: int) -> int:
+    """How many buckets fit between the two time labels of a ``width``-cell line."""
+    return max(1, width - 2 * _LABEL - 2)
+
+
+@register
+class TimeHistogram(Panel, Widget, can_focus=True):
+    """Sparkline under the event table."""
+
+    KEY = "h"
+    NAME = "histogram"
+    TITLE = "Histogram"
+    DESCRIPTION = "events over time, failures in the error colour"
+    PLACE = "below"
 
     COMPONENT_CLASSES = {"time-histogram--bar", "time-histogram--error", "time-histogram--cursor"}
     BINDINGS = [
-        Binding("left", "move(-1)", "Earlier", show=False),
-        Binding("right", "move(1)", "Later", show=False),
-        Binding("enter", "narrow", "Narrow to bucket"),
+        Binding("left", "move(-1)", "Earlier", show=False, tooltip="earlier bucket"),
+        Binding("right", "move(1)", "Later", show=False, tooltip="later bucket"),
+        Binding("enter", "narrow", "Narrow to bucket", tooltip="narrow since:/until: to it"),
     ]
     DEFAULT_CSS = """
     TimeHistogram {
@@ -42,16 +55,20 @@ class TimeHistogram(Widget, can_focus=True):
 
     selected: reactive[int] = reactive(-1)
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.histogram: Histogram | None = None
 
     @property
     def buckets(self) -> int:
         """How many buckets fit between the two time labels."""
-        return max(1, self.size.width - 2 * _LABEL - 2)
+        return buckets_for(self.size.width)
 
-    def show(self, histogram: Histogram | None) -> None:
+    def compute(self, view: PanelView) -> Histogram | None:
+        return time_histogram(view.store, view.rows, buckets_for(view.width))
+
+    def show(self, histogram: object) -> None:
+        assert histogram is None or isinstance(histogram, Histogram)
         self.histogram = histogram
         if histogram is not None and self.selected >= len(histogram.counts):
             self.selected = len(histogram.counts) - 1
