@@ -10,6 +10,7 @@ import pytest
 
 from kaudit_tui.core.policy import (
     RequestAttributes,
+    RequestFields,
     attributes_from_event,
     attributes_from_fields,
     load_policy,
@@ -250,24 +251,24 @@ def test_falco_captures_agree_with_falco_example_policy_except_secrets() -> None
 
 
 def test_fields_empty_user_without_groups_is_no_user() -> None:
-    attrs = attributes_from_fields("", (), "get", False, "/healthz", "", "", "", "", "")
+    attrs = attributes_from_fields(RequestFields("", (), "get", False, "/healthz"))
     assert attrs.user is None
-    named = attributes_from_fields("", ("g",), "get", False, "/healthz", "", "", "", "", "")
+    named = attributes_from_fields(RequestFields("", ("g",), "get", False, "/healthz"))
     assert (named.user, named.groups) == ("", ("g",))
 
 
 def test_fields_create_name_and_path_rules() -> None:
     attrs = attributes_from_fields(
-        "alice",
-        ("system:authenticated",),
-        "create",
-        True,
-        "/api/v1/namespaces/ns/pods?dryRun=All",
-        "ns",
-        "",
-        "pods",
-        "",
-        "name-from-body",
+        RequestFields(
+            user="alice",
+            groups=("system:authenticated",),
+            verb="create",
+            is_resource=True,
+            request_uri="/api/v1/namespaces/ns/pods?dryRun=All",
+            namespace="ns",
+            resource="pods",
+            name="name-from-body",
+        )
     )
     assert attrs.name == ""
     assert attrs.path == "/api/v1/namespaces/ns/pods"
