@@ -8,32 +8,23 @@ import orjson
 import pytest
 
 from tests.conftest import index_files
+from tests.events import audit_event
 
-EVENT = {
-    "kind": "Event",
-    "apiVersion": "audit.k8s.io/v1",
-    "level": "Metadata",
-    "auditID": "6f6c1d5e-8a3b-4c55-9a8e-0d2b7c7e1a10",
-    "stage": "ResponseComplete",
-    "requestURI": "/apis/apps/v1/namespaces/prod/deployments/web/scale",
-    "verb": "patch",
-    "user": {"username": "alice", "groups": ["dev", "system:authenticated"]},
-    "impersonatedUser": {"username": "bob"},
-    "sourceIPs": ["10.0.0.7", "192.168.1.1"],
-    "userAgent": "kubectl/v1.31.0",
-    "objectRef": {
-        "resource": "deployments",
-        "subresource": "scale",
-        "namespace": "prod",
-        "name": "web",
-        "apiGroup": "apps",
-        "apiVersion": "v1",
-    },
-    "responseStatus": {"metadata": {}, "code": 200},
-    "requestReceivedTimestamp": "2026-11-26T10:00:00.100000Z",
-    "stageTimestamp": "2026-11-26T10:00:00.350000Z",
-    "annotations": {"authorization.k8s.io/decision": "allow"},
-}
+EVENT = audit_event(
+    audit_id="6f6c1d5e-8a3b-4c55-9a8e-0d2b7c7e1a10",
+    uri="/apis/apps/v1/namespaces/prod/deployments/web/scale",
+    verb="patch",
+    groups=("dev", "system:authenticated"),
+    impersonated="bob",
+    ips=("10.0.0.7", "192.168.1.1"),
+    resource="deployments",
+    subresource="scale",
+    namespace="prod",
+    name="web",
+    api_group="apps",
+    stage_time="2026-11-26T10:00:00.350000Z",
+    annotations={"authorization.k8s.io/decision": "allow"},
+)
 FIELDS = {
     "user": "alice",
     "as": "bob",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 import pytest
 
 from kaudit_tui.core.timestamps import (
@@ -17,13 +16,14 @@ from kaudit_tui.core.timestamps import (
     parse_time,
 )
 from tests.conftest import index_files
+from tests.events import event_line
 
 UUIDS = [str(uuid.UUID(int=(i * 0x9E3779B97F4A7C15) << 40, version=4)) for i in range(1, 6)]
 
 
 def _line(audit_id: str, **fields: object) -> bytes:
-    event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "get", "auditID": audit_id}
-    return orjson.dumps(event | fields) + b"\n"
+    """An event line whose times are only those in ``fields``."""
+    return event_line(**({"audit_id": audit_id, "received": None, "stage_time": None} | fields))
 
 
 @pytest.mark.parametrize(

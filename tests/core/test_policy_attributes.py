@@ -17,6 +17,7 @@ from kaudit_tui.core.policy import (
     logged_level_mismatch,
 )
 from tests.core.policy_builders import DATA, make_policy
+from tests.events import audit_event
 
 EVENTS = DATA / "events"
 
@@ -27,26 +28,18 @@ def read_events(name: str) -> list[dict[str, Any]]:
 
 
 def v1_event(**fields: Any) -> dict[str, Any]:
-    event = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": "Metadata",
-        "auditID": "5d1e3f5e-0c36-4d52-9f43-1b0f7c1d2a10",
-        "stage": "ResponseComplete",
-        "requestURI": "/api/v1/namespaces/default/pods/web-0",
-        "verb": "get",
-        "user": {"username": "alice", "groups": ["dev", "system:authenticated"]},
-        "sourceIPs": ["10.0.0.7"],
-        "objectRef": {
-            "resource": "pods",
-            "namespace": "default",
-            "name": "web-0",
-            "apiVersion": "v1",
-        },
-        "responseStatus": {"metadata": {}, "code": 200},
-    }
-    event.update(fields)
-    return event
+    """A v1 event for a get of pod web-0 by alice (no user agent, no times)."""
+    defaults: dict[str, Any] = dict(
+        audit_id="5d1e3f5e-0c36-4d52-9f43-1b0f7c1d2a10",
+        uri="/api/v1/namespaces/default/pods/web-0",
+        groups=("dev", "system:authenticated"),
+        ips=("10.0.0.7",),
+        agent=None,
+        name="web-0",
+        received=None,
+        stage_time=None,
+    )
+    return audit_event(**(defaults | fields))
 
 
 def test_v1_resource_event() -> None:
