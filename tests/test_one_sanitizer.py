@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kaudit_tui.core.policy import load_policy
 from tests.discovery.discovery_nodes import manifest, write
-from tests.ui.support import SIZE, event, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, lines, loaded, make_app, ui_event, wait_until
 
 # ESC sequences (CSI and OSC with BEL), tab, no-break space, bidi override, zero-width space,
 # C1 controls (NEL, CSI), an invisible non-BMP tag character and a printable non-BMP emoji.
@@ -50,7 +50,7 @@ def yaml_string(text: str) -> str:
 
 def hostile_log(tmp_path: Path) -> Path:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(event(0, user=HOSTILE, name=HOSTILE)))
+    log.write_bytes(lines(ui_event(0, user=HOSTILE, name=HOSTILE)))
     return log
 
 

@@ -19,7 +19,7 @@ from kaudit_tui.core.store import EventStore
 from kaudit_tui.pipeline import Pipeline
 from kaudit_tui.sources import LineBatch, SegmentEnd, SourceStatus, open_sources
 from kaudit_tui.view.live import LiveView
-from tests.ui.support import event, lines
+from tests.ui.support import lines, ui_event
 
 
 class Bursts:
@@ -47,7 +47,7 @@ class Bursts:
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
     path = tmp_path / "audit.log"
-    path.write_bytes(lines(*(event(n, verb=("get", "delete")[n % 2]) for n in range(30))))
+    path.write_bytes(lines(*(ui_event(n, verb=("get", "delete")[n % 2]) for n in range(30))))
     return path
 
 
@@ -109,7 +109,7 @@ async def test_statuses_are_kept_and_passed_on(log: Path) -> None:
 
 def test_a_one_shot_run_counts_relative_times_from_the_newest_event(tmp_path: Path) -> None:
     path = tmp_path / "audit.log"
-    path.write_bytes(lines(*(event(n, seconds=n * 60.0) for n in range(200))))
+    path.write_bytes(lines(*(ui_event(n, seconds=n * 60.0) for n in range(200))))
     result = subprocess.run(
         [sys.executable, "-m", "kaudit_tui", "--stats", "--json", "-q", "since:10m", str(path)],
         capture_output=True,

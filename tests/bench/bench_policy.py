@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 from kaudit_tui.core.policy import (  # noqa: E402
     RequestAttributes,
+    RequestFields,
     attributes_from_fields,
     load_policy,
 )
@@ -85,7 +86,7 @@ TEMPLATES = [
     (1, "POST", "/api/v1/namespaces/{ns}/serviceaccounts/{name}/token", True),
     (1, "GET", "/openapi/v2?timeout=32s", False),
 ]
-Row = tuple[str | None, tuple[str, ...], str, bool, str, str, str, str, str, str]
+Row = RequestFields
 
 
 def make_rows(count: int, seed: int = 4) -> list[Row]:
@@ -102,20 +103,20 @@ def make_rows(count: int, seed: int = 4) -> list[Row]:
         info = parsed.get(key)
         if info is None:
             r = parse_request_uri(uri, method)
-            info = (
-                None,
-                (),
-                r.verb,
-                r.is_resource,
-                uri,
-                r.namespace,
-                r.api_group,
-                r.resource,
-                r.subresource,
-                r.name,
+            info = RequestFields(
+                user=None,
+                groups=(),
+                verb=r.verb,
+                is_resource=r.is_resource,
+                request_uri=uri,
+                namespace=r.namespace,
+                api_group=r.api_group,
+                resource=r.resource,
+                subresource=r.subresource,
+                name=r.name,
             )
             parsed[key] = info
-        rows.append((user, groups, *info[2:]))  # type: ignore[arg-type]
+        rows.append(info._replace(user=user, groups=groups))
     return rows
 
 
@@ -149,7 +150,7 @@ def main() -> None:
     def fields_path() -> None:
         evaluate = evaluator.evaluate_fields
         for row in rows:
-            evaluate(*row)
+            evaluate(row)
 
     fields_cold = timed("evaluate_fields(row), empty cache at start", n, fields_path)
     keys = len(evaluator._fields_cache)  # noqa: SLF001 - a figure for the report
@@ -160,7 +161,7 @@ def main() -> None:
     attrs_list: list[RequestAttributes] = []
 
     def build() -> None:
-        attrs_list.extend(attributes_from_fields(*row) for row in rows)
+        attrs_list.extend(attributes_from_fields(row) for row in rows)
 
     build_cost = timed("attributes_from_fields(row) (no evaluation)", n, build)
     gc.collect()
@@ -185,7 +186,7 @@ def main() -> None:
     step = max(1, n // 20_000)
     for row, attrs in zip(rows[::step], attrs_list[::step], strict=True):
         expected = evaluator.evaluate_uncached(attrs)
-        assert policy.evaluate(attrs) == expected == evaluator.evaluate_fields(*row)
+        assert policy.evaluate(attrs) == expected == evaluator.evaluate_fields(row)
     print(f"  cached == uncached == fields on {len(rows[::step]):,} sampled requests")
 
     print("Added to indexing time (one evaluation per event):")

@@ -10,6 +10,7 @@ import yaml
 from kaudit_tui.core.policy import (
     LoadedPolicy,
     RequestAttributes,
+    RequestFields,
     attributes_from_fields,
     parse_policy,
 )
@@ -35,16 +36,18 @@ def request(
     """The attributes kube-apiserver would evaluate for ``method uri`` by ``user``."""
     info = parse_request_uri(uri, method)
     return attributes_from_fields(
-        user,
-        groups if user is not None else (),
-        info.verb,
-        info.is_resource,
-        uri,
-        info.namespace,
-        info.api_group,
-        info.resource,
-        info.subresource,
-        info.name,
+        RequestFields(
+            user=user,
+            groups=groups if user is not None else (),
+            verb=info.verb,
+            is_resource=info.is_resource,
+            request_uri=uri,
+            namespace=info.namespace,
+            api_group=info.api_group,
+            resource=info.resource,
+            subresource=info.subresource,
+            name=info.name,
+        )
     )
 
 

@@ -7,33 +7,34 @@ import gzip
 import orjson
 import pytest
 
+from kaudit_tui.core.decode import (
+    ClientShape,
+    Extracted,
+    RequestShape,
+    extract,
+    normalize_what,
+    normalize_who,
+)
+from kaudit_tui.core.schema import decode_event, decode_shapes
+from kaudit_tui.core.timestamps import parse_time
 from tests.conftest import index_files
+from tests.events import audit_event
 
-EVENT = {
-    "kind": "Event",
-    "apiVersion": "audit.k8s.io/v1",
-    "level": "Metadata",
-    "auditID": "6f6c1d5e-8a3b-4c55-9a8e-0d2b7c7e1a10",
-    "stage": "ResponseComplete",
-    "requestURI": "/apis/apps/v1/namespaces/prod/deployments/web/scale",
-    "verb": "patch",
-    "user": {"username": "alice", "groups": ["dev", "system:authenticated"]},
-    "impersonatedUser": {"username": "bob"},
-    "sourceIPs": ["10.0.0.7", "192.168.1.1"],
-    "userAgent": "kubectl/v1.31.0",
-    "objectRef": {
-        "resource": "deployments",
-        "subresource": "scale",
-        "namespace": "prod",
-        "name": "web",
-        "apiGroup": "apps",
-        "apiVersion": "v1",
-    },
-    "responseStatus": {"metadata": {}, "code": 200},
-    "requestReceivedTimestamp": "2026-11-26T10:00:00.100000Z",
-    "stageTimestamp": "2026-11-26T10:00:00.350000Z",
-    "annotations": {"authorization.k8s.io/decision": "allow"},
-}
+EVENT = audit_event(
+    audit_id="6f6c1d5e-8a3b-4c55-9a8e-0d2b7c7e1a10",
+    uri="/apis/apps/v1/namespaces/prod/deployments/web/scale",
+    verb="patch",
+    groups=("dev", "system:authenticated"),
+    impersonated="bob",
+    ips=("10.0.0.7", "192.168.1.1"),
+    resource="deployments",
+    subresource="scale",
+    namespace="prod",
+    name="web",
+    api_group="apps",
+    stage_time="2026-11-26T10:00:00.350000Z",
+    annotations={"authorization.k8s.io/decision": "allow"},
+)
 FIELDS = {
     "user": "alice",
     "as": "bob",
@@ -161,3 +162,23 @@ def test_wrong_field_types_decode_sensibly(write_log) -> None:
 def test_gzip_member_is_not_mistaken_for_text(write_log) -> None:
     store = index_files(write_log(gzip.compress(LINE.encode())))
     assert len(store) == 0 and store.skips.total >= 1
+
+
+def test_both_decoders_give_the_shape_records_in_their_field_order() -> None:
+    # The tolerant path builds plain tuples in the records' order; a field out of place
+    # would show here by name.
+    fields = Extracted(*extract(EVENT))
+    client = ClientShape(user="alice", as_="bob", groups=("dev", "system:authenticated"),
+                         ua="kubectl/v1.31.0", ip=("10.0.0.7", "192.168.1.1"))  # fmt: skip
+    request = RequestShape(verb="patch", apigroup="apps", resource="deployments", sub="scale",
+                           ns="prod", stage="ResponseComplete", level="Metadata",
+                           decision="allow", objref=True)  # fmt: skip
+    assert normalize_who(fields.who) == client
+    assert normalize_what(fields.what) == request
+    assert decode_shapes(decode_event(orjson.dumps(EVENT))) == (client, request)
+    assert (fields.name, fields.uri, fields.code, fields.audit_id) == (
+        "web", EVENT["requestURI"], 200, EVENT["auditID"],
+    )  # fmt: skip
+    assert (fields.stage_time, fields.received_time) == (
+        parse_time(EVENT["stageTimestamp"]), parse_time(EVENT["requestReceivedTimestamp"]),
+    )  # fmt: skip

@@ -22,6 +22,7 @@ from kaudit_tui.core.parallel import SPLIT_MIN, START_AFTER, ParallelIngestor
 from kaudit_tui.core.segments import FileReader
 from kaudit_tui.core.store import EventStore
 from tests.bench.generate import write as write_generated
+from tests.events import event_line
 
 BATCH = 1 << 20
 PATIENCE = parallel._LATENCY
@@ -178,15 +179,19 @@ def test_small_batches_and_a_refused_helper_stay_in_this_process(generated_log: 
 
 
 def _event(i: int, user: str) -> bytes:
-    return orjson.dumps({
-        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
-        "auditID": f"00000000-0000-4000-8000-{i:012d}", "stage": "ResponseComplete",
-        "requestURI": f"/api/v1/namespaces/ns/pods/p{i}", "verb": "get",
-        "user": {"username": user, "groups": ["system:authenticated"]},
-        "objectRef": {"resource": "pods", "namespace": "ns", "name": f"p{i}", "apiVersion": "v1"},
-        "requestReceivedTimestamp": "2026-11-26T10:00:00.000001Z",
-        "stageTimestamp": "2026-11-26T10:00:00.000002Z", "padding": "x" * 600,
-    }) + b"\n"  # fmt: skip
+    return event_line(
+        audit_id=f"00000000-0000-4000-8000-{i:012d}",
+        uri=f"/api/v1/namespaces/ns/pods/p{i}",
+        user=user,
+        ips=None,
+        agent=None,
+        namespace="ns",
+        name=f"p{i}",
+        code=None,
+        received="2026-11-26T10:00:00.000001Z",
+        stage_time="2026-11-26T10:00:00.000002Z",
+        padding="x" * 600,
+    )
 
 
 def test_shapes_first_seen_in_a_part_done_again_here_are_known_later(tmp_path: Path) -> None:

@@ -10,12 +10,14 @@ import pytest
 
 from kaudit_tui.core.policy import (
     RequestAttributes,
+    RequestFields,
     attributes_from_event,
     attributes_from_fields,
     load_policy,
     logged_level_mismatch,
 )
 from tests.core.policy_builders import DATA, make_policy
+from tests.events import audit_event
 
 EVENTS = DATA / "events"
 
@@ -26,26 +28,18 @@ def read_events(name: str) -> list[dict[str, Any]]:
 
 
 def v1_event(**fields: Any) -> dict[str, Any]:
-    event = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": "Metadata",
-        "auditID": "5d1e3f5e-0c36-4d52-9f43-1b0f7c1d2a10",
-        "stage": "ResponseComplete",
-        "requestURI": "/api/v1/namespaces/default/pods/web-0",
-        "verb": "get",
-        "user": {"username": "alice", "groups": ["dev", "system:authenticated"]},
-        "sourceIPs": ["10.0.0.7"],
-        "objectRef": {
-            "resource": "pods",
-            "namespace": "default",
-            "name": "web-0",
-            "apiVersion": "v1",
-        },
-        "responseStatus": {"metadata": {}, "code": 200},
-    }
-    event.update(fields)
-    return event
+    """A v1 event for a get of pod web-0 by alice (no user agent, no times)."""
+    defaults: dict[str, Any] = dict(
+        audit_id="5d1e3f5e-0c36-4d52-9f43-1b0f7c1d2a10",
+        uri="/api/v1/namespaces/default/pods/web-0",
+        groups=("dev", "system:authenticated"),
+        ips=("10.0.0.7",),
+        agent=None,
+        name="web-0",
+        received=None,
+        stage_time=None,
+    )
+    return audit_event(**(defaults | fields))
 
 
 def test_v1_resource_event() -> None:
@@ -250,24 +244,24 @@ def test_falco_captures_agree_with_falco_example_policy_except_secrets() -> None
 
 
 def test_fields_empty_user_without_groups_is_no_user() -> None:
-    attrs = attributes_from_fields("", (), "get", False, "/healthz", "", "", "", "", "")
+    attrs = attributes_from_fields(RequestFields("", (), "get", False, "/healthz"))
     assert attrs.user is None
-    named = attributes_from_fields("", ("g",), "get", False, "/healthz", "", "", "", "", "")
+    named = attributes_from_fields(RequestFields("", ("g",), "get", False, "/healthz"))
     assert (named.user, named.groups) == ("", ("g",))
 
 
 def test_fields_create_name_and_path_rules() -> None:
     attrs = attributes_from_fields(
-        "alice",
-        ("system:authenticated",),
-        "create",
-        True,
-        "/api/v1/namespaces/ns/pods?dryRun=All",
-        "ns",
-        "",
-        "pods",
-        "",
-        "name-from-body",
+        RequestFields(
+            user="alice",
+            groups=("system:authenticated",),
+            verb="create",
+            is_resource=True,
+            request_uri="/api/v1/namespaces/ns/pods?dryRun=All",
+            namespace="ns",
+            resource="pods",
+            name="name-from-body",
+        )
     )
     assert attrs.name == ""
     assert attrs.path == "/api/v1/namespaces/ns/pods"

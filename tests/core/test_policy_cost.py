@@ -18,6 +18,7 @@ from kaudit_tui.core.policy import (
     would_write_bytes,
 )
 from tests.core.policy_builders import DATA
+from tests.events import audit_event
 
 EVENTS = DATA / "events" / "falco-k8s-audit-trace-files.jsonl"
 
@@ -41,29 +42,23 @@ def pod(name: str, managed: bool = True) -> dict[str, Any]:
     return {"kind": "Pod", "apiVersion": "v1", "metadata": metadata, "spec": {"x": "<&>"}}
 
 
-def event(level: str = "RequestResponse", **extra: Any) -> dict[str, Any]:
-    return {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": level,
-        "auditID": "9f0b6e76-1c1b-4d7e-8a8e-0f4d7c1c2b3a",
-        "stage": "ResponseComplete",
-        "requestURI": "/api/v1/namespaces/default/pods?fieldManager=kubectl&dryRun=None",
-        "verb": "create",
-        "user": {"username": "alice", "groups": ["system:authenticated"]},
-        "objectRef": {
-            "resource": "pods",
-            "namespace": "default",
-            "name": "web",
-            "apiVersion": "v1",
-        },
-        "responseStatus": {"metadata": {}, "code": 201},
-        "requestObject": pod("web"),
-        "responseObject": pod("web"),
-        "requestReceivedTimestamp": "2026-11-26T10:00:00.123456Z",
-        "stageTimestamp": "2026-11-26T10:00:00.223456Z",
-        **extra,
-    }
+def create_event(level: str = "RequestResponse", **extra: Any) -> dict[str, Any]:
+    """alice's create of pod web, with its bodies."""
+    defaults: dict[str, Any] = dict(
+        level=level,
+        audit_id="9f0b6e76-1c1b-4d7e-8a8e-0f4d7c1c2b3a",
+        uri="/api/v1/namespaces/default/pods?fieldManager=kubectl&dryRun=None",
+        verb="create",
+        ips=None,
+        agent=None,
+        name="web",
+        code=201,
+        request_object=pod("web"),
+        response_object=pod("web"),
+        received="2026-11-26T10:00:00.123456Z",
+        stage_time="2026-11-26T10:00:00.223456Z",
+    )
+    return audit_event(**(defaults | extra))
 
 
 def without(data: dict[str, Any], *keys: str, level: str) -> dict[str, Any]:
@@ -71,7 +66,7 @@ def without(data: dict[str, Any], *keys: str, level: str) -> dict[str, Any]:
 
 
 def test_level_none_and_omitted_stages_write_nothing() -> None:
-    line = go_line(event())
+    line = go_line(create_event())
     assert would_write_bytes(decision("None"), "ResponseComplete", line) == 0
     omitted = decision("Metadata", {"ResponseComplete"})
     assert would_write_bytes(omitted, "ResponseComplete", line) == 0
@@ -79,7 +74,7 @@ def test_level_none_and_omitted_stages_write_nothing() -> None:
 
 
 def test_request_response_is_the_line_as_is() -> None:
-    line = go_line(event())
+    line = go_line(create_event())
     assert would_write_bytes(decision("RequestResponse"), "ResponseComplete", line + b"\n") == len(
         line
     )
@@ -94,7 +89,7 @@ def test_request_response_is_the_line_as_is() -> None:
     ],
 )
 def test_bodies_dropped_by_level(level: str, dropped: tuple[str, ...]) -> None:
-    original = event()
+    original = create_event()
     expected = len(go_line(without(original, *dropped, level=level)))
     line = go_line(original)
     assert would_write_bytes(decision(level), "ResponseComplete", line) == expected
@@ -103,7 +98,7 @@ def test_bodies_dropped_by_level(level: str, dropped: tuple[str, ...]) -> None:
 
 def test_a_logged_metadata_event_costs_the_same_under_a_higher_level() -> None:
     """The log holds no bodies, so only the level string changes (a lower bound)."""
-    original = without(event(), "requestObject", "responseObject", level="Metadata")
+    original = without(create_event(), "requestObject", "responseObject", level="Metadata")
     line = go_line(original)
     assert would_write_bytes(decision("RequestResponse"), "ResponseComplete", line) == len(
         go_line({**original, "level": "RequestResponse"})
@@ -111,7 +106,7 @@ def test_a_logged_metadata_event_costs_the_same_under_a_higher_level() -> None:
 
 
 def test_omit_managed_fields_strips_them_from_kept_bodies() -> None:
-    original = event()
+    original = create_event()
     stripped = {**original, "requestObject": pod("web", False), "responseObject": pod("web", False)}
     expected = len(go_line(stripped))
     assert (
@@ -137,7 +132,7 @@ def test_omit_managed_fields_in_lists_and_tables() -> None:
         (listing, {**listing, "items": [pod("a", False), pod("b", False)]}),
         (table, {**table, "rows": [{"cells": ["a"], "object": pod("a", False)}]}),
     ):
-        original = event(verb="list", responseObject=body)
+        original = create_event(verb="list", responseObject=body)
         del original["requestObject"]
         expected = len(go_line({**original, "responseObject": clean}))
         got = would_write_bytes(

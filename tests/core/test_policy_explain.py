@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kaudit_tui.core.policy import (
     Decision,
     RequestAttributes,
+    RequestFields,
     load_policy,
     logged_level_mismatch,
 )
@@ -292,16 +293,18 @@ def test_all_evaluation_paths_agree(
         expected = evaluator.evaluate_uncached(attrs)
         assert policy.evaluate(attrs) == expected
         via_fields = evaluator.evaluate_fields(
-            user,
-            tuple(groups) if user is not None else (),
-            info.verb,
-            info.is_resource,
-            uri,
-            info.namespace,
-            info.api_group,
-            info.resource,
-            info.subresource,
-            "name-from-body" if info.verb == "create" else info.name,
+            RequestFields(
+                user=user,
+                groups=tuple(groups) if user is not None else (),
+                verb=info.verb,
+                is_resource=info.is_resource,
+                request_uri=uri,
+                namespace=info.namespace,
+                api_group=info.api_group,
+                resource=info.resource,
+                subresource=info.subresource,
+                name="name-from-body" if info.verb == "create" else info.name,
+            )
         )
         assert via_fields == expected
         explanation = policy.explain(attrs)
@@ -366,16 +369,18 @@ def test_cache_keeps_what_the_policy_looks_at(
     assert policy.evaluate(second).rule == 2
     fields = [
         policy.evaluator.evaluate_fields(
-            a.user,
-            a.groups,
-            a.verb,
-            a.is_resource,
-            a.path,
-            a.namespace,
-            a.api_group,
-            a.resource,
-            a.subresource,
-            a.name,
+            RequestFields(
+                user=a.user,
+                groups=a.groups,
+                verb=a.verb,
+                is_resource=a.is_resource,
+                request_uri=a.path,
+                namespace=a.namespace,
+                api_group=a.api_group,
+                resource=a.resource,
+                subresource=a.subresource,
+                name=a.name,
+            )
         )
         for a in (first, second, first)
     ]

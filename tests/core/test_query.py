@@ -19,6 +19,7 @@ import pytest
 from kaudit_tui.core.query import FieldSpec, QueryCancelled, parse_query
 from kaudit_tui.core.store import EventStore
 from tests.conftest import index_files
+from tests.events import audit_event
 
 BASE = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 K8S_UA = "kubernetes/5864a46"
@@ -198,41 +199,41 @@ def stamp(seconds: float) -> str:
 
 def make_event(key: str) -> dict:
     who, verb, uri, ref, stage, level, code, at, latency_ms, extra = ALL[key]
-    event: dict = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": level,
-        "auditID": audit_id(key),
-        "stage": stage,
-        "requestURI": uri,
-        "verb": verb,
-        "user": {"username": who["username"], "groups": who["groups"]} if who["username"] else {},
-        "sourceIPs": who["ips"],
-        "userAgent": who["ua"],
-    }
-    if "impersonatedUser" in extra:
-        event["impersonatedUser"] = extra["impersonatedUser"]
+    fields: dict = {}
     if ref is not None:
         resource, ns, name, group, sub = ref
-        fields = {"resource": resource, "namespace": ns, "name": name, "apiGroup": group,
-                  "apiVersion": "v1" if not group else "v1alpha1", "subresource": sub}  # fmt: skip
-        event["objectRef"] = {k: v for k, v in fields.items() if v}
-    if code is not None:
-        status: dict = {"metadata": {}, "code": code}
-        if "message" in extra:
-            status.update(status="Failure", message=extra["message"])
-        event["responseStatus"] = status
-    event["requestReceivedTimestamp"] = stamp(at - latency_ms / 1000)
-    event["stageTimestamp"] = stamp(at)
+        fields.update(resource=resource or None, namespace=ns or None, name=name or None,
+                      api_group=group or None, api_version="v1" if not group else "v1alpha1",
+                      subresource=sub or None)  # fmt: skip
+    if code is not None and "message" in extra:
+        fields["responseStatus"] = {"metadata": {}, "code": code, "status": "Failure",
+                                    "message": extra["message"]}  # fmt: skip
     decision = extra.get("decision", "allow")
     if decision is not None:
-        event["annotations"] = {
+        fields["annotations"] = {
             "authorization.k8s.io/decision": decision,
             "authorization.k8s.io/reason": ""
             if decision == "forbid"
             else 'RBAC: allowed by ClusterRoleBinding "cluster-admin"',
         }
-    return event
+    if "impersonatedUser" in extra:
+        fields["impersonatedUser"] = extra["impersonatedUser"]
+    return audit_event(
+        level=level,
+        audit_id=audit_id(key),
+        stage=stage,
+        uri=uri,
+        verb=verb,
+        user=who["username"] or {},
+        groups=who["groups"],
+        ips=who["ips"],
+        agent=who["ua"],
+        object_ref=ref is not None,
+        code=code,
+        received=stamp(at - latency_ms / 1000),
+        stage_time=stamp(at),
+        **fields,
+    )
 
 
 def go_json(value: object) -> str:

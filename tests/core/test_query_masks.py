@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaudit_tui.core.query import parse_query
 from kaudit_tui.core.query.values import AnyOf, Glob
 from tests.conftest import index_files
+from tests.events import event_line
 
 _TEXT = st.text(alphabet="abAB/-=?*İßı\n", max_size=12)
 _GLOBS = st.lists(st.lists(st.text(alphabet="abAB/-=İß", max_size=3), min_size=1, max_size=4),
@@ -34,12 +34,8 @@ def test_whole_list_answers_are_the_per_value_answers(
 def test_a_uri_term_over_many_distinct_uris_finds_the_same_rows(write_log) -> None:
     uris = [f"/api/v1/namespaces/ns-{i % 7}/pods/p{i}?resourceVersion={i}&watch={i % 2 == 0}"
             for i in range(3000)]  # fmt: skip
-    lines = [
-        orjson.dumps({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "watch",
-                      "auditID": f"id-{i}", "requestURI": uri})
-        for i, uri in enumerate(uris)
-    ]  # fmt: skip
-    store = index_files(write_log(b"\n".join(lines) + b"\n"))
+    lines = [event_line(verb="watch", audit_id=f"id-{i}", uri=uri) for i, uri in enumerate(uris)]
+    store = index_files(write_log(b"".join(lines)))
     for pattern in ("*watch=true*", "/api/v1/namespaces/NS-3/*", "*ns-1*p1?*", "*=1*1*"):
         rows = parse_query(f"uri:{pattern}").filter(store, range(len(store)))
         # Only ``*`` is a wildcard in the query language (``?`` is itself).

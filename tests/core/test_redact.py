@@ -5,16 +5,18 @@ from __future__ import annotations
 import orjson
 
 from kaudit_tui.core.redact import MASK, mask_text, redact_event
+from tests.events import audit_event
 
 
 def secret_event() -> dict:
-    return {
-        "kind": "Event",
-        "verb": "create",
-        "objectRef": {"resource": "secrets", "namespace": "prod", "name": "db"},
-        "requestURI": "/api/v1/namespaces/prod/secrets?access_token=abc123&dryRun=All",
-        "annotations": {"example.com/auth": "Bearer s3cr3t.t0ken"},
-        "requestObject": {
+    return audit_event(
+        verb="create",
+        uri="/api/v1/namespaces/prod/secrets?access_token=abc123&dryRun=All",
+        resource="secrets",
+        namespace="prod",
+        name="db",
+        annotations={"example.com/auth": "Bearer s3cr3t.t0ken"},
+        request_object={
             "kind": "Secret",
             "metadata": {
                 "name": "db",
@@ -25,8 +27,8 @@ def secret_event() -> dict:
             "data": {"password": "aHVudGVyMg=="},
             "stringData": {"user": "root"},
         },
-        "responseObject": {"kind": "Secret", "data": {"password": "aHVudGVyMg=="}},
-    }
+        response_object={"kind": "Secret", "data": {"password": "aHVudGVyMg=="}},
+    )
 
 
 def test_secret_data_is_masked_and_keys_kept() -> None:

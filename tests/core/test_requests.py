@@ -9,6 +9,7 @@ import orjson
 
 from kaudit_tui.core.requests import request_rows, stage_rows
 from tests.conftest import LOGS, index_files
+from tests.events import event_line
 
 LOG = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 
@@ -38,11 +39,7 @@ def test_stage_rows_lists_every_stage_of_the_request() -> None:
 
 
 def test_events_without_an_audit_id_stay_separate(write_log) -> None:
-    lines = b"".join(
-        orjson.dumps({"kind": "Event", "verb": "get", "stage": "ResponseComplete",
-                      "auditID": "", "requestURI": f"/api/v1/x{i}"}) + b"\n"
-        for i in range(3)
-    )  # fmt: skip
+    lines = b"".join(event_line(audit_id="", uri=f"/api/v1/x{i}") for i in range(3))
     store = index_files(write_log(lines))
     rows = np.arange(store.first_id, store.next_id)
     assert len(rows) == 3

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import Terminal, kaudit, needs_tmux
-from tests.ui.support import event, lines
+from tests.ui.support import lines, ui_event
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
@@ -23,7 +23,7 @@ def log(tmp_path: Path) -> Path:
     """200 events; every tenth one a delete by bob."""
     path = tmp_path / "audit.log"
     path.write_bytes(
-        lines(*(event(i, user="bob" if i % 10 == 0 else "alice",
+        lines(*(ui_event(i, user="bob" if i % 10 == 0 else "alice",
                       verb="delete" if i % 10 == 0 else "get") for i in range(200)))
     )  # fmt: skip
     return path
@@ -66,7 +66,7 @@ def test_file_filter_follow_and_quit(log: Path, tmp_path: Path, terminal) -> Non
     assert rows and all(" bob " in row and " delete " in row for row in rows)
 
     with log.open("ab") as out:
-        out.write(lines(event(200, user="newcomer", verb="delete")))
+        out.write(lines(ui_event(200, user="newcomer", verb="delete")))
     # The status line and the table are drawn in the same frame, but a capture can land
     # between the two on a loaded machine: wait for both.
     term.wait_for(lambda screen: "21 / 201 events" in screen and "newcomer" in screen)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import Terminal, kaudit, needs_tmux
-from tests.ui.support import event, lines
+from tests.ui.support import lines, ui_event
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
@@ -18,7 +18,7 @@ def term(tmp_path: Path) -> Iterator[Terminal]:
     """The program on 200 events: every fourth a delete, every tenth a 403."""
     log = tmp_path / "audit.log"
     log.write_bytes(
-        lines(*(event(i, code=403 if i % 10 == 0 else 200,
+        lines(*(ui_event(i, code=403 if i % 10 == 0 else 200,
                       verb="delete" if i % 4 == 0 else "get") for i in range(200)))
     )  # fmt: skip
     terminal = Terminal(kaudit(str(log)), tmp_path)

@@ -12,6 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.events import audit_event
+
 HOSTILE_CHARS = (
     "\x1b",  # ESC: starts CSI / OSC sequences
     "\x07",  # BEL: ends an OSC sequence
@@ -120,36 +122,37 @@ json_values = st.recursive(
 def events(draw: st.DrawFn) -> dict[str, Any]:
     """A well-formed ``audit.k8s.io/v1`` event with attacker-chosen strings."""
     text = hostile_text
-    event: dict[str, Any] = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
+    fields: dict[str, Any] = {
         "level": draw(st.sampled_from(["Metadata", "Request", "RequestResponse", "None"])),
-        "auditID": draw(st.uuids().map(str) | st.sampled_from(ODD_IDS) | text),
+        "audit_id": draw(st.uuids().map(str) | st.sampled_from(ODD_IDS) | text),
         "stage": draw(st.sampled_from(["RequestReceived", "ResponseComplete", "Panic"]) | text),
-        "requestURI": draw(text),
+        "uri": draw(text),
         "verb": draw(st.sampled_from(["get", "list", "create", "delete"]) | text),
-        "user": {"username": draw(text), "groups": draw(st.lists(text, max_size=3))},
-        "sourceIPs": draw(st.lists(st.ip_addresses().map(str) | text, max_size=2)),
-        "userAgent": draw(text),
-        "responseStatus": {"metadata": {}, "code": draw(st.integers(0, 999))},
+        "user": draw(text),
+        "groups": draw(st.lists(text, max_size=3)),
+        "ips": draw(st.lists(st.ip_addresses().map(str) | text, max_size=2)),
+        "agent": draw(text),
+        "code": draw(st.integers(0, 999)),
+        # By JSON name: a time drawn as None is logged as null, not left out.
         "requestReceivedTimestamp": draw(timestamps),
         "stageTimestamp": draw(timestamps),
+        "object_ref": draw(st.booleans()),
     }
+    if fields["object_ref"]:
+        fields.update(
+            resource=draw(text),
+            namespace=draw(text),
+            name=draw(text),
+            api_group=draw(text),
+            api_version="v1",
+        )
     if draw(st.booleans()):
-        event["objectRef"] = {
-            "resource": draw(text),
-            "namespace": draw(text),
-            "name": draw(text),
-            "apiGroup": draw(text),
-            "apiVersion": "v1",
-        }
+        fields["impersonated"] = draw(text)
     if draw(st.booleans()):
-        event["impersonatedUser"] = {"username": draw(text)}
+        fields["annotations"] = draw(st.dictionaries(text, text, max_size=3))
     if draw(st.booleans()):
-        event["annotations"] = draw(st.dictionaries(text, text, max_size=3))
-    if draw(st.booleans()):
-        event["requestObject"] = draw(json_values)
-    return event
+        fields["requestObject"] = draw(json_values)  # by JSON name: None is logged as null
+    return audit_event(**fields)
 
 
 FIELD_PATHS = (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.events import event_line, event_lines
+from tests.events import numbered_line, numbered_lines
 from tests.hostile.process import Running
 
 
@@ -25,7 +25,7 @@ def shared_log(shared_dir: Path) -> Iterator[Path]:
     directory = shared_dir / "audit"
     directory.mkdir(mode=0o755)
     log = directory / "audit.log"
-    log.write_bytes(event_lines(0, 2))
+    log.write_bytes(numbered_lines(0, 2))
     log.chmod(0o644)
     yield log
     directory.chmod(0o755)
@@ -33,7 +33,7 @@ def shared_log(shared_dir: Path) -> Iterator[Path]:
 
 def append(log: Path, *numbers: int) -> None:
     with log.open("ab") as writer:
-        writer.write(b"".join(event_line(n) for n in numbers))
+        writer.write(b"".join(numbered_line(n) for n in numbers))
 
 
 def test_a_followed_log_survives_permission_changes(shared_log: Path) -> None:
@@ -50,11 +50,11 @@ def test_a_followed_log_survives_permission_changes(shared_log: Path) -> None:
         directory.chmod(0o755)
         os.rename(shared_log, directory / "audit-2026-11-26T10-00-00.000.log")
         fd = os.open(shared_log, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # root's only
-        os.write(fd, event_line(5))
+        os.write(fd, numbered_line(5))
         os.close(fd)
         running.wait_for(lambda _, err: err.count(b"permission denied") >= 2)
         shared_log.chmod(0o644)
         lines = running.wait_for_lines(6)
-        assert lines == [event_line(n).rstrip(b"\n") for n in range(6)]
+        assert lines == [numbered_line(n).rstrip(b"\n") for n in range(6)]
         assert running.finish(signal.SIGTERM) == 0
         assert b"Traceback" not in running.err

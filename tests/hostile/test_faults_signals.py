@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
-from tests.hostile.events import event_line, event_lines
+from tests.events import numbered_line, numbered_lines
 from tests.hostile.process import Running
 from tests.hostile.run import COMMAND, ROOT
 
@@ -26,7 +26,7 @@ POLICY = DATA / "policies" / "gce.yaml"
 @pytest.fixture
 def big_log(tmp_path: Path) -> Path:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines(0, 20_000))
+    log.write_bytes(numbered_lines(0, 20_000))
     return log
 
 
@@ -63,11 +63,11 @@ def test_print_into_head_in_a_shell_pipeline(big_log: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_followed_file_stops_cleanly_on_a_signal(tmp_path: Path, sig: int) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines(0, 3))
+    log.write_bytes(numbered_lines(0, 3))
     with Running("--print", "--follow", log) as running:
         running.wait_for_lines(3)
         with log.open("ab") as writer:
-            writer.write(event_lines(3, 5))
+            writer.write(numbered_lines(3, 5))
         assert running.wait_for_lines(5) == log.read_bytes().splitlines()
         assert running.finish(sig) == 0
         assert bytes(running.err) == b""
@@ -79,7 +79,7 @@ def test_followed_stdin_stops_on_a_signal_and_its_spool_is_gone(tmpfs, sig: int)
     env = {"KAUDIT_TUI_SPOOL_DIR": str(spool)}
     with Running("--print", "--follow", "-", stdin=subprocess.PIPE, env=env) as running:
         assert running.process.stdin is not None
-        running.process.stdin.write(event_lines(0, 2000))
+        running.process.stdin.write(numbered_lines(0, 2000))
         running.process.stdin.flush()
         running.wait_for_lines(2000)
         assert shutil.disk_usage(spool).used > 0
@@ -92,7 +92,7 @@ def test_followed_stdin_stops_on_a_signal_and_its_spool_is_gone(tmpfs, sig: int)
 
 def test_a_followed_run_whose_reader_went_away_ends_at_the_next_event(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_line(0))
+    log.write_bytes(numbered_line(0))
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
         [*COMMAND, "--print", "--follow", str(log)],
@@ -103,9 +103,9 @@ def test_a_followed_run_whose_reader_went_away_ends_at_the_next_event(tmp_path: 
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as reader:
-            assert reader.readline() == event_line(0)
+            assert reader.readline() == numbered_line(0)
         with log.open("ab") as writer:  # the reader has gone: this event has nowhere to go
-            writer.write(event_line(1))
+            writer.write(numbered_line(1))
         assert process.wait(timeout=30) == 0
         assert process.stderr is not None and process.stderr.read() == b""
     finally:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.events import event_lines
+from tests.events import numbered_lines
 from tests.hostile.run import COMMAND, ROOT
 
-INPUT = event_lines(0, 6000)  # about 2.5 MB
+INPUT = numbered_lines(0, 6000)  # about 2.5 MB
 
 
 def spool_env(directory: Path | str, **more: str) -> dict[str, str]:

@@ -10,21 +10,17 @@ import orjson
 import pytest
 
 from kaudit_tui.core.query import QueryError, parse_query
+from tests.events import audit_event
 from tests.hostile.indexing import indexed
 
-EVENT = {
-    "kind": "Event",
-    "apiVersion": "audit.k8s.io/v1",
-    "level": "Metadata",
-    "auditID": "e3e70682-c209-4cac-629f-6fbed82c07cd",
-    "stage": "ResponseComplete",
-    "requestURI": "/api/v1/namespaces/default/pods",
-    "verb": "list",
-    "user": {"username": "alice", "groups": ["system:authenticated"]},
-    "responseStatus": {"code": 200},
-    "requestReceivedTimestamp": "2026-11-26T10:00:00.100000Z",
-    "stageTimestamp": "2026-11-26T10:00:00.200000Z",
-}
+EVENT = audit_event(
+    audit_id="e3e70682-c209-4cac-629f-6fbed82c07cd",
+    verb="list",
+    ips=None,
+    agent=None,
+    object_ref=False,
+    responseStatus={"code": 200},
+)
 LINE = orjson.dumps(EVENT)
 
 

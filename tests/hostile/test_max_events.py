@@ -23,7 +23,7 @@ from kaudit_tui.core.limits import DEFAULT_MAX_EVENTS
 from kaudit_tui.core.query import parse_query
 from kaudit_tui.core.segments import FileReader
 from kaudit_tui.core.store import EventStore
-from tests.hostile.events import event_line, event_lines
+from tests.events import numbered_line, numbered_lines
 from tests.hostile.indexing import batches
 from tests.hostile.process import Running
 from tests.hostile.run import run
@@ -40,12 +40,12 @@ def logs(draw: st.DrawFn) -> bytes:
         name = draw(st.sampled_from(POOL)) if draw(st.booleans()) else f"new-{number}"
         uri = f"/api/v1/namespaces/default/configmaps/{name}"
         lines.append(
-            event_line(
+            numbered_line(
                 number,
-                requestURI=uri,
-                objectRef={"resource": "configmaps", "namespace": "default", "name": name},
+                uri=uri,
+                name=name,
                 user={"username": draw(st.sampled_from(POOL))},
-                auditID=f"id-{number}" if draw(st.booleans()) else f"00000000-{number:04d}",
+                audit_id=f"id-{number}" if draw(st.booleans()) else f"00000000-{number:04d}",
             )
         )
     return b"".join(lines)
@@ -102,7 +102,7 @@ def test_a_capped_store_answers_like_one_that_saw_only_the_kept_events(
 
 def test_views_never_change_under_their_holder(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    data = event_lines(0, 3000)
+    data = numbered_lines(0, 3000)
     log.write_bytes(data)
     store = EventStore(release_every=1)
     ingestor = Ingestor(store)
@@ -146,7 +146,7 @@ def test_a_bad_cap_is_a_usage_error() -> None:
 
 def test_a_one_shot_report_over_a_cap_says_what_it_covers(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines(0, 50))
+    log.write_bytes(numbered_lines(0, 50))
     result = run("--stats", "--max-events", "20", log)
     assert result.returncode == 0
     assert result.stdout.startswith(b"20 / 20 events (0 lines skipped, 30 dropped by --max-events)")
@@ -158,12 +158,12 @@ def test_a_one_shot_report_over_a_cap_says_what_it_covers(tmp_path: Path) -> Non
 
 def test_a_capped_follow_prints_every_event(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines(0, 25))
+    log.write_bytes(numbered_lines(0, 25))
     with Running("--print", "--follow", "--max-events", "10", log) as running:
         running.wait_for_lines(25)
         with log.open("ab") as writer:
-            writer.write(event_lines(25, 400))
-        assert running.wait_for_lines(400) == event_lines(0, 400).splitlines()
+            writer.write(numbered_lines(25, 400))
+        assert running.wait_for_lines(400) == numbered_lines(0, 400).splitlines()
         assert running.finish() == 0
 
 
@@ -171,9 +171,9 @@ def test_a_capped_stdin_follow_keeps_printing(tmp_path: Path) -> None:
     with Running("--print", "--follow", "--max-events", "3", "-", stdin=subprocess.PIPE) as running:
         assert running.process.stdin is not None
         for start in range(0, 60, 20):
-            running.process.stdin.write(event_lines(start, start + 20))
+            running.process.stdin.write(numbered_lines(start, start + 20))
             running.process.stdin.flush()
             running.wait_for_lines(start + 20)
-        assert bytes(running.out) == event_lines(0, 60)
+        assert bytes(running.out) == numbered_lines(0, 60)
         assert running.finish() == 0
-    assert event_line(0).endswith(b"\n")
+    assert numbered_line(0).endswith(b"\n")

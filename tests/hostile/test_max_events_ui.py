@@ -17,14 +17,14 @@ from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.screens.detail import DetailScreen
 from kaudit_tui.ui.screens.export import export_rows
 from tests.conftest import index_files
-from tests.ui.support import SIZE, event, lines, make_app, status, wait_until
+from tests.ui.support import SIZE, lines, make_app, status, ui_event, wait_until
 
 CAP = 30
 
 
 def append(log: Path, start: int, stop: int) -> None:
     with log.open("ab") as writer:
-        writer.write(lines(*(event(n) for n in range(start, stop))))
+        writer.write(lines(*(ui_event(n) for n in range(start, stop))))
 
 
 async def kept(pilot, app: KauditApp, first: int, last: int) -> None:  # noqa: ANN001
@@ -60,7 +60,7 @@ async def test_a_detail_view_of_an_event_that_left_says_so(tmp_path: Path) -> No
     log = tmp_path / "audit.log"
     request = "0badc0de-0000-4000-8000-000000000000"
     log.write_bytes(
-        lines(event(0, stage="RequestReceived", audit_id=request), event(1, audit_id=request))
+        lines(ui_event(0, stage="RequestReceived", audit_id=request), ui_event(1, audit_id=request))
     )
     append(log, 2, 10)
     app = make_app(log, follow=True, max_events=CAP)

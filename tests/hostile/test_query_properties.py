@@ -19,6 +19,7 @@ from kaudit_tui.core.query.fields import ALIASES
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.ui.widgets.query_text import field_term
 from tests.conftest import LOGS, index_files
+from tests.events import audit_event
 from tests.hostile.corpus import CORPUS, is_terminal_safe
 from tests.hostile.indexing import indexed
 from tests.hostile.strategies import encode, events, hostile_text
@@ -124,15 +125,18 @@ def test_a_negated_term_selects_exactly_the_other_rows(store: EventStore, term: 
     assert matched.size + excluded.size == len(store)
 
 
-BASE_EVENT = {
-    "kind": "Event",
-    "apiVersion": "audit.k8s.io/v1",
-    "auditID": "a",
-    "verb": "get",
-    "stage": "ResponseComplete",
-    "requestURI": "/api",
-    "userAgent": "kubectl",
-}
+BASE_EVENT = audit_event(
+    level=None,
+    audit_id="a",
+    uri="/api",
+    user=None,
+    ips=None,
+    agent="kubectl",
+    object_ref=False,
+    code=None,
+    received=None,
+    stage_time=None,
+)
 FILTERABLE = {
     "user": ("user", "username"),
     "verb": ("verb",),

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.sources.writers import event_line  # noqa: E402
+from tests.sources.writers import timed_line  # noqa: E402
 
 
 def backup_name(path: str, when: datetime) -> str:
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     fd = os.open(args.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     for i in range(args.count):
-        line = event_line(f"{args.prefix}-{i}", i * 0.001)
+        line = timed_line(f"{args.prefix}-{i}", i * 0.001)
         if args.pieces:
             os.write(fd, line[: len(line) // 2])
             time.sleep(args.delay / 2)

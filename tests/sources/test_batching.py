@@ -12,7 +12,7 @@ from kaudit_tui.core.segments import FileReader
 from kaudit_tui.sources import LineBatch, SourceStatus, open_sources
 from kaudit_tui.sources.batching import Batcher
 
-from .writers import collect, event_lines, ids
+from .writers import collect, ids, timed_lines
 
 
 class Clock:
@@ -68,7 +68,7 @@ def test_status_flushes_held_lines_first_and_keeps_order(tmp_path: Path) -> None
 
 async def test_trickling_pipe_is_delivered_in_few_batches(tmp_path: Path) -> None:
     """400 events written one by one over ~2 s arrive in about 10 batches per second."""
-    (tmp_path / "payload").write_bytes(event_lines("t", 400))
+    (tmp_path / "payload").write_bytes(timed_lines("t", 400))
     trickle = (
         "import os, sys, time\n"
         "for line in open(sys.argv[1], 'rb'):\n"

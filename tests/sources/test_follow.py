@@ -19,7 +19,7 @@ import pytest
 
 from kaudit_tui.sources import SourceStatus, open_sources
 
-from .writers import Live, append, event_line, event_lines, ids, unreadable
+from .writers import Live, append, ids, timed_line, timed_lines, unreadable
 
 LOGWRITER = Path(__file__).with_name("logwriter.py")
 
@@ -49,8 +49,8 @@ async def wait_process(process: subprocess.Popen[bytes], timeout: float = 30.0) 
 
 async def test_half_written_line_waits_for_its_newline(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 3))
-    line = event_line("half")
+    log.write_bytes(timed_lines("a", 3))
+    line = timed_line("half")
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_ids(ids("a", 3))
         append(log, line[:40])
@@ -89,12 +89,12 @@ async def test_rename_rotation_while_a_writer_keeps_appending(
 
 async def test_rotation_is_reported_and_the_old_file_finished_first(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 10))
+    log.write_bytes(timed_lines("a", 10))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.05)) as live:
         await live.wait_ids(ids("a", 10))
-        append(log, event_lines("late", 5))  # written just before the rename
+        append(log, timed_lines("late", 5))  # written just before the rename
         log.rename(tmp_path / "audit-2026-11-26T10-00-00.000.log")
-        append(log, event_lines("new", 5))
+        append(log, timed_lines("new", 5))
         await live.wait_ids(ids("a", 10) + ids("late", 5) + ids("new", 5))
         assert live.got.ordered_ids[10:] == [f"late-{i}" for i in range(5)] + [
             f"new-{i}" for i in range(5)
@@ -103,12 +103,12 @@ async def test_rotation_is_reported_and_the_old_file_finished_first(tmp_path: Pa
         assert live.got.statuses[2].message == f"{log} was rotated; reading the new file"
         old_reader = live.got.batches[0].reader
         assert [end.reader for end in live.got.ends] == [old_reader]
-        assert old_reader.read_at(0, 20) == event_lines("a", 1)[:20], "still readable"
+        assert old_reader.read_at(0, 20) == timed_lines("a", 1)[:20], "still readable"
 
 
 async def test_two_rotations_between_polls_lose_nothing(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 10))
+    log.write_bytes(timed_lines("a", 10))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.5)) as live:
         await live.wait_ids(ids("a", 10))
         writer = run_writer(log, "b", 90, "--every", "30")  # three files, two rotations
@@ -118,7 +118,7 @@ async def test_two_rotations_between_polls_lose_nothing(tmp_path: Path) -> None:
 
 async def test_rotations_between_polls_with_compressed_backups(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 10))
+    log.write_bytes(timed_lines("a", 10))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.5)) as live:
         await live.wait_ids(ids("a", 10))
         writer = run_writer(log, "c", 120, "--every", "30", "--compress")
@@ -139,7 +139,7 @@ async def test_missed_backup_changes_before_the_follower_gets_to_it(
     the second one can change while the first is being read. Compressed, it is read from the
     .gz; removed, its loss is reported rather than silent."""
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 10))
+    log.write_bytes(timed_lines("a", 10))
     first = tmp_path / "audit-2026-11-26T10-00-02.000.log"
     second = tmp_path / "audit-2026-11-26T10-00-03.000.log"
 
@@ -150,11 +150,11 @@ async def test_missed_backup_changes_before_the_follower_gets_to_it(
     async with Live(sources, hold=reading_first) as live:
         await live.wait_ids(ids("a", 10))
         # ~10 MiB: many more batches than the source set reads ahead while it is held.
-        first.write_bytes(b"".join(event_line(f"big-{i}", pad=100_000) for i in range(100)))
-        second.write_bytes(event_lines("c", 30))
+        first.write_bytes(b"".join(timed_line(f"big-{i}", pad=100_000) for i in range(100)))
+        second.write_bytes(timed_lines("c", 30))
         log.rename(tmp_path / "audit-2026-11-26T10-00-01.000.log")
         new = tmp_path / "new"
-        new.write_bytes(event_lines("d", 5))
+        new.write_bytes(timed_lines("d", 5))
         new.rename(log)
         await asyncio.wait_for(live.holding.wait(), 10)
         # The follower listed the second backup as plain and is blocked inside the first.
@@ -176,8 +176,8 @@ async def test_missed_backup_changes_before_the_follower_gets_to_it(
 
 async def test_backups_existing_at_start_are_not_read_when_not_given(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    (tmp_path / "audit-2026-11-26T09-00-00.000.log").write_bytes(event_lines("old", 5))
-    log.write_bytes(event_lines("a", 5))
+    (tmp_path / "audit-2026-11-26T09-00-00.000.log").write_bytes(timed_lines("old", 5))
+    log.write_bytes(timed_lines("a", 5))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.05)) as live:
         await live.wait_ids(ids("a", 5))
         writer = run_writer(log, "b", 20, "--every", "10")
@@ -187,14 +187,14 @@ async def test_backups_existing_at_start_are_not_read_when_not_given(tmp_path: P
 
 async def test_copytruncate_restarts_from_the_start(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 50))
+    log.write_bytes(timed_lines("a", 50))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_ids(ids("a", 50))
         first_reader = live.got.batches[0].reader
         shutil.copyfile(log, tmp_path / "audit.log.1")
         os.truncate(log, 0)
         await live.wait_for(lambda got: "truncated" in got.states())
-        append(log, event_lines("b", 20))
+        append(log, timed_lines("b", 20))
         await live.wait_ids(ids("a", 50) + ids("b", 20))
         assert first_reader.read_at(0, 100) == b"", "offsets into the old content are void"
         last = live.got.batches[-1]
@@ -204,12 +204,12 @@ async def test_copytruncate_restarts_from_the_start(tmp_path: Path) -> None:
 
 async def test_truncated_and_refilled_between_polls(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 10))
+    log.write_bytes(timed_lines("a", 10))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.4)) as live:
         await live.wait_ids(ids("a", 10))
         await asyncio.sleep(0.05)
         fd = os.open(log, os.O_WRONLY | os.O_TRUNC)  # one step: truncate, then a longer refill
-        os.write(fd, event_lines("b", 40))
+        os.write(fd, timed_lines("b", 40))
         os.close(fd)
         await live.wait_ids(ids("a", 10) + ids("b", 40))
         assert "truncated" in live.got.states()
@@ -230,12 +230,12 @@ async def test_copytruncate_writer_process(tmp_path: Path) -> None:
 
 async def test_deleted_then_recreated(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 20))
+    log.write_bytes(timed_lines("a", 20))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_ids(ids("a", 20))
         log.unlink()
         await live.wait_for(lambda got: "waiting" in got.states())
-        append(log, event_lines("b", 20))
+        append(log, timed_lines("b", 20))
         await live.wait_ids(ids("a", 20) + ids("b", 20))
         waiting = [s for s in live.got.statuses if s.state == "waiting"]
         assert str(log) in waiting[0].message
@@ -246,18 +246,18 @@ async def test_missing_file_is_waited_for(tmp_path: Path) -> None:
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_for(lambda got: got.states() == ["waiting"])
         assert live.got.statuses[0].message == f"{log}: no such file — waiting for it to appear"
-        append(log, event_lines("late", 5))
+        append(log, timed_lines("late", 5))
         await live.wait_ids(ids("late", 5))
 
 
 async def test_unreadable_new_file_is_an_error_until_fixed(shared_dir: Path) -> None:
     tmp_path = shared_dir
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 5))
+    log.write_bytes(timed_lines("a", 5))
     async with Live(open_sources([str(log)], follow=True, poll_interval=0.02)) as live:
         await live.wait_ids(ids("a", 5))
         log.rename(tmp_path / "audit-2026-11-26T10-00-00.000.log")
-        log.write_bytes(event_lines("b", 5))
+        log.write_bytes(timed_lines("b", 5))
         with unreadable(log):
             await live.wait_for(lambda got: "error" in got.states())
         log.chmod(0o644)

@@ -16,13 +16,13 @@ from kaudit_tui.core.timestamps import line_time
 from kaudit_tui.sources import open_sources
 
 from .test_follow import run_writer, wait_process
-from .writers import Collected, Live, collect, event_line, event_lines, ids
+from .writers import Collected, Live, collect, ids, timed_line, timed_lines
 
 DATA = Path(__file__).parent.parent / "data" / "logs"
 
 
 def node_file(path: Path, node: str, times: list[float]) -> Counter[str]:
-    path.write_bytes(b"".join(event_line(f"{node}-{i}", t) for i, t in enumerate(times)))
+    path.write_bytes(b"".join(timed_line(f"{node}-{i}", t) for i, t in enumerate(times)))
     return Counter(f"{node}-{i}" for i in range(len(times)))
 
 
@@ -77,8 +77,8 @@ async def test_old_v1beta1_log_merges_by_its_fallback_times(tmp_path: Path) -> N
 
 async def test_pipe_and_file_merged(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("f", 300, start=0.0, step=0.002))
-    (tmp_path / "p").write_bytes(event_lines("p", 300, start=0.001, step=0.002))
+    log.write_bytes(timed_lines("f", 300, start=0.0, step=0.002))
+    (tmp_path / "p").write_bytes(timed_lines("p", 300, start=0.001, step=0.002))
     read_fd, write_fd = os.pipe()
     copy = "import os, sys; os.write(1, open(sys.argv[1], 'rb').read())"
     writer = subprocess.Popen([sys.executable, "-c", copy, str(tmp_path / "p")], stdout=write_fd)
@@ -112,7 +112,7 @@ async def test_a_quiet_live_source_does_not_hold_back_the_others(tmp_path: Path)
     busy.touch()
     async with Live(open_sources([str(quiet), str(busy)], follow=True, poll_interval=0.02)) as live:
         await asyncio.sleep(0.1)
-        busy.write_bytes(event_lines("b", 5))
+        busy.write_bytes(timed_lines("b", 5))
         await live.wait_ids(ids("b", 5), timeout=2)
 
 

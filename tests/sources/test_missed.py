@@ -20,7 +20,7 @@ import pytest
 from kaudit_tui.sources.missed import holds, missed_backups
 from kaudit_tui.sources.rotated import Backup
 
-from .writers import event_lines
+from .writers import timed_lines
 
 NAMES = [f"audit-2026-11-26T10-00-0{i}.000.log" for i in range(6)]
 
@@ -39,7 +39,7 @@ class Rotations:
         self.fds: list[int] = []
 
     def write(self, prefix: str) -> None:
-        self.log.write_bytes(event_lines(prefix, 20))
+        self.log.write_bytes(timed_lines(prefix, 20))
 
     def hold(self) -> int:
         """Open the active file, as the follower does."""

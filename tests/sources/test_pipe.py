@@ -13,7 +13,7 @@ import pytest
 
 from kaudit_tui.sources import LineBatch, open_sources
 
-from .writers import Collected, collect, event_lines, ids
+from .writers import Collected, collect, ids, timed_lines
 
 WRITER = textwrap.dedent(
     """
@@ -38,7 +38,7 @@ def start_writer(tmp_path: Path, data: bytes, pieces: int) -> subprocess.Popen[b
 
 @pytest.mark.parametrize("follow", [False, True])
 async def test_subprocess_pipe_read_to_its_end(tmp_path: Path, follow: bool) -> None:
-    writer = start_writer(tmp_path, event_lines("p", 2000), pieces=37)
+    writer = start_writer(tmp_path, timed_lines("p", 2000), pieces=37)
     assert writer.stdout is not None
     fd = os.dup(writer.stdout.fileno())
     writer.stdout.close()
@@ -51,7 +51,7 @@ async def test_subprocess_pipe_read_to_its_end(tmp_path: Path, follow: bool) -> 
 
 
 async def test_unterminated_last_line_of_a_pipe_is_delivered(tmp_path: Path) -> None:
-    writer = start_writer(tmp_path, event_lines("u", 3).rstrip(b"\n"), pieces=5)
+    writer = start_writer(tmp_path, timed_lines("u", 3).rstrip(b"\n"), pieces=5)
     assert writer.stdout is not None
     fd = os.dup(writer.stdout.fileno())
     writer.stdout.close()
@@ -62,7 +62,7 @@ async def test_unterminated_last_line_of_a_pipe_is_delivered(tmp_path: Path) -> 
 
 async def test_pipe_spool_is_private_and_removed_on_close(tmp_path: Path) -> None:
     read_fd, write_fd = os.pipe()
-    os.write(write_fd, event_lines("s", 10))
+    os.write(write_fd, timed_lines("s", 10))
     os.close(write_fd)
     sources = open_sources(["-"], follow=False, stdin_fd=read_fd)
     got = Collected()
@@ -80,7 +80,7 @@ async def test_pipe_spool_is_private_and_removed_on_close(tmp_path: Path) -> Non
 
 async def test_stdin_redirected_from_a_file_is_read_in_place(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("f", 50))
+    log.write_bytes(timed_lines("f", 50))
     fd = os.open(log, os.O_RDONLY)
     got = await collect(open_sources(["-"], follow=False, stdin_fd=fd))
     assert got.audit_ids == ids("f", 50)
@@ -92,7 +92,7 @@ async def test_named_pipe_path_is_spooled(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     sources = open_sources([str(fifo)], follow=False)  # must not block without a writer
     writer = subprocess.Popen(
-        [sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({event_lines('n', 20)!r})"]
+        [sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({timed_lines('n', 20)!r})"]
     )
     got = await collect(sources)
     assert writer.wait(5) == 0
@@ -104,7 +104,7 @@ async def test_process_substitution_path_is_read_as_a_pipe_even_when_following(
 ) -> None:
     """``kaudit-tui <(kubectl logs -f ...)`` names a pipe, which is spooled, not followed."""
     payload = tmp_path / "payload"
-    payload.write_bytes(event_lines("s", 30))
+    payload.write_bytes(timed_lines("s", 30))
     writer = subprocess.Popen(["cat", str(payload)], stdout=subprocess.PIPE, pass_fds=())
     assert writer.stdout is not None
     path = f"/dev/fd/{writer.stdout.fileno()}"

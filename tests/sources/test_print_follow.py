@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from .test_follow import LOGWRITER
-from .writers import append, event_lines, ids
+from .writers import append, ids, timed_lines
 
 
 class Printer:
@@ -58,7 +58,7 @@ class Printer:
 
 def test_every_event_printed_once_across_two_rotations(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("before", 10))
+    log.write_bytes(timed_lines("before", 10))
     printer = Printer(str(log))
     try:
         printer.wait_lines(10)
@@ -89,11 +89,11 @@ def test_every_event_printed_once_across_two_rotations(tmp_path: Path) -> None:
 
 def test_query_applies_to_followed_events(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 5))
+    log.write_bytes(timed_lines("a", 5))
     printer = Printer("-q", "id:a-3,b-1", str(log))
     try:
         printer.wait_lines(1)
-        append(log, event_lines("b", 5))
+        append(log, timed_lines("b", 5))
         printer.wait_lines(2)
         time.sleep(0.3)
     finally:
@@ -103,7 +103,7 @@ def test_query_applies_to_followed_events(tmp_path: Path) -> None:
 
 def test_closed_output_pipe_ends_quietly(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 3))
+    log.write_bytes(timed_lines("a", 3))
     process = subprocess.Popen(
         [sys.executable, "-m", "kaudit_tui", "--print", "--follow", str(log)],
         stdout=subprocess.PIPE,
@@ -115,7 +115,7 @@ def test_closed_output_pipe_ends_quietly(tmp_path: Path) -> None:
     for n in range(50):
         if process.poll() is not None:
             break
-        append(log, event_lines(f"more{n}", 20))
+        append(log, timed_lines(f"more{n}", 20))
         time.sleep(0.1)
     assert process.wait(10) == 0
     assert process.stderr.read() == b""

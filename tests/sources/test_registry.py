@@ -25,7 +25,7 @@ from kaudit_tui.sources import (
 from kaudit_tui.sources.registry import opener_for
 
 from .source_contract import SourceContract, check_close_without_reading
-from .writers import event_line
+from .writers import timed_line
 
 # -- the new kind: one module's worth ---------------------------------------------------------
 
@@ -69,7 +69,7 @@ def verb(line: bytes, name: str) -> bytes:
 
 
 STORED = {
-    "demo": [verb(event_line(f"mem-{i}", i + 0.5), "get" if i % 2 else "delete") for i in range(6)]
+    "demo": [verb(timed_line(f"mem-{i}", i + 0.5), "get" if i % 2 else "delete") for i in range(6)]
 }
 
 
@@ -114,7 +114,7 @@ def test_print_reads_the_new_kind_merged_with_a_file(
     memory_kind: None, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "audit.log"
-    file_lines = [verb(event_line(f"file-{i}", i), "get" if i % 3 else "patch") for i in range(6)]
+    file_lines = [verb(timed_line(f"file-{i}", i), "get" if i % 3 else "patch") for i in range(6)]
     log.write_bytes(b"".join(file_lines))
     code = main(["--print", "-q", "-verb:get", "mem:demo", str(log)])
     out = capfd.readouterr().out.encode()

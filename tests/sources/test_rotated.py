@@ -15,7 +15,7 @@ import pytest
 from kaudit_tui.sources import open_sources
 from kaudit_tui.sources.rotated import group_paths, parse_backup
 
-from .writers import Live, collect, event_lines, ids
+from .writers import Live, collect, ids, timed_lines
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def make_set(tmp_path: Path) -> tuple[list[str], list[str]]:
              "2026-11-27T00-00-00.000", "2026-12-01T23-59-59.001"]  # fmt: skip
     paths, order = [], []
     for n, time in enumerate(times):
-        data = event_lines(f"b{n}", 100)
+        data = timed_lines(f"b{n}", 100)
         plain = tmp_path / f"audit-{time}.log"
         packed = tmp_path / f"audit-{time}.log.gz"
         if n % 2:
@@ -85,7 +85,7 @@ def make_set(tmp_path: Path) -> tuple[list[str], list[str]]:
             paths.append(str(packed))
         order.append(f"b{n}")
     active = tmp_path / "audit.log"
-    active.write_bytes(event_lines("active", 100))
+    active.write_bytes(timed_lines("active", 100))
     paths.append(str(active))
     order.append("active")
     return paths, order
@@ -114,7 +114,7 @@ async def test_rotated_set_read_by_time_in_name_active_last(tmp_path: Path, foll
 async def test_backup_compressed_after_the_glob_is_read_from_its_gz(tmp_path: Path) -> None:
     plain = tmp_path / "audit-2026-11-26T10-00-00.000.log"
     packed = tmp_path / "audit-2026-11-26T10-00-00.000.log.gz"
-    packed.write_bytes(gzip.compress(event_lines("z", 30)))  # the plain one is already gone
+    packed.write_bytes(gzip.compress(timed_lines("z", 30)))  # the plain one is already gone
     got = await collect(open_sources([str(plain), str(packed)], follow=False))
     assert got.audit_ids == ids("z", 30)
 
@@ -122,8 +122,8 @@ async def test_backup_compressed_after_the_glob_is_read_from_its_gz(tmp_path: Pa
 async def test_only_backups_given_is_a_finished_set(tmp_path: Path) -> None:
     first = tmp_path / "audit-2026-11-26T10-00-00.000.log"
     second = tmp_path / "audit-2026-11-26T11-00-00.000.log"
-    first.write_bytes(event_lines("f", 10))
-    second.write_bytes(event_lines("s", 10))
+    first.write_bytes(timed_lines("f", 10))
+    second.write_bytes(timed_lines("s", 10))
     got = await collect(open_sources([str(second), str(first)], follow=True))
     assert got.ordered_ids == [f"f-{i}" for i in range(10)] + [f"s-{i}" for i in range(10)]
     assert got.states()[-1] == "ended"
@@ -146,7 +146,7 @@ def test_a_set_larger_than_the_descriptor_limit_opens(tmp_path: Path) -> None:
         pytest.skip(f"hard descriptor limit {hard} is below what this test needs")
     for n in range(1500):
         stamp = f"2026-11-{1 + n // 1440:02d}T{n // 60 % 24:02d}-{n % 60:02d}-00.000"
-        (tmp_path / f"audit-{stamp}.log").write_bytes(event_lines(f"b{n}", 1))
+        (tmp_path / f"audit-{stamp}.log").write_bytes(timed_lines(f"b{n}", 1))
     result = subprocess.run(
         [sys.executable, "-c", OPEN_MANY, str(tmp_path)], capture_output=True, text=True
     )

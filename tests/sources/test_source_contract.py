@@ -20,7 +20,7 @@ from kaudit_tui.sources import (
 )
 
 from .source_contract import SourceContract, check_close_without_reading
-from .writers import append, event_lines
+from .writers import append, timed_lines
 
 BACKUP_1 = "audit-2026-11-26T09-00-00.000.log"
 BACKUP_2 = "audit-2026-11-26T10-00-00.000.log.gz"
@@ -34,7 +34,7 @@ def one_source(*paths: Path | str, follow: bool = False, stdin_fd: int | None = 
 
 async def test_a_plain_file(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    data = event_lines("a", 500)
+    data = timed_lines("a", 500)
     log.write_bytes(data)
     async with SourceContract(lambda: one_source(log)) as contract:
         await contract.until_end(data)
@@ -43,7 +43,7 @@ async def test_a_plain_file(tmp_path: Path) -> None:
 
 async def test_a_file_without_a_final_newline(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    data = event_lines("a", 3) + b'{"kind":"Event"'
+    data = timed_lines("a", 3) + b'{"kind":"Event"'
     log.write_bytes(data)
     async with SourceContract(lambda: one_source(log)) as contract:
         await contract.until_end(data)
@@ -57,7 +57,7 @@ async def test_an_empty_file(tmp_path: Path) -> None:
 
 
 async def test_a_rotated_set_with_plain_and_gzip_backups(tmp_path: Path) -> None:
-    first, second, active = event_lines("b1", 50), event_lines("b2", 60), event_lines("a", 70)
+    first, second, active = timed_lines("b1", 50), timed_lines("b2", 60), timed_lines("a", 70)
     (tmp_path / BACKUP_1).write_bytes(first)
     (tmp_path / BACKUP_2).write_bytes(gzip.compress(second))
     (tmp_path / "audit.log").write_bytes(active)
@@ -69,16 +69,16 @@ async def test_a_rotated_set_with_plain_and_gzip_backups(tmp_path: Path) -> None
 
 async def test_a_followed_file_across_appends_rotation_and_truncation(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    (tmp_path / BACKUP_1).write_bytes(old := event_lines("old", 20))
-    log.write_bytes(one := event_lines("one", 30))
+    (tmp_path / BACKUP_1).write_bytes(old := timed_lines("old", 20))
+    log.write_bytes(one := timed_lines("one", 30))
     async with SourceContract(lambda: one_source(log, tmp_path / BACKUP_1, follow=True)) as c:
         await c.until_caught_up(old + one)
-        append(log, two := event_lines("two", 10))
+        append(log, two := timed_lines("two", 10))
         await c.until_caught_up(old + one + two)
         log.rename(tmp_path / "audit-2026-11-26T11-00-00.000.log")
-        log.write_bytes(three := event_lines("three", 5))
+        log.write_bytes(three := timed_lines("three", 5))
         await c.until_caught_up(old + one + two + three)
-        log.write_bytes(four := event_lines("four", 2))  # truncated and refilled in place
+        log.write_bytes(four := timed_lines("four", 2))  # truncated and refilled in place
         await c.until_caught_up(old + one + two + three + four)
     assert "rotated" in c.statuses() and "truncated" in c.statuses()
 
@@ -88,7 +88,7 @@ async def test_a_followed_file_that_appears_later(tmp_path: Path) -> None:
     async with SourceContract(lambda: one_source(log, follow=True)) as contract:
         await contract.until_caught_up(b"")
         assert contract.statuses()[0] == "waiting"
-        log.write_bytes(data := event_lines("late", 4))
+        log.write_bytes(data := timed_lines("late", 4))
         await contract.until_caught_up(data)
 
 
@@ -101,10 +101,10 @@ async def test_a_pipe(tmp_path: Path) -> None:
         return one_source("-", stdin_fd=read)
 
     async with SourceContract(open_pipe) as contract:
-        os.write(ends[0], first := event_lines("p", 20))
+        os.write(ends[0], first := timed_lines("p", 20))
         await contract.until_caught_up(first)
-        os.write(ends[0], second := event_lines("q", 20) + b'{"partial":')
-        await contract.until_caught_up(first + event_lines("q", 20))
+        os.write(ends[0], second := timed_lines("q", 20) + b'{"partial":')
+        await contract.until_caught_up(first + timed_lines("q", 20))
         os.close(ends[0])
         await contract.until_end(first + second)
     assert contract.statuses() == ["reading", "ended"]
@@ -119,15 +119,15 @@ async def test_a_pipe_closed_while_being_read(tmp_path: Path) -> None:
         return one_source("-", stdin_fd=read)
 
     async with SourceContract(open_pipe) as contract:
-        os.write(ends[0], data := event_lines("p", 5))
+        os.write(ends[0], data := timed_lines("p", 5))
         await contract.until_caught_up(data)
         os.close(ends[0])  # the test's own end; the source's goes with close()
 
 
 async def test_sources_closed_without_being_read(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 3))
-    (tmp_path / BACKUP_2).write_bytes(gzip.compress(event_lines("b", 3)))
+    log.write_bytes(timed_lines("a", 3))
+    (tmp_path / BACKUP_2).write_bytes(gzip.compress(timed_lines("b", 3)))
     await check_close_without_reading(lambda: one_source(log, tmp_path / BACKUP_2))
     await check_close_without_reading(lambda: one_source(log, follow=True))
     ends: list[int] = []
@@ -171,7 +171,7 @@ class _Broken:
 @pytest.mark.parametrize("rule", ["offsets", "silent wait", "no segment end"])
 async def test_the_contract_notices_a_broken_source(tmp_path: Path, rule: str) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(data := event_lines("a", 4))
+    log.write_bytes(data := timed_lines("a", 4))
     with pytest.raises(AssertionError):
         async with SourceContract(lambda: _Broken(rule, log)) as contract:
             if rule == "silent wait":

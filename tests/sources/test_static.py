@@ -13,14 +13,14 @@ import pytest
 
 from kaudit_tui.sources import SourceError, open_sources
 
-from .writers import collect, event_line, event_lines, ids, unreadable
+from .writers import collect, ids, timed_line, timed_lines, unreadable
 
 DATA = Path(__file__).parent.parent / "data" / "logs"
 
 
 async def test_plain_file_every_line_once_and_rereadable(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(event_lines("a", 500))
+    log.write_bytes(timed_lines("a", 500))
     got = await collect(open_sources([str(log)], follow=False))
     assert got.audit_ids == ids("a", 500)
     assert got.states(str(log)) == ["reading", "ended"]
@@ -45,7 +45,7 @@ async def test_final_line_without_newline_is_delivered(tmp_path: Path) -> None:
 
 async def test_line_longer_than_a_read_chunk_stays_whole(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
-    log.write_bytes(event_line("small-0") + event_line("huge", pad=3 << 20) + event_line("small-1"))
+    log.write_bytes(timed_line("small-0") + timed_line("huge", pad=3 << 20) + timed_line("small-1"))
     got = await collect(open_sources([str(log)], follow=False))
     assert got.ordered_ids == ["small-0", "huge", "small-1"]
 
@@ -59,7 +59,7 @@ async def test_empty_file_ends_cleanly(tmp_path: Path) -> None:
 
 async def test_gzip_backup_is_decompressed_into_a_private_spool(tmp_path: Path) -> None:
     backup = tmp_path / "audit-2026-11-26T10-00-00.000.log.gz"
-    backup.write_bytes(gzip.compress(event_lines("g", 3000)))
+    backup.write_bytes(gzip.compress(timed_lines("g", 3000)))
     sources = open_sources([str(backup)], follow=False)
     got = await collect_keeping_open(sources)
     assert got.audit_ids == ids("g", 3000)
@@ -73,17 +73,17 @@ async def test_gzip_backup_is_decompressed_into_a_private_spool(tmp_path: Path) 
 
 async def test_concatenated_gzip_members_are_one_stream(tmp_path: Path) -> None:
     backup = tmp_path / "audit.log.gz"
-    backup.write_bytes(gzip.compress(event_lines("m", 10)) + gzip.compress(event_lines("n", 10)))
+    backup.write_bytes(gzip.compress(timed_lines("m", 10)) + gzip.compress(timed_lines("n", 10)))
     got = await collect(open_sources([str(backup)], follow=False))
     assert got.audit_ids == ids("m", 10) + ids("n", 10)
 
 
 async def test_partial_gzip_is_reported_not_fatal(tmp_path: Path) -> None:
-    whole = gzip.compress(event_lines("p", 2000))
+    whole = gzip.compress(timed_lines("p", 2000))
     partial = tmp_path / "audit-2026-11-26T10-00-00.000.log.gz"
     partial.write_bytes(whole[: len(whole) // 2])
     after = tmp_path / "after.log"
-    after.write_bytes(event_lines("q", 5))
+    after.write_bytes(timed_lines("q", 5))
     got = await collect(open_sources([str(partial), str(after)], follow=False))
     read = got.audit_ids
     assert read - ids("q", 5) <= ids("p", 2000), "only whole events from the partial backup"
@@ -96,7 +96,7 @@ async def test_partial_gzip_is_reported_not_fatal(tmp_path: Path) -> None:
 
 async def test_file_that_is_not_gzip_is_reported(tmp_path: Path) -> None:
     fake = tmp_path / "audit.log.gz"
-    fake.write_bytes(event_lines("f", 3))
+    fake.write_bytes(timed_lines("f", 3))
     got = await collect(open_sources([str(fake)], follow=False))
     assert got.lines == []
     assert [s.state for s in got.statuses if s.state == "error"] == ["error"]
@@ -106,7 +106,7 @@ async def test_several_files_all_read(tmp_path: Path) -> None:
     paths = []
     for n in range(3):
         path = tmp_path / f"node{n}.log"
-        path.write_bytes(event_lines(f"n{n}", 100, start=n * 100))
+        path.write_bytes(timed_lines(f"n{n}", 100, start=n * 100))
         paths.append(str(path))
     got = await collect(open_sources(paths, follow=False))
     assert got.audit_ids == ids("n0", 100) + ids("n1", 100) + ids("n2", 100)
@@ -129,7 +129,7 @@ def test_missing_file_is_an_error_when_not_following(tmp_path: Path) -> None:
 
 def test_permission_denied_is_an_error(shared_dir: Path) -> None:
     secret = shared_dir / "audit.log"
-    secret.write_bytes(event_lines("s", 1))
+    secret.write_bytes(timed_lines("s", 1))
     with unreadable(secret), pytest.raises(SourceError) as caught:
         open_sources([str(secret)], follow=False)
     assert str(caught.value) == f"{secret}: permission denied"

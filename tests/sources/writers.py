@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from kaudit_tui.sources import LineBatch, SegmentEnd, SourceSet, SourceStatus
+from tests.events import event_line
 
 BASE_TIME = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
@@ -22,29 +23,22 @@ def micro_time(seconds: float) -> str:
     return (BASE_TIME + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_line(audit_id: str, seconds: float = 0.0, *, pad: int = 0) -> bytes:
-    """One compact v1 audit event line, like kube-apiserver's log backend writes."""
-    event = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": "Metadata",
-        "auditID": audit_id,
-        "stage": "ResponseComplete",
-        "requestURI": "/api/v1/namespaces/default/pods?limit=500",
-        "verb": "list",
-        "user": {"username": "alice", "groups": ["system:authenticated"]},
-        "sourceIPs": ["10.0.0.1"],
-        "userAgent": "kubectl/v1.36.0" + "x" * pad,
-        "objectRef": {"resource": "pods", "namespace": "default", "apiVersion": "v1"},
-        "responseStatus": {"metadata": {}, "code": 200},
-        "requestReceivedTimestamp": micro_time(seconds),
-        "stageTimestamp": micro_time(seconds),
-    }
-    return orjson.dumps(event) + b"\n"
+def timed_line(audit_id: str, seconds: float = 0.0, *, pad: int = 0) -> bytes:
+    """One compact v1 audit event line, like kube-apiserver's log backend writes, logged
+    ``seconds`` after BASE_TIME (``pad`` lengthens its user agent)."""
+    return event_line(
+        audit_id=audit_id,
+        uri="/api/v1/namespaces/default/pods?limit=500",
+        verb="list",
+        agent="kubectl/v1.36.0" + "x" * pad,
+        received=micro_time(seconds),
+        stage_time=micro_time(seconds),
+    )
 
 
-def event_lines(prefix: str, count: int, start: float = 0.0, step: float = 0.001) -> bytes:
-    return b"".join(event_line(f"{prefix}-{i}", start + i * step) for i in range(count))
+def timed_lines(prefix: str, count: int, start: float = 0.0, step: float = 0.001) -> bytes:
+    """``count`` lines with the audit IDs ``prefix-0``, ``prefix-1``, … ``step`` seconds apart."""
+    return b"".join(timed_line(f"{prefix}-{i}", start + i * step) for i in range(count))
 
 
 def ids(prefix: str, count: int) -> Counter[str]:

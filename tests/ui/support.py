@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from kaudit_tui.sources import open_sources
 from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.theming import bundled_dir
+from tests.events import audit_event
 
 BASE = datetime(2026, 11, 26, 3, 0, 0, tzinfo=UTC)
 SIZE = (140, 40)
@@ -23,7 +24,7 @@ def stamp(seconds: float) -> str:
     return (BASE + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event(
+def ui_event(
     n: int,
     *,
     user: str = "alice",
@@ -38,27 +39,24 @@ def event(
     seconds: float | None = None,
     **extra: object,
 ) -> dict:
-    """One v1 audit event; ``n`` makes its name, ID and time unique."""
+    """One v1 audit event (see tests/events.py); ``n`` makes its name, ID and time unique."""
     at = n if seconds is None else seconds
-    ref = {"resource": resource, "namespace": ns, "name": name or f"obj-{n}", "apiVersion": "v1"}
-    data = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": "Metadata",
-        "auditID": audit_id or str(uuid.UUID(int=n + 1)),
+    name = name or f"obj-{n}"
+    fields = {
+        "audit_id": audit_id or str(uuid.UUID(int=n + 1)),
         "stage": stage,
-        "requestURI": f"/api/v1/namespaces/{ns}/{resource}/{ref['name']}",
+        "uri": f"/api/v1/namespaces/{ns}/{resource}/{name}",
         "verb": verb,
-        "user": {"username": user, "groups": ["system:authenticated"]},
-        "sourceIPs": ["10.0.0.1"],
-        "userAgent": agent,
-        "objectRef": ref,
-        "responseStatus": {"metadata": {}, "code": code},
-        "requestReceivedTimestamp": stamp(at),
-        "stageTimestamp": stamp(at + 0.01),
+        "user": user,
+        "agent": agent,
+        "resource": resource,
+        "namespace": ns,
+        "name": name,
+        "code": code,
+        "received": stamp(at),
+        "stage_time": stamp(at + 0.01),
     }
-    data.update(extra)
-    return data
+    return audit_event(**fields, **extra)  # type: ignore[arg-type]
 
 
 def lines(*events: dict) -> bytes:

@@ -8,7 +8,7 @@ import orjson
 
 from kaudit_tui.ui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, filtered, lines, loaded, make_app, status, ui_event, wait_until
 
 LIGGITT = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 
@@ -72,7 +72,7 @@ async def test_query_history_recalls_earlier_queries() -> None:
 
 async def test_initial_query_is_applied(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(*(event(i, user="bob" if i % 3 else "alice") for i in range(30))))
+    log.write_bytes(lines(*(ui_event(i, user="bob" if i % 3 else "alice") for i in range(30))))
     app = make_app(log, query="user:alice")
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 30)
@@ -83,14 +83,14 @@ async def test_initial_query_is_applied(tmp_path: Path) -> None:
 
 async def test_follow_shows_new_events_and_pauses_when_moving_up(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(*(event(i) for i in range(100))))
+    log.write_bytes(lines(*(ui_event(i) for i in range(100))))
     app = make_app(log, follow=True)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 100)
         table = app.table
         assert table.follow and table.cursor == 99
         with log.open("ab") as out:
-            out.write(lines(event(100, user="carol", verb="delete")))
+            out.write(lines(ui_event(100, user="carol", verb="delete")))
         await loaded(pilot, app, 101)
         await wait_until(pilot, lambda: table.cursor == 100)
         assert app.store.row(table.highlighted_row)["user"] == "carol"
@@ -100,7 +100,7 @@ async def test_follow_shows_new_events_and_pauses_when_moving_up(tmp_path: Path)
         assert not table.follow and "paused" in status(app)
         paused_on = table.highlighted_row
         with log.open("ab") as out:
-            out.write(lines(*(event(i) for i in range(101, 120))))
+            out.write(lines(*(ui_event(i) for i in range(101, 120))))
         await loaded(pilot, app, 120)
         assert table.highlighted_row == paused_on
 

@@ -9,7 +9,7 @@ from rich.color import Color
 
 from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.theming import bundled_dir
-from tests.ui.support import SIZE, event, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, lines, loaded, make_app, ui_event, wait_until
 
 
 def delete_colour(app: KauditApp) -> Color | None:
@@ -27,7 +27,7 @@ def theme_colour(name: str, variable: str) -> Color:
 
 def one_delete(tmp_path: Path) -> Path:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(event(0, verb="delete")))
+    log.write_bytes(lines(ui_event(0, verb="delete")))
     return log
 
 

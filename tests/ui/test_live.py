@@ -11,7 +11,7 @@ from kaudit_tui.core.query import parse_query
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.sources import open_sources
 from kaudit_tui.view.live import LiveView
-from tests.ui.support import event, lines
+from tests.ui.support import lines, ui_event
 
 
 def full(view: LiveView) -> list[int]:
@@ -19,7 +19,7 @@ def full(view: LiveView) -> list[int]:
 
 
 def log_of(path: Path, count: int, start: int = 0) -> bytes:
-    return lines(*(event(n, verb=("get", "delete", "list")[n % 3]) for n in range(start, count)))
+    return lines(*(ui_event(n, verb=("get", "delete", "list")[n % 3]) for n in range(start, count)))
 
 
 async def test_ingest_with_a_query_equals_filtering_everything(tmp_path: Path) -> None:

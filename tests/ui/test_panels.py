@@ -16,7 +16,7 @@ from kaudit_tui.ui.screens.export import ExportScreen
 from kaudit_tui.ui.screens.skipped import SkippedScreen
 from kaudit_tui.ui.widgets.query_bar import QueryBar
 from tests.conftest import LOGS
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, filtered, lines, loaded, make_app, status, ui_event, wait_until
 
 LIGGITT = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
 LIGGITT_EVENTS = [orjson.loads(line) for line in LIGGITT.read_bytes().splitlines()]
@@ -164,10 +164,10 @@ async def test_export_writes_the_filtered_view(tmp_path: Path) -> None:
 async def test_skipped_lines_are_counted_and_explained(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     log.write_bytes(
-        lines(event(0))
+        lines(ui_event(0))
         + b"I1126 03:00:00.000000 1 server.go:42] not an audit line\n"
         + b'{"kind":"Event","auditID":"x","verb":"get"\n'
-        + lines(event(1))
+        + lines(ui_event(1))
     )
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
@@ -182,7 +182,9 @@ async def test_skipped_lines_are_counted_and_explained(tmp_path: Path) -> None:
 
 async def test_hostile_strings_are_escaped_on_screen(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(event(0, user="mallory\x1b[2J\x1b]0;owned\x07", name="x\u202eexe.txt")))
+    log.write_bytes(
+        lines(ui_event(0, user="mallory\x1b[2J\x1b]0;owned\x07", name="x\u202eexe.txt"))
+    )
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 1)
@@ -200,7 +202,7 @@ async def test_hostile_strings_are_escaped_on_screen(tmp_path: Path) -> None:
 async def test_histogram_bucket_narrows_the_time_range(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     # three bursts of 10 events, one minute apart; the middle one fails
-    events = [event(n, seconds=60 * (n // 10) + n % 10, code=500 if n // 10 == 1 else 200)
+    events = [ui_event(n, seconds=60 * (n // 10) + n % 10, code=500 if n // 10 == 1 else 200)
               for n in range(30)]  # fmt: skip
     log.write_bytes(lines(*events))
     app = make_app(log)
@@ -223,7 +225,7 @@ async def test_histogram_bucket_narrows_the_time_range(tmp_path: Path) -> None:
 
 async def test_mouse_click_selects_double_click_opens_wheel_pauses(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(*(event(i) for i in range(100))))
+    log.write_bytes(lines(*(ui_event(i) for i in range(100))))
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 100)

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 
 from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.widgets.query_bar import QueryBar
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, filtered, lines, loaded, make_app, status, ui_event, wait_until
 
 CHARACTERS = {
     "enter": "\r",
@@ -43,7 +43,7 @@ def burst(app: KauditApp, *keys: str) -> None:
 def log(tmp_path: Path) -> Path:
     path = tmp_path / "audit.log"
     path.write_bytes(
-        lines(*(event(i, code=403 if i % 10 == 0 else 200,
+        lines(*(ui_event(i, code=403 if i % 10 == 0 else 200,
                       verb="delete" if i % 4 == 0 else "get") for i in range(200)))
     )  # fmt: skip
     return path

@@ -14,7 +14,13 @@ import numpy as np
 
 from kaudit_tui.core.store import OTHER_ID, split_audit_id
 from kaudit_tui.core.tables import InternTable
-from kaudit_tui.core.timestamps import NO_TIME, parse_time
+from kaudit_tui.core.timestamps import (
+    NO_TIME,
+    RECEIVED_ORDER,
+    STAGE_ORDER,
+    EventTimes,
+    parse_time,
+)
 
 _MICRO_TIME_ROW = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -69,11 +75,36 @@ def _micro_time_rows(values: list) -> bytes | None:
     return raw
 
 
-def fill_missing(micros: np.ndarray, fallbacks: list[tuple[int, str]]) -> None:
-    """Use each row's second-choice time where its first choice was absent or unparseable."""
-    for row, text in fallbacks:
-        if micros[row] == NO_TIME:
-            micros[row] = parse_time(text)
+def event_times(times: EventTimes[list | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The stage and received time columns of a batch, as :func:`timestamps.event_times` gives
+    them per event.
+
+    ``times`` holds each kind of time as a list with one value a row, or None when no row has
+    it. Fallbacks are parsed only for the rows that still have no time.
+    """
+    count = len(times.stage)
+    whole: dict[str, np.ndarray] = {}
+
+    def parsed(field: str, rows: np.ndarray) -> np.ndarray:
+        if field in whole or len(rows) == count:
+            if field not in whole:
+                whole[field] = micros(getattr(times, field))
+            return whole[field][rows]
+        values = getattr(times, field)
+        return micros([values[row] for row in rows.tolist()])
+
+    columns = []
+    for order in (STAGE_ORDER, RECEIVED_ORDER):
+        result = np.full(count, NO_TIME, dtype=np.int64)
+        for field in order:
+            if getattr(times, field) is None:
+                continue
+            missing = np.flatnonzero(result == NO_TIME)
+            if not len(missing):
+                break
+            result[missing] = parsed(field, missing)
+        columns.append(result)
+    return columns[0], columns[1]
 
 
 def audit_ids(ids: list[str], other_ids: InternTable[str]) -> tuple[np.ndarray, np.ndarray]:

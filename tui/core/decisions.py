@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kaudit_tui.core.policy import Decision, LoadedPolicy
+from kaudit_tui.core.policy import Decision, LoadedPolicy, RequestFields
 from kaudit_tui.core.query import FieldSpec
 from kaudit_tui.core.store import EventStore
 
@@ -27,27 +27,25 @@ class RowDecisions:
         self._rule = np.zeros(0, dtype=np.int32)
         self._logged = np.zeros(0, dtype=np.bool_)
 
-    def request_fields(self, store: EventStore, row: int) -> tuple:
-        """The arguments of ``Evaluator.evaluate_fields`` for one row."""
+    def request_fields(self, store: EventStore, row: int) -> RequestFields:
+        """What the policy's view of the request of one row is built from."""
         values = store.row(row)
-        user = values["user"]
-        groups = values["groups"]
-        return (
-            user if (user or groups) else None,
-            groups,
-            values["verb"],
-            values["objref"],
-            values["uri"],
-            values["ns"],
-            values["apigroup"],
-            values["resource"],
-            values["sub"],
-            values["name"],
+        return RequestFields(
+            user=values["user"],
+            groups=values["groups"],
+            verb=values["verb"],
+            is_resource=values["objref"],
+            request_uri=values["uri"],
+            namespace=values["ns"],
+            api_group=values["apigroup"],
+            resource=values["resource"],
+            subresource=values["sub"],
+            name=values["name"],
         )
 
     def decision(self, store: EventStore, row: int) -> Decision:
         """The policy's decision for the request of one row."""
-        return self.policy.evaluator.evaluate_fields(*self.request_fields(store, row))
+        return self.policy.evaluator.evaluate_fields(self.request_fields(store, row))
 
     def columns(self, store: EventStore, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rule numbers, logged flags) for ``rows`` (absolute row ids)."""
@@ -88,7 +86,6 @@ class RowDecisions:
             _, first_rows, inverse = np.unique(keys, return_index=True, return_inverse=True)
         rules = np.empty(len(first_rows), dtype=np.int32)
         logged = np.empty(len(first_rows), dtype=np.bool_)
-        stage_index = store.what.fields.index("stage")
         first = store.first_id
         for group, row in enumerate(first_rows.tolist()):
             try:
@@ -96,10 +93,9 @@ class RowDecisions:
             except LookupError:  # evicted by the ingest thread meanwhile: no longer shown
                 rules[group], logged[group] = NO_RULE, False
                 continue
-            decision = evaluator.evaluate_fields(*fields)
+            decision = evaluator.evaluate_fields(fields)
             rules[group] = decision.rule or NO_RULE
-            stage = store.what.shapes.values[int(what[row])][stage_index]
-            logged[group] = decision.logged(stage)
+            logged[group] = decision.logged(store.what.shapes.values[int(what[row])].stage)
         inverse = inverse.reshape(-1)
         return rules[inverse], logged[inverse]
 

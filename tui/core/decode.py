@@ -10,21 +10,54 @@ fields to the columnar store and drops it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from kaudit_tui.core import legacy
-from kaudit_tui.core.timestamps import NO_TIME, parse_time
+from kaudit_tui.core.tables import field_names, field_types
+from kaudit_tui.core.timestamps import event_times
 
 DECISION_ANNOTATION = "authorization.k8s.io/decision"
-WHO_FIELDS = ("user", "as", "groups", "ua", "ip")
-"""Who sent the request: interned together as one "client shape" per event."""
-WHAT_FIELDS = ("verb", "apigroup", "resource", "sub", "ns", "stage", "level", "decision", "objref")
-"""What the request did: interned together as one "request shape" per event."""
-TUPLE_FIELDS = frozenset({"groups", "ip"})
+
+
+class ClientShape(NamedTuple):
+    """Who sent the request: interned together as one "client shape" per event."""
+
+    user: str = ""
+    as_: str = ""
+    """The impersonated user (field ``as``)."""
+    groups: tuple[str, ...] = ()
+    ua: str = ""
+    ip: tuple[str, ...] = ()
+
+
+class RequestShape(NamedTuple):
+    """What the request did: interned together as one "request shape" per event."""
+
+    verb: str = ""
+    apigroup: str = ""
+    resource: str = ""
+    sub: str = ""
+    ns: str = ""
+    stage: str = ""
+    level: str = ""
+    decision: str = ""
+    objref: bool = False
+    """Whether the event has an objectRef (a resource request)."""
+
+
+WHO_FIELDS = field_names(ClientShape)
+WHAT_FIELDS = field_names(RequestShape)
+TUPLE_FIELDS = frozenset(
+    name
+    for shape in (ClientShape, RequestShape)
+    for name, kind in field_types(shape).items()
+    if kind is tuple
+)
+"""Fields holding several values (groups, source IPs)."""
 
 _AUDIT_KEYS = ("auditID", "stage", "verb", "requestURI")
 _EMPTY: dict[str, Any] = {}
@@ -37,6 +70,21 @@ class Skip:
     reason: str
 
 
+class Extracted(NamedTuple):
+    """The indexed fields of one event, as :func:`extract` returns them."""
+
+    who: tuple
+    """A :class:`ClientShape` in field order, not yet type-checked (see :func:`normalizer`)."""
+    what: tuple
+    """A :class:`RequestShape` in field order, not yet type-checked."""
+    name: str
+    uri: str
+    code: int
+    stage_time: int
+    received_time: int
+    audit_id: str
+
+
 def _text(value: object) -> str:
     """A string field as text; numbers become their text, other wrong types are absent."""
     if type(value) is str:
@@ -47,8 +95,8 @@ def _text(value: object) -> str:
 
 
 def _strings(value: object) -> tuple[str, ...]:
-    if type(value) is list:
-        return tuple(v for v in value if type(v) is str)
+    if type(value) is list or type(value) is tuple:
+        return tuple(v for v in value if type(v) is str)  # type: ignore[union-attr]
     return ()
 
 
@@ -60,23 +108,32 @@ def _code(value: object) -> int:
     return 0
 
 
-def normalize_who(raw: tuple) -> tuple:
-    """A client shape with every field coerced to its type (slow path, once per shape)."""
-    user, as_user, groups, ua, ips = raw
-    return (_text(user), _text(as_user), _strings(list(groups)), _text(ua), _strings(list(ips)))
+_COERCE: dict[type, Callable[[object], object]] = {str: _text, tuple: _strings, bool: bool}
 
 
-def normalize_what(raw: tuple) -> tuple:
-    """A request shape with every field coerced to its type (slow path, once per shape)."""
-    *texts, objref = raw
-    return (*(_text(v) for v in texts), bool(objref))
+def normalizer(shape: type[tuple]) -> Callable[[tuple], tuple]:
+    """A function giving a raw shape tuple as ``shape`` with every field coerced to its type
+    (slow path, once per distinct raw shape)."""
+    coerce = tuple(_COERCE[kind] for kind in field_types(shape).values())
+    make = shape._make  # type: ignore[attr-defined]
+
+    def normalize(raw: tuple) -> tuple:
+        return make(convert(value) for convert, value in zip(coerce, raw, strict=True))
+
+    return normalize
+
+
+normalize_who = normalizer(ClientShape)
+normalize_what = normalizer(RequestShape)
 
 
 def extract(d: dict) -> tuple:
-    """Indexed fields of one parsed event dict, as a tuple (the ingest hot path).
+    """Indexed fields of one parsed event dict (the tolerant path, once per event), as a
+    plain tuple in the field order of :class:`Extracted`.
 
-    Returns ``(who, what, name, uri, code, stage_time, received_time, audit_id)``; the two
-    shapes are not yet type-checked (see :func:`normalize_who`), everything else is.
+    The two shapes are plain tuples in the field order of :class:`ClientShape` and
+    :class:`RequestShape` (cheaper to build than the records) and not yet type-checked (see
+    :func:`normalizer`); everything else is.
     """
     user = d.get("user")
     if type(user) is not dict:
@@ -96,6 +153,7 @@ def extract(d: dict) -> tuple:
     decision = ann.get(DECISION_ANNOTATION, "") if type(ann) is dict else ""
     groups = user.get("groups")
     ips = d.get("sourceIPs")
+    # user, as, groups, ua, ip (ClientShape)
     who = (
         user.get("username", ""),
         as_user,
@@ -103,6 +161,7 @@ def extract(d: dict) -> tuple:
         d.get("userAgent", ""),
         tuple(ips) if type(ips) is list else (),
     )
+    # verb, apigroup, resource, sub, ns, stage, level, decision, objref (RequestShape)
     what = (
         d.get("verb", ""),
         group,
@@ -116,22 +175,19 @@ def extract(d: dict) -> tuple:
     )
     status = d.get("responseStatus")
     code = _code(status.get("code")) if type(status) is dict else 0
-    stage_time = parse_time(d.get("stageTimestamp"))
-    if stage_time == NO_TIME:
-        meta = d.get("metadata")
-        if type(meta) is dict:
-            stage_time = parse_time(meta.get("creationTimestamp"))
-    received = parse_time(d.get("requestReceivedTimestamp"))
-    if received == NO_TIME:
-        received = parse_time(d.get("timestamp"))
-    if stage_time == NO_TIME:
-        stage_time = received
-    elif received == NO_TIME:
-        received = stage_time
+    meta = d.get("metadata")
+    stage_time, received = event_times(
+        (  # stage, created, received, logged (EventTimes)
+            d.get("stageTimestamp"),
+            meta.get("creationTimestamp") if type(meta) is dict else None,
+            d.get("requestReceivedTimestamp"),
+            d.get("timestamp"),
+        )
+    )
     name = ref.get("name", "")
     uri = d.get("requestURI", "")
     audit_id = d.get("auditID", "")
-    return (
+    return (  # an Extracted, built as a plain tuple (cheaper)
         who,
         what,
         name if type(name) is str else _text(name),

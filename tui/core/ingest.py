@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import orjson
@@ -26,7 +27,7 @@ from kaudit_tui.core.schema import (
 )
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.core.timestamps import NO_TIME
+from kaudit_tui.core.timestamps import EventTimes
 
 DEFAULT_MAX_LINE = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -42,7 +43,26 @@ _ROW_FIELDS = np.dtype(
 )  # fmt: skip
 """One row's numbers: the two shape codes (packed as one number), name and URI codes, status code
 (range-checked later), locator."""
-_TEXTS = 5
+
+
+class _RowTexts(NamedTuple):
+    """The values a row keeps as they were decoded until its batch is converted (the hot loop
+    appends them to one flat list, in this order, as a plain tuple)."""
+
+    stage: object
+    """stageTimestamp: text, None, or already parsed (the tolerant path)."""
+    received: object
+    """requestReceivedTimestamp, likewise."""
+    audit_id: str
+    metadata: object
+    """The metadata struct of a v1beta1 event (its creationTimestamp), else None."""
+    logged: object
+    """v1alpha1's timestamp, else None."""
+
+
+_TEXTS = len(_RowTexts._fields)
+_TEXT = {name: index for index, name in enumerate(_RowTexts._fields)}
+"""Where each value sits among a row's ``_TEXTS`` values."""
 _MAX_SHAPES = 1 << 15
 """Shape keys remembered before the cache starts over. Service account tokens carry per-pod
 claims (user.extra), so a big cluster has many keys for few client shapes: the bound keeps the
@@ -83,8 +103,7 @@ class Ingestor:
         # and audit IDs stay text until the batch is converted in one go (see batch.py).
         self._rows = bytearray()
         self._texts: list = []
-        """Per row, flat (``_TEXTS`` values a row): stage time, received time (text, None or
-        parsed), audit ID, and the older versions' second-choice times (metadata, timestamp)."""
+        """Per row, flat: the ``_TEXTS`` values of its ``_RowTexts``."""
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
@@ -145,6 +164,7 @@ class Ingestor:
                             uri_next = uri_claim(uri)
                         rows += pack(shapes, name_id, uri_id, event.responseStatus.code,
                                      pos, length)  # fmt: skip
+                        # a _RowTexts, built as a plain tuple (cheaper)
                         add_texts((event.stageTimestamp, event.requestReceivedTimestamp,
                                    event.auditID, event.metadata, event.timestamp))  # fmt: skip
                         continue
@@ -297,35 +317,33 @@ class Ingestor:
     def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
         """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
         store = self.store
-        who, what, name, uri, code, stage_time, received, audit_id = extract(event)
+        who, what, name, uri, code, stage_time, received, audit_id = extract(event)  # Extracted
         if item != -1:
             self._items.append((len(self._texts) // _TEXTS, item))
         self._rows += _ROW.pack(
             store.who.code(who) | store.what.code(what) << 32, store.names.code(name),
             store.uris.code(uri), code, pos, length,
         )  # fmt: skip
-        self._texts += (stage_time, received, audit_id, None, None)
+        self._texts += (stage_time, received, audit_id, None, None)  # _RowTexts
 
     def _flush(self, seg: int) -> range:
         texts = self._texts
         count = len(texts) // _TEXTS
         if not count:
             return self.store.append({"who": ()})
-        stage_us = batch.micros(texts[0::_TEXTS])
-        received_us = batch.micros(texts[1::_TEXTS])
-        metadata = texts[3::_TEXTS]
-        if metadata.count(None) != count:  # older event versions: second-choice times
-            batch.fill_missing(stage_us, [(row, meta.creationTimestamp)
-                                          for row, meta in enumerate(metadata)
-                                          if meta is not None])  # fmt: skip
-        old_times = texts[4::_TEXTS]
-        if old_times.count(None) != count:
-            batch.fill_missing(received_us, list(enumerate(old_times)))
-        missing_stage = stage_us == NO_TIME
-        stage_us[missing_stage] = received_us[missing_stage]
-        missing_received = received_us == NO_TIME
-        received_us[missing_received] = stage_us[missing_received]
-        id_hi, id_lo = batch.audit_ids(texts[2::_TEXTS], self.store.other_ids)
+        metadata = texts[_TEXT["metadata"] :: _TEXTS]
+        logged = texts[_TEXT["logged"] :: _TEXTS]
+        stage_us, received_us = batch.event_times(
+            EventTimes(
+                stage=texts[_TEXT["stage"] :: _TEXTS],
+                created=[m.creationTimestamp if m is not None else None for m in metadata]
+                if metadata.count(None) != count
+                else None,
+                received=texts[_TEXT["received"] :: _TEXTS],
+                logged=logged if logged.count(None) != count else None,
+            )
+        )
+        id_hi, id_lo = batch.audit_ids(texts[_TEXT["audit_id"] :: _TEXTS], self.store.other_ids)
         items = np.full(count, -1, dtype=np.int32)
         for index, item in self._items:
             items[index] = item

@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from kaudit_tui.core.decode import DECISION_ANNOTATION
+from kaudit_tui.core.decode import DECISION_ANNOTATION, ClientShape, RequestShape
 
 Level = Literal["None", "Metadata", "Request", "RequestResponse"]
 Stage = Literal["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]
@@ -115,11 +115,8 @@ def _text(raw: msgspec.Raw) -> str:
     return _string(raw) if raw else ""
 
 
-def decode_shapes(event: Event) -> tuple[tuple, tuple]:
-    """The raw client and request shapes of an event, from its raw fields.
-
-    Returns ``(user, as, groups, ua, ips)`` and ``(verb, apigroup, resource, sub, ns, stage,
-    level, decision, objref)``, as :func:`decode.extract` does for a parsed dict.
+def decode_shapes(event: Event) -> tuple[ClientShape, RequestShape]:
+    """The client and request shapes of an event, from its raw fields (once per new key).
 
     Raises:
         msgspec.DecodeError: a field has the wrong type (the tolerant path handles the event),
@@ -127,21 +124,26 @@ def decode_shapes(event: Event) -> tuple[tuple, tuple]:
     """
     user = _user(event.user) if event.user else _NO_USER
     imp = _impersonated(event.impersonatedUser) if event.impersonatedUser else None
-    ips = _strings(event.sourceIPs) if event.sourceIPs else ()
-    client = (user.username, imp.username if imp else "", user.groups, _text(event.userAgent), ips)
+    client = ClientShape(
+        user=user.username,
+        as_=imp.username if imp else "",
+        groups=user.groups,
+        ua=_text(event.userAgent),
+        ip=_strings(event.sourceIPs) if event.sourceIPs else (),
+    )
     ref = event.objectRef
     group = _text(ref.apiGroup)
     if not group and "/" in (version := _text(ref.apiVersion)):
         group = version.rpartition("/")[0]  # v1alpha1 kept the group in apiVersion
-    request = (
-        event.verb,
-        group,
-        _text(ref.resource),
-        _text(ref.subresource),
-        _text(ref.namespace),
-        event.stage,
-        event.level,
-        event.annotations.decision,
-        ref is not NO_OBJECT_REF,
+    request = RequestShape(
+        verb=event.verb,
+        apigroup=group,
+        resource=_text(ref.resource),
+        sub=_text(ref.subresource),
+        ns=_text(ref.namespace),
+        stage=event.stage,
+        level=event.level,
+        decision=event.annotations.decision,
+        objref=ref is not NO_OBJECT_REF,
     )
     return client, request

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kaudit_tui.core.decode import (
-    WHAT_FIELDS,
-    WHO_FIELDS,
+    ClientShape,
+    RequestShape,
     event_json,
     normalize_what,
     normalize_who,
@@ -117,8 +117,8 @@ class EventStore:
         self.first_id = 0
         self.evicted = 0
         self._evicted_since_sweep = 0
-        self.who = ShapeTable(WHO_FIELDS, normalize_who, ("", "", (), "", ()))
-        self.what = ShapeTable(WHAT_FIELDS, normalize_what, ("",) * 8 + (False,))
+        self.who = ShapeTable(ClientShape, normalize_who)
+        self.what = ShapeTable(RequestShape, normalize_what)
         self.names: InternTable[str] = InternTable("")
         self.uris: InternTable[str] = InternTable("")
         self.other_ids: InternTable[str] = InternTable("")

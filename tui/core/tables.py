@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, get_type_hints
 
 import numpy as np
 
@@ -132,6 +132,23 @@ class InternTable(Generic[T]):
         return [c for c in (self._index.get(v) for v in values) if c is not None]
 
 
+def field_names(shape: type[tuple]) -> tuple[str, ...]:
+    """The field names of a shape record as the store and queries spell them.
+
+    A trailing underscore (PEP 8's way around a keyword: ``as_``) is not part of the name.
+    """
+    return tuple(name.removesuffix("_") for name in shape._fields)  # type: ignore[attr-defined]
+
+
+def field_types(shape: type[tuple]) -> dict[str, type]:
+    """The type of each field of a shape record (``str``, ``tuple`` or ``bool``), by name."""
+    hints = get_type_hints(shape)
+    return {
+        name: getattr(hints[attribute], "__origin__", hints[attribute])
+        for name, attribute in zip(field_names(shape), shape._fields, strict=True)  # type: ignore[attr-defined]
+    }
+
+
 class ShapeTable:
     """Interns tuples of several fields at once, keeping one code column per field.
 
@@ -140,22 +157,24 @@ class ShapeTable:
     ``normalize`` the first time they are seen, so values of the wrong type cost nothing later.
     """
 
-    def __init__(
-        self,
-        fields: tuple[str, ...],
-        normalize: Callable[[tuple], tuple],
-        empties: tuple,
-    ) -> None:
-        self.fields = fields
+    def __init__(self, shape: type[tuple], normalize: Callable[[tuple], tuple]) -> None:
+        """``shape``: the NamedTuple of the fields (see ``decode.ClientShape``), whose defaults
+        make the empty shape (code 0); a ``bool`` field is stored as its value, not interned."""
+        self.shape = shape
+        self.fields = field_names(shape)
         self._normalize = normalize
+        empties = shape()
+        kinds = field_types(shape)
         self.tables: dict[str, InternTable] = {
-            f: InternTable(e) for f, e in zip(fields, empties, strict=True) if f != "objref"
+            f: InternTable(e)
+            for f, e in zip(self.fields, empties, strict=True)
+            if kinds[f] is not bool
         }
         self.shapes: InternTable[tuple] = InternTable(empties)
         self._raw: dict[tuple, int] = {empties: 0}
         self.get = self._raw.get
         """The code of a raw tuple already seen, else None (hot path; see :meth:`code`)."""
-        self._columns: dict[str, list[int]] = {f: [0] for f in fields}
+        self._columns: dict[str, list[int]] = {f: [0] for f in self.fields}
         self._arrays: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:

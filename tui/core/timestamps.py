@@ -10,9 +10,39 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Generic, NamedTuple, TypeVar
 
 NO_TIME = -(2**63)
 """Column value for "no timestamp"."""
+
+T = TypeVar("T")
+
+
+class EventTimes(NamedTuple, Generic[T]):
+    """The times an audit event can carry (as text, parsed, or a column of either)."""
+
+    stage: T
+    """``stageTimestamp``: when the event's stage was reached (v1, v1beta1)."""
+    created: T
+    """``metadata.creationTimestamp``: v1beta1's stage time before stageTimestamp existed."""
+    received: T
+    """``requestReceivedTimestamp``: when the request arrived (v1, v1beta1)."""
+    logged: T
+    """``timestamp``: v1alpha1's only time."""
+
+
+TIME_KEYS = EventTimes(
+    stage="stageTimestamp",
+    created="creationTimestamp",
+    received="requestReceivedTimestamp",
+    logged="timestamp",
+)
+"""The JSON key of each time (``creationTimestamp`` sits inside ``metadata``)."""
+STAGE_ORDER = ("stage", "created", "received", "logged")
+"""Where an event's stage time (the time it is sorted and filtered by) is taken from: the first
+of these it has (absent or unparseable times do not count)."""
+RECEIVED_ORDER = ("received", "logged", "stage", "created")
+"""Where its request-received time is taken from: its own, else the stage time."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -66,6 +96,30 @@ def _parse_general(text: str) -> int:
     return seconds * 1_000_000 + micros
 
 
+_STAGE_AT = tuple(EventTimes._fields.index(field) for field in STAGE_ORDER)
+_RECEIVED_AT = tuple(EventTimes._fields.index(field) for field in RECEIVED_ORDER)
+
+
+def event_times(times: tuple) -> tuple[int, int]:
+    """(stage time, received time) of one event in epoch microseconds, following
+    ``STAGE_ORDER`` and ``RECEIVED_ORDER`` (``NO_TIME`` when it has no time at all).
+
+    ``times`` is an :class:`EventTimes` of the event's values, or a plain tuple in its order
+    (cheaper to build once per event).
+    """
+    parsed = [parse_time(value) for value in times]
+    stage = received = NO_TIME
+    for index in _STAGE_AT:
+        if parsed[index] != NO_TIME:
+            stage = parsed[index]
+            break
+    for index in _RECEIVED_AT:
+        if parsed[index] != NO_TIME:
+            received = parsed[index]
+            break
+    return stage, received
+
+
 def format_time(micros: int, *, digits: int = 6) -> str:
     """RFC 3339 UTC text of epoch microseconds (``digits`` fraction digits, 0–6)."""
     if micros == NO_TIME:
@@ -77,19 +131,20 @@ def format_time(micros: int, *, digits: int = 6) -> str:
     return text + "Z"
 
 
-_STAGE_TS = re.compile(rb'"stageTimestamp"\s*:\s*"([^"]+)"')
-_CREATION_TS = re.compile(rb'"creationTimestamp"\s*:\s*"([^"]+)"')
-_TIMESTAMP = re.compile(rb'"(?:requestReceivedTimestamp|timestamp)"\s*:\s*"([^"]+)"')
+_KEY_TIMES = {
+    field: re.compile(rb'"' + getattr(TIME_KEYS, field).encode() + rb'"\s*:\s*"([^"]+)"')
+    for field in STAGE_ORDER
+}
 _PREFIX_TS = re.compile(rb"^(?:\[[^\]]*\] )?(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)) ")
 
 
 def line_time(line: bytes) -> int | None:
     """When the event on ``line`` was written, without decoding the JSON (for merging files).
 
-    Uses stageTimestamp, then v1beta1's metadata.creationTimestamp, then the request-received
-    time, then a ``kubectl logs --timestamps`` prefix or a legacy line's leading time.
+    Uses the event's stage time (see ``STAGE_ORDER``: stageTimestamp, then older fallbacks),
+    then a ``kubectl logs --timestamps`` prefix or a legacy line's leading time.
     """
-    for pattern in (_STAGE_TS, _CREATION_TS, _TIMESTAMP):
+    for pattern in _KEY_TIMES.values():
         match = pattern.search(line)
         if match is not None:
             micros = parse_time(match.group(1).decode("ascii", "replace"))

@@ -55,7 +55,7 @@ def verdict(
 ) -> RowVerdict:
     decision = decisions.decision(store, row)
     fields = decisions.request_fields(store, row)
-    explanations = policy.explain(attributes_from_fields(*fields))
+    explanations = policy.explain(attributes_from_fields(fields))
     values = store.row(row)
     stage = str(values["stage"])
     rule = decision.rule

@@ -10,7 +10,12 @@ Typical use::
 Pure Python; no terminal or UI imports.
 """
 
-from .attributes import RequestAttributes, attributes_from_event, attributes_from_fields
+from .attributes import (
+    RequestAttributes,
+    RequestFields,
+    attributes_from_event,
+    attributes_from_fields,
+)
 from .cost import go_json_size, line_level, would_write_bytes
 from .errors import PolicyError, PolicyIssue
 from .evaluate import Decision, Evaluator
@@ -35,6 +40,7 @@ __all__ = [
     "PolicyRule",
     "PolicyWatcher",
     "RequestAttributes",
+    "RequestFields",
     "RuleExplanation",
     "attributes_from_event",
     "attributes_from_fields",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..requestinfo import decode_path, parse_request_uri, split_uri
 
-__all__ = ["RequestAttributes", "attributes_from_event", "attributes_from_fields"]
+__all__ = ["RequestAttributes", "RequestFields", "attributes_from_event", "attributes_from_fields"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,31 @@ class RequestAttributes:
     resource: str
     subresource: str
     name: str
+
+
+class RequestFields(NamedTuple):
+    """The fields of a logged event that the policy's view of its request is built from.
+
+    Attributes:
+        user: the authenticated user name; None, or "" with no groups, means no user.
+        groups: the authenticated user's groups.
+        verb: as logged.
+        is_resource: whether the event has an objectRef.
+        request_uri: as logged, with its query.
+        namespace, api_group, resource, subresource, name: from the objectRef; the name of a
+            create (filled from the body) is not what the policy saw.
+    """
+
+    user: str | None
+    groups: tuple[str, ...]
+    verb: str
+    is_resource: bool
+    request_uri: str
+    namespace: str = ""
+    api_group: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
 
 
 def _text(value: Any) -> str:
@@ -94,61 +119,54 @@ def attributes_from_event(event: Mapping[str, Any]) -> RequestAttributes:
     request_uri = _text(event.get("requestURI"))
     object_ref = event.get("objectRef")
     if not isinstance(object_ref, Mapping):
-        raw_path, _ = split_uri(request_uri)
-        return RequestAttributes(
-            user, groups, verb, False, decode_path(raw_path), "", "", "", "", ""
-        )
+        return attributes_from_fields(
+            RequestFields(user=user, groups=groups, verb=verb, is_resource=False,
+                          request_uri=request_uri)
+        )  # fmt: skip
     if event.get("apiVersion") == "audit.k8s.io/v1alpha1":
         group = _group_from_v1alpha1(object_ref)
     else:
         group = _text(object_ref.get("apiGroup"))
     return attributes_from_fields(
-        user,
-        groups,
-        verb,
-        True,
-        request_uri,
-        _text(object_ref.get("namespace")),
-        group,
-        _text(object_ref.get("resource")),
-        _text(object_ref.get("subresource")),
-        _text(object_ref.get("name")),
+        RequestFields(
+            user=user,
+            groups=groups,
+            verb=verb,
+            is_resource=True,
+            request_uri=request_uri,
+            namespace=_text(object_ref.get("namespace")),
+            api_group=group,
+            resource=_text(object_ref.get("resource")),
+            subresource=_text(object_ref.get("subresource")),
+            name=_text(object_ref.get("name")),
+        )
     )
 
 
-def attributes_from_fields(
-    user: str | None,
-    groups: Sequence[str],
-    verb: str,
-    is_resource: bool,
-    request_uri: str,
-    namespace: str,
-    api_group: str,
-    resource: str,
-    subresource: str,
-    name: str,
-) -> RequestAttributes:
-    """Build attributes from already-extracted event fields (what the event index stores).
+def attributes_from_fields(fields: RequestFields) -> RequestAttributes:
+    """The policy's view of a request, from the fields of its event.
 
-    Applies the two rules that differ from a plain copy: the path is ``request_uri``
-    without its query, percent-decoded; and for ``create`` the name is taken from the URL
-    (``name`` is ignored). ``user`` None, or an empty user with no groups, means no user.
+    Applies the rules that differ from a plain copy: the path is the request URI without its
+    query, percent-decoded; for ``create`` the name is taken from the URL (the logged name
+    is ignored); an empty user with no groups means no user.
     """
-    if user == "" and not groups:
+    user = fields.user
+    if user == "" and not fields.groups:
         user = None
+    request_uri = fields.request_uri
     raw_path, _ = split_uri(request_uri)
-    path = decode_path(raw_path)
-    if is_resource and verb == "create":
+    name = fields.name
+    if fields.is_resource and fields.verb == "create":
         name = parse_request_uri(request_uri, "create").name
     return RequestAttributes(
-        user,
-        tuple(groups) if user is not None else (),
-        verb,
-        is_resource,
-        path,
-        namespace,
-        api_group,
-        resource,
-        subresource,
-        name,
+        user=user,
+        groups=tuple(fields.groups) if user is not None else (),
+        verb=fields.verb,
+        is_resource=fields.is_resource,
+        path=decode_path(raw_path),
+        namespace=fields.namespace,
+        api_group=fields.api_group,
+        resource=fields.resource,
+        subresource=fields.subresource,
+        name=name,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .attributes import RequestAttributes, attributes_from_fields
+from .attributes import RequestAttributes, RequestFields, attributes_from_fields
 from .model import Policy, PolicyRule
 
 __all__ = ["Decision", "Evaluator"]
@@ -254,67 +254,48 @@ class Evaluator:
             self._cache[key] = decision
         return decision
 
-    def evaluate_fields(
-        self,
-        user: str | None,
-        groups: Sequence[str],
-        verb: str,
-        is_resource: bool,
-        request_uri: str,
-        namespace: str,
-        api_group: str,
-        resource: str,
-        subresource: str,
-        name: str,
-    ) -> Decision:
-        """Like ``evaluate(attributes_from_fields(...))``, without building attributes on a hit.
+    def evaluate_fields(self, fields: RequestFields) -> Decision:
+        """Like ``evaluate(attributes_from_fields(fields))``, without building attributes on a
+        hit.
 
         The key uses the raw URI path (no query) where the decoded path or a create's URL
         name would be needed; raw paths that decode alike just take separate entries.
         """
+        user = fields.user
+        groups = fields.groups
         if user == "" and not groups:
             user = None
         if groups.__class__ is not tuple:
             groups = tuple(groups)
+        verb = fields.verb
         if self._uses_user:
             user_key: object = user if self._uses_users else user is None
             groups_key: object = groups if self._uses_groups and user is not None else None
         else:
             user_key = groups_key = None
-        if is_resource:
+        if fields.is_resource:
+            api_group = fields.api_group
             if self._names_any_group or api_group in self._name_groups:
-                name_key = request_uri.partition("?")[0] if verb == "create" else name
+                name_key = fields.request_uri.partition("?")[0] if verb == "create" else fields.name
             else:
                 name_key = ""
             key: tuple[object, ...] = (
                 user_key,
                 groups_key,
                 verb,
-                namespace if self._uses_namespaces else "",
+                fields.namespace if self._uses_namespaces else "",
                 api_group,
-                resource,
-                subresource,
+                fields.resource,
+                fields.subresource,
                 name_key,
             )
         else:
-            path_key = request_uri.partition("?")[0] if self._uses_paths else None
+            path_key = fields.request_uri.partition("?")[0] if self._uses_paths else None
             key = (user_key, groups_key, verb, path_key)
         decision = self._fields_cache.get(key)
         if decision is None:
             self.misses += 1
-            attrs = attributes_from_fields(
-                user,
-                groups,
-                verb,
-                is_resource,
-                request_uri,
-                namespace,
-                api_group,
-                resource,
-                subresource,
-                name,
-            )
-            decision = self.evaluate_uncached(attrs)
+            decision = self.evaluate_uncached(attributes_from_fields(fields))
             if len(self._fields_cache) >= _CACHE_LIMIT:
                 self._fields_cache.clear()
             self._fields_cache[key] = decision

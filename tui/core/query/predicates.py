@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kaudit_tui.core.decode import TUPLE_FIELDS, WHO_FIELDS
+from kaudit_tui.core.decode import TUPLE_FIELDS, WHAT_FIELDS, WHO_FIELDS
 from kaudit_tui.core.query.fields import FieldSpec
 from kaudit_tui.core.query.ids import IdMatcher
 from kaudit_tui.core.query.masks import CACHE
@@ -30,8 +30,14 @@ RowTest = Callable[[Index], np.ndarray]
 
 STORE_FIELD = {"group": "groups"}
 """Query field names that differ from the store's shape field names."""
-WHO_FIELDS_QUERY = frozenset({"user", "as", "group", "ua", "ip"})
-WHAT_FIELDS_QUERY = frozenset({"verb", "apigroup", "sub", "ns", "stage", "level", "decision"})
+_QUERY_FIELD = {store: query for query, store in STORE_FIELD.items()}
+_NOT_SHAPE_TERMS = frozenset({"resource", "objref"})
+"""Shape fields without a term of their own: ``resource:`` tests the resource and subresource
+together (:class:`ResourceField`); objref is no query field."""
+WHO_FIELDS_QUERY = frozenset(_QUERY_FIELD.get(f, f) for f in WHO_FIELDS)
+WHAT_FIELDS_QUERY = frozenset(
+    _QUERY_FIELD.get(f, f) for f in WHAT_FIELDS if f not in _NOT_SHAPE_TERMS
+)
 
 
 def _matcher(values: tuple[object, ...]) -> Callable[[str], bool]:
