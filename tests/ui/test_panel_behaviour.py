@@ -17,7 +17,7 @@ from kaudit_tui.ui.panels import FacetsPanel, PolicyPanel
 from kaudit_tui.ui.panels.policy import verdict_text
 from kaudit_tui.view.timing import shows_date
 from tests.conftest import LOGS
-from tests.ui.support import BASE, SIZE, event, lines, loaded, make_app, wait_until
+from tests.ui.support import BASE, SIZE, lines, loaded, make_app, ui_event, wait_until
 
 DEMO_LOG, DEMO_POLICY = demo_files()
 DEMO_EVENTS = len(DEMO_LOG.read_bytes().splitlines())
@@ -84,7 +84,9 @@ async def test_facet_values_stay_on_one_line_and_the_highlighted_one_is_whole(
 ) -> None:
     long_user = "system:serviceaccount:very-long-namespace-name:a-rather-long-account-name"
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(*(event(i, user=long_user if i % 2 else f"u{i % 3}") for i in range(30))))
+    log.write_bytes(
+        lines(*(ui_event(i, user=long_user if i % 2 else f"u{i % 3}") for i in range(30)))
+    )
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 30)
@@ -128,7 +130,7 @@ async def test_a_log_of_today_shows_times_only(tmp_path: Path) -> None:
     now = time.time()
     seconds = now - BASE.timestamp() - 0.5
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(event(0, seconds=seconds), event(1, seconds=seconds + 0.2)))
+    log.write_bytes(lines(ui_event(0, seconds=seconds), ui_event(1, seconds=seconds + 0.2)))
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 2)

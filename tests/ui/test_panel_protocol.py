@@ -16,7 +16,7 @@ from textual.widgets import Static
 from kaudit_tui.ui.panels import Panel, PanelView, register, unregister
 from kaudit_tui.ui.screens.help import HelpScreen
 from kaudit_tui.ui.widgets.query_bar import QueryBar
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, filtered, lines, loaded, make_app, ui_event, wait_until
 
 
 class TallyPanel(Panel, Static):
@@ -52,7 +52,9 @@ def tally() -> Iterator[type[TallyPanel]]:
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
     path = tmp_path / "audit.log"
-    path.write_bytes(lines(*(event(i, user="bob" if i % 10 == 0 else "alice") for i in range(30))))
+    path.write_bytes(
+        lines(*(ui_event(i, user="bob" if i % 10 == 0 else "alice") for i in range(30)))
+    )
     return path
 
 
@@ -105,7 +107,7 @@ async def test_panels_are_computed_at_most_twice_a_second(tally, tmp_path: Path)
         panel = app.query_one(TallyPanel)
         with log.open("ab") as out:
             for n in range(30):  # a stream of appends over about 1.5 s
-                out.write(lines(event(n)))
+                out.write(lines(ui_event(n)))
                 out.flush()
                 await pilot.pause(0.05)
         await wait_until(pilot, lambda: shown(panel) == "30 events")
