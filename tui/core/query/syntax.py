@@ -26,6 +26,7 @@ or the end, so ``/a/b/`` is ``a/b``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -204,48 +205,35 @@ def _expect_separator(text: str, i: int, *, allow_comma: bool) -> None:
 
 
 def _quoted(text: str, start: int) -> RawValue:
-    parts: list[str] = []
-    current: list[str] = []
-    i = start + 1
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and (escaped := _escape_at(text, i)) is not None:
-            current.append(escaped[0])
-            i = escaped[1]
-            continue
-        if char == '"':
-            parts.append("".join(current))
-            return RawValue(tuple(parts), start, i + 1, True)
-        if char == "*":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        i += 1
-    raise QueryError('unclosed quote: expected a closing "', start, len(text) - start)
-
-
-def _escape_at(text: str, i: int) -> tuple[str, int] | None:
-    """The character a backslash at ``i`` stands for, and where the text goes on; None if none."""
-    if i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
-        return text[i + 1], i + 2
-    return _character(text, i)
+    parts, i = _glob_parts(text, start + 1, lambda char, _: char == '"')
+    if i >= len(text):
+        raise QueryError('unclosed quote: expected a closing "', start, len(text) - start)
+    return RawValue(parts, start, i + 1, True)
 
 
 def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
-    parts: list[str] = []
-    current: list[str] = []
-    i = start
-    while i < len(text):
-        char = text[i]
-        if char.isspace() or char == ")" or (stop_at_comma and char == ","):
-            break
+    def ends(char: str, i: int) -> bool:
         if char == "(":
             raise QueryError(
                 "'(' inside a word: a group starts after a space"
                 ' (to search for a parenthesis, put the text in "quotes")',
                 i,
             )
+        return char.isspace() or char == ")" or (stop_at_comma and char == ",")
+
+    parts, i = _glob_parts(text, start, ends)
+    return RawValue(parts, start, i, False)
+
+
+def _glob_parts(text: str, i: int, ends: Callable[[str, int], bool]) -> tuple[tuple[str, ...], int]:
+    """The literal pieces between unescaped ``*`` from ``i`` up to where ``ends(char, i)``
+    holds (or the end of the text), with backslash escapes resolved; and that position."""
+    parts: list[str] = []
+    current: list[str] = []
+    while i < len(text):
+        char = text[i]
+        if ends(char, i):
+            break
         if char == "\\" and (escaped := _escape_at(text, i)) is not None:
             current.append(escaped[0])
             i = escaped[1]
@@ -257,7 +245,14 @@ def _word(text: str, start: int, *, stop_at_comma: bool) -> RawValue:
             current.append(char)
         i += 1
     parts.append("".join(current))
-    return RawValue(tuple(parts), start, i, False)
+    return tuple(parts), i
+
+
+def _escape_at(text: str, i: int) -> tuple[str, int] | None:
+    """The character a backslash at ``i`` stands for, and where the text goes on; None if none."""
+    if i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+        return text[i + 1], i + 2
+    return _character(text, i)
 
 
 def _character(text: str, i: int) -> tuple[str, int] | None:
