@@ -18,6 +18,8 @@ from kaudit_tui.core.query import parse_query
 from kaudit_tui.headless.run import counts_from_newest
 from tests.bench.generate import write
 from tests.conftest import LOGS
+from tests.hostile import run as hostile
+from tests.hostile.corpus import CORPUS
 
 COMMAND = [sys.executable, "-m", "kaudit_tui"]
 # The same program with streaming turned off, as for a query with relative times.
@@ -115,6 +117,16 @@ def test_streamed_output_is_the_same_bytes(name: str) -> None:
     assert streamed.returncode == at_the_end.returncode == 0
     assert streamed.stdout == at_the_end.stdout and streamed.stdout
     assert streamed.stderr == at_the_end.stderr
+
+
+def test_streamed_output_on_a_terminal_is_the_same_escaped_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ("--print", CORPUS / "events.jsonl", CORPUS / "legacy.log", CORPUS / "skipped.log")
+    code, streamed = hostile.run_on_terminal(*args)
+    assert code == 0 and streamed and b"\x1b" not in streamed
+    monkeypatch.setattr(hostile, "COMMAND", NOT_STREAMING)
+    assert hostile.run_on_terminal(*args) == (0, streamed)
 
 
 def test_several_sources_stream_in_merged_order(big_log: Path) -> None:
