@@ -178,8 +178,43 @@ def test_explain_record_has_exactly_the_documented_keys() -> None:
         "omitStages": ["RequestReceived", "ResponseStarted"],
         "omitManagedFields": True,
         "logged": True,
+        "verb": None,
+        "user": None,
+        "resource": None,
+        "namespace": None,
+        "name": None,
+        "code": None,
     }
     assert json.loads(json.dumps(record)) == record
+
+
+def test_explain_record_says_what_the_request_was() -> None:
+    record = explain_record(
+        Decision(3, "Request", frozenset(), False),
+        "a1b2",
+        "ResponseComplete",
+        verb="create",
+        user="alice",
+        resource="pods/exec",
+        namespace="prod",
+        name="web-0",
+        code=403,
+    )
+    assert list(record)[:7] == [
+        "auditID", "stage", "rule", "level", "omitStages", "omitManagedFields", "logged",
+    ]  # fmt: skip
+    assert {k: record[k] for k in list(record)[7:]} == {
+        "verb": "create",
+        "user": "alice",
+        "resource": "pods/exec",
+        "namespace": "prod",
+        "name": "web-0",
+        "code": 403,
+    }
+    cluster_scoped = explain_record(
+        Decision(None, "None", frozenset(), False), "x", None, verb="list", namespace="", code=0
+    )
+    assert (cluster_scoped["namespace"], cluster_scoped["code"]) == (None, None)
 
 
 def test_explain_record_for_no_match_and_omitted_stage() -> None:

@@ -63,6 +63,11 @@ def _resource_pairs(store: EventStore, index: np.ndarray) -> list[tuple[object, 
     for shape in np.flatnonzero(per_shape).tolist():
         resource = resources[resource_codes[shape]]
         sub = subs[sub_codes[shape]]
-        key = f"{resource}/{sub}" if sub else resource
+        key = resource_label(resource, sub)
         totals[key] = totals.get(key, 0) + int(per_shape[shape])
     return list(totals.items())
+
+
+def resource_label(resource: str, sub: str) -> str:
+    """How ``resource`` and ``sub`` are counted and shown: ``pods``, ``pods/exec``."""
+    return f"{resource}/{sub}" if sub else resource

@@ -37,10 +37,19 @@ def report_skips(store: EventStore) -> None:
           file=sys.stderr)  # fmt: skip
 
 
-def report_dropped(store: EventStore) -> None:
-    """That ``--max-events`` left only the newest events for the output."""
-    if not store.evicted:
+def report_dropped(store: EventStore, *, printed_all: bool = False, others: bool = True) -> None:
+    """That ``--max-events`` left only the newest events for the output.
+
+    ``printed_all``: ``--print`` streamed every matching event before any was dropped, so only
+    the ``others`` (``--stats``, ``--explain``, ``--policy-report``) are limited.
+    """
+    if not store.evicted or (printed_all and not others):
         return
     kept, dropped = f"{len(store):,}", f"{store.evicted:,}"
-    print(f"kaudit-tui: the output covers the newest {kept} events; {dropped} older ones "
-          "were dropped (--max-events)", file=sys.stderr)  # fmt: skip
+    what = (
+        "--print wrote every matching event; the other outputs cover"
+        if printed_all
+        else ("the output covers")
+    )
+    print(f"kaudit-tui: {what} the newest {kept} events; {dropped} older ones were dropped "
+          "(--max-events)", file=sys.stderr)  # fmt: skip

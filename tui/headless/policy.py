@@ -10,13 +10,14 @@ import numpy as np
 import orjson
 
 from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.core.stats import resource_label
 from kaudit_tui.core.store import EventStore
 
 from .printing import dumps
 
 if TYPE_CHECKING:
     from kaudit_tui.core.decisions import RowDecisions
-    from kaudit_tui.core.policy import LoadedPolicy
+    from kaudit_tui.core.policy import Decision, LoadedPolicy
 
 
 def load_policy(path: str) -> LoadedPolicy:
@@ -39,7 +40,7 @@ def print_policy(
     as_json: bool,
 ) -> None:
     """``--explain`` records and/or the ``--policy-report`` over ``rows``."""
-    from kaudit_tui.core.policy import PolicyReport, explain_record
+    from kaudit_tui.core.policy import PolicyReport
 
     out = sys.stdout.buffer
     totals = PolicyReport(decisions.policy.policy)
@@ -47,8 +48,7 @@ def print_policy(
         decision = decisions.decision(store, row)
         stage = str(store.field_value(row, "stage")) or None
         if explain:
-            record = explain_record(decision, store.row(row)["id"], stage)
-            out.write(dumps(record) + b"\n")
+            out.write(dumps(_explain(store, row, decision, stage)) + b"\n")
         if report:
             totals.add_event(decision, stage or "", store.event_json(row))
     if report:
@@ -56,3 +56,21 @@ def print_policy(
             out.write(dumps(totals.to_json(), orjson.OPT_INDENT_2) + b"\n")
         else:
             out.write(totals.to_text().encode() + b"\n")
+
+
+def _explain(store: EventStore, row: int, decision: Decision, stage: str | None) -> dict:
+    """The ``--explain`` record of ``row``: the decision and what the request was."""
+    from kaudit_tui.core.policy import explain_record
+
+    fields = store.row(row)
+    return explain_record(
+        decision,
+        fields["id"],  # type: ignore[arg-type]
+        stage,
+        verb=str(fields["verb"]),
+        user=str(fields["user"]),
+        resource=resource_label(str(fields["resource"]), str(fields["sub"])),
+        namespace=str(fields["ns"]),
+        name=str(fields["name"]),
+        code=int(fields["code"]),  # type: ignore[call-overload]
+    )

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 
+from kaudit_tui.core.query import FieldTerm, Query, QueryError, parse_query
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.pipeline import Pipeline
@@ -23,8 +24,6 @@ from .stats import print_stats
 
 def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
     """Run the modes ``args`` asks for over ``paths``; the exit code."""
-    from kaudit_tui.core.query import QueryError, parse_query
-
     decisions = None
     extra = None
     if args.policy:
@@ -46,9 +45,12 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         return EXIT_SOURCE
     store = EventStore()
     printer = Printer(store) if args.print else None
-    streaming = printer is not None and follow
-    # Streaming prints each burst's matches as they come; otherwise the pipeline only indexes
-    # and the query is applied once at the end (relative times count from the newest event).
+    # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the
+    # store's order (file order, or the merge's time order for several sources), so the
+    # output is the same as printing at the end. A one-shot query with relative times
+    # (``since:15m``) counts back from the newest event of the whole input, which is known only
+    # at the end: then the pipeline only indexes and the query is applied once, at the end.
+    streaming = printer is not None and (follow or not counts_from_newest(query))
     pipeline = Pipeline(
         store,
         query if streaming else None,
@@ -70,7 +72,9 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
             if printer is not None and not streaming:
                 printer.write(rows)
             if args.stats:
-                print_stats(store, rows, top=args.top, as_json=args.json)
+                # Beside --print, stdout is JSON lines only (``| jq``): the counts go to stderr.
+                stream = sys.stderr if printer is not None else sys.stdout
+                print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
             if policy_output:
                 assert decisions is not None
                 print_policy(
@@ -96,8 +100,19 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         return EXIT_OK
     report_skips(store)
     if not follow:
-        report_dropped(store)
+        # Streamed ``--print`` output holds every matching event; other outputs only the kept.
+        report_dropped(store, printed_all=streaming, others=bool(args.stats or policy_output))
     return code
+
+
+def counts_from_newest(query: Query) -> bool:
+    """Whether ``query`` has a relative time bound (``since:15m``, ``until:1h``)."""
+    return any(
+        isinstance(term, FieldTerm)
+        and term.field in ("since", "until")
+        and any(getattr(value, "relative", False) for value in term.values)
+        for term in query.terms
+    )
 
 
 async def _ingest_until_stopped(pipeline: Pipeline, sources: SourceSet) -> None:

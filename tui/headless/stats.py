@@ -7,6 +7,7 @@ same fields, same labels (``resource`` per ``resource/subresource``), same numbe
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import numpy as np
 import orjson
@@ -18,7 +19,12 @@ from kaudit_tui.core.store import EventStore
 from .printing import dumps
 
 
-def print_stats(store: EventStore, rows: np.ndarray, *, top: int, as_json: bool) -> None:
+def print_stats(
+    store: EventStore, rows: np.ndarray, *, top: int, as_json: bool, stream: TextIO | None = None
+) -> None:
+    """The counts over ``rows`` on ``stream`` (stdout by default; stderr beside ``--print``,
+    so that stdout stays JSON lines only)."""
+    stream = stream if stream is not None else sys.stdout
     counts = summary_counts(store, rows, top)
     if as_json:
         payload = {
@@ -28,7 +34,9 @@ def print_stats(store: EventStore, rows: np.ndarray, *, top: int, as_json: bool)
             "dropped": store.evicted,
             "fields": {f: [{"value": v, "count": c} for v, c in top] for f, top in counts.items()},
         }
-        sys.stdout.buffer.write(dumps(payload, orjson.OPT_INDENT_2) + b"\n")
+        stream.flush()
+        stream.buffer.write(dumps(payload, orjson.OPT_INDENT_2) + b"\n")
+        stream.buffer.flush()
         return
     dropped = f", {store.evicted:,} dropped by --max-events" if store.evicted else ""
     lines = [
@@ -38,4 +46,4 @@ def print_stats(store: EventStore, rows: np.ndarray, *, top: int, as_json: bool)
         lines.append(f"\n{field}")
         for value, count in values:
             lines.append(f"  {count:>10,}  {sanitize(str(value)) if value != '' else '(none)'}")
-    print("\n".join(lines))
+    print("\n".join(lines), file=stream, flush=True)

@@ -19,8 +19,25 @@ REPORT_HEADERS = ("rule", "line", "level", "events", "share", "logged", "would w
 """The columns of ``--policy-report`` and of the UI's rules screen, in this order."""
 
 
-def explain_record(decision: Decision, audit_id: str | None, stage: str | None) -> dict[str, Any]:
-    """The ``--explain`` JSON object for one event, with exactly the documented keys."""
+def explain_record(
+    decision: Decision,
+    audit_id: str | None,
+    stage: str | None,
+    *,
+    verb: str | None = None,
+    user: str | None = None,
+    resource: str | None = None,
+    namespace: str | None = None,
+    name: str | None = None,
+    code: int | None = None,
+) -> dict[str, Any]:
+    """The ``--explain`` JSON object for one event, with exactly the documented keys.
+
+    The decision's keys come first; then what the request was, so a record can be read (and
+    filtered with ``jq``) on its own: ``user`` is the authenticated user, ``resource`` the
+    ``resource/subresource`` label of ``--stats``, ``code`` the status code. Each of these is
+    null when the event has none (an empty value counts as none).
+    """
     return {
         "auditID": audit_id,
         "stage": stage,
@@ -29,6 +46,12 @@ def explain_record(decision: Decision, audit_id: str | None, stage: str | None) 
         "omitStages": sorted(decision.omit_stages),
         "omitManagedFields": decision.omit_managed_fields,
         "logged": decision.logged(stage) if stage is not None else decision.level != "None",
+        "verb": verb or None,
+        "user": user or None,
+        "resource": resource or None,
+        "namespace": namespace or None,
+        "name": name or None,
+        "code": code or None,
     }
 
 
