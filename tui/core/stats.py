@@ -12,24 +12,40 @@ import numpy as np
 from kaudit_tui.core.store import EventStore
 
 SUMMARY_FIELDS = ("user", "verb", "resource", "ns", "stage", "code")
-"""The fields ``--stats`` and the facets panel count, in the order they are shown."""
+"""The fields ``--stats`` and the facets panel always count, in the order they are shown."""
+IMPERSONATED = "as"
+"""Counted too, right after ``user``, when some of the rows are impersonated requests: the
+users they acted as (rows without impersonation are not counted there). ``user`` alone would
+answer "who was denied?" with the admin who impersonated, never with the user denied."""
 
 
 def summary_counts(
     store: EventStore, rows: np.ndarray, top: int = 10
 ) -> dict[str, list[tuple[object, int]]]:
-    """The ``top`` values of every summary field among ``rows``, most frequent first."""
-    return {field: field_counts(store, rows, field, top) for field in SUMMARY_FIELDS}
+    """The ``top`` values of every summary field among ``rows``, most frequent first.
+
+    The keys are :data:`SUMMARY_FIELDS` in order, with :data:`IMPERSONATED` after ``user``
+    when any row has an impersonated user.
+    """
+    counts: dict[str, list[tuple[object, int]]] = {}
+    for field in SUMMARY_FIELDS:
+        counts[field] = field_counts(store, rows, field, top)
+        if field == "user":
+            impersonated = field_counts(store, rows, IMPERSONATED, top, present_only=True)
+            if impersonated:
+                counts[IMPERSONATED] = impersonated
+    return counts
 
 
 def field_counts(
-    store: EventStore, rows: np.ndarray, field: str, top: int = 10
+    store: EventStore, rows: np.ndarray, field: str, top: int = 10, *, present_only: bool = False
 ) -> list[tuple[object, int]]:
     """The ``top`` most frequent values of ``field`` among ``rows``, with their counts.
 
     Shape fields are counted per shape code with one bincount, then folded per value; ``code``
     and ``name`` are counted directly. Values are text (``code`` is an int, 0 = none; ``""``
-    means the event has no such field). Ties are ordered by value.
+    means the event has no such field; ``present_only`` leaves those out). Ties are ordered
+    by value.
     """
     index = np.asarray(rows, dtype=np.int64) - store.first_id
     if field == "code":
@@ -47,6 +63,8 @@ def field_counts(
         per_value = np.bincount(codes, weights=per_shape, minlength=0).astype(np.int64)
         values = table.tables[field].values
         pairs = [(values[i], int(per_value[i])) for i in np.flatnonzero(per_value)]
+    if present_only:
+        pairs = [pair for pair in pairs if pair[0] not in ("", 0)]
     pairs.sort(key=lambda pair: (-pair[1], str(pair[0])))
     return pairs[:top]
 

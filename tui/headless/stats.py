@@ -1,7 +1,9 @@
 """``--stats``: counts of matching events by field, as text or ``--json``.
 
 The counts come from :func:`kaudit_tui.core.stats.summary_counts`, as the facets panel's do:
-same fields, same labels (``resource`` per ``resource/subresource``), same numbers.
+same fields, same labels (``resource`` per ``resource/subresource``), same numbers. When the
+matching events include impersonated requests, an ``as`` section (``fields.as`` in JSON) counts
+the users they acted as, after ``user``.
 """
 
 from __future__ import annotations

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kaudit_tui.core.stats import SUMMARY_FIELDS, summary_counts
+from kaudit_tui.core.stats import IMPERSONATED, SUMMARY_FIELDS, summary_counts
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import NO_TIME
 
 FACET_FIELDS = SUMMARY_FIELDS
+"""The facets always shown; ``as`` (impersonated users) joins them after ``user`` whenever the
+view holds impersonated requests (see :func:`facet_counts`)."""
 FACET_TITLES = {
     "user": "user",
+    IMPERSONATED: "as (impersonated)",
     "verb": "verb",
     "resource": "resource",
     "ns": "namespace",
@@ -28,7 +31,8 @@ FACET_TITLES = {
 def facet_counts(
     store: EventStore, rows: np.ndarray, top: int = 8
 ) -> dict[str, list[tuple[object, int]]]:
-    """The ``top`` values of each facet field among ``rows``, most frequent first.
+    """The ``top`` values of each facet field among ``rows``, most frequent first, in the
+    order they are shown: ``as`` after ``user`` when some rows are impersonated requests.
 
     The same counts under the same labels as ``--stats`` (``resource`` per
     ``resource/subresource``); see :mod:`kaudit_tui.core.stats`.

@@ -63,6 +63,11 @@ FIELDS: dict[str, FieldDef] = {
     for d in (
         _def("user", v.parse_glob, "user name"),
         _def("as", v.parse_glob, "impersonated user name"),
+        _def(
+            "who",
+            v.parse_glob,
+            "the user the request acted as: the impersonated one, else the user",
+        ),
         _def("group", v.parse_glob, "any of the user's groups"),
         _def("verb", v.parse_glob, "request verb"),
         _def("resource", v.parse_resource, "resource, resource/subresource or resource/*"),

@@ -252,6 +252,8 @@ def _coded(name: str, values: tuple[object, ...]) -> p.Coded | None:
         return p.InternedField(name, values)
     if name == "source":
         return p.SourceField(values)
+    if name == "who":
+        return p.WhoField(values)
     if name == "code":
         return p.CodeField(values)  # type: ignore[arg-type]
     if name in p.WHO_FIELDS_QUERY or name in p.WHAT_FIELDS_QUERY:

@@ -68,6 +68,25 @@ class ShapeField:
         return value_mask[table.field_codes(self.field)]
 
 
+class WhoField:
+    """``who:``: the identity a request acted as, the impersonated user when there is one,
+    else the user. Both are fields of the client shape, so it is one mask per shape code."""
+
+    column = "who"
+
+    def __init__(self, values: tuple[object, ...]) -> None:
+        self.values = values
+        self.test = _matcher(values)
+
+    def code_mask(self, store: EventStore) -> np.ndarray:
+        table = store.who
+        # the same cache entries as ``user:`` and ``as:`` terms with these values
+        users = CACHE.mask(store, table.tables["user"], ("user", self.values), self.test)
+        impersonated = CACHE.mask(store, table.tables["as"], ("as", self.values), self.test)
+        as_codes = table.field_codes("as")
+        return np.where(as_codes != 0, impersonated[as_codes], users[table.field_codes("user")])
+
+
 class ResourceField:
     """``resource:``: the resource and subresource fields of the request shapes together."""
 
@@ -135,7 +154,7 @@ class CodeField:
         return mask
 
 
-Coded = ShapeField | ResourceField | InternedField | SourceField | CodeField
+Coded = ShapeField | WhoField | ResourceField | InternedField | SourceField | CodeField
 
 
 def bind_latency(values: tuple[Range, ...], cols: dict[str, np.ndarray]) -> RowTest:

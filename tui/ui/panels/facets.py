@@ -1,8 +1,9 @@
 """The facets panel: the most frequent users, verbs, resources, namespaces, stages and codes.
 
-Counts are over the current view. Each value is one line, cut with ``…`` to the panel's width;
-the highlighted one is shown whole. Enter (or a click) on a value adds ``field:value`` to the
-query; ``-`` adds ``-field:value`` to exclude it.
+Counts are over the current view; when it holds impersonated requests, the users they acted as
+(``as``) are counted too, after the users. Each value is one line, cut with ``…`` to the panel's
+width; the highlighted one is shown whole. Enter (or a click) on a value adds ``field:value`` to
+the query (``as:alice`` for an impersonated user); ``-`` adds ``-field:value`` to exclude it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.ui.messages import AddQueryTerm
 from kaudit_tui.ui.panels.base import Panel, PanelView, register
 from kaudit_tui.ui.widgets.columns import fit
-from kaudit_tui.view.derived import FACET_FIELDS, FACET_TITLES, facet_counts
+from kaudit_tui.view.derived import FACET_TITLES, facet_counts
 
 _SEP = "\x00"
 
@@ -83,7 +84,7 @@ class FacetsPanel(Panel, OptionList):
         options: list[Option | None] = []
         self._values = {}
         self._whole = None
-        for field in FACET_FIELDS:
+        for field in self.counts:
             options.append(Option(Text(FACET_TITLES[field], style="bold"), disabled=True))
             values = self.counts.get(field, [])
             digits = max((len(f"{count:,}") for _, count in values), default=1)

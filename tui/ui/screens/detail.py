@@ -93,8 +93,17 @@ class DetailScreen(Screen[None]):
             values = self.store.row(self.row)
         except LookupError:
             return Text("")
-        fields = ("verb", "resource", "sub", "ns", "name", "code", "user", "source")
-        parts = [f"{name}={sanitize(str(values[name]))}" for name in fields if values.get(name)]
+        # user and the user it acted as (impersonation) are one part: "user=admin as=alice"
+        fields = ("verb", "resource", "sub", "ns", "name", "code", ("user", "as"), "source")
+        parts = []
+        for names in fields:
+            words = [
+                f"{name}={sanitize(str(values[name]))}"
+                for name in (names if isinstance(names, tuple) else (names,))
+                if values.get(name)
+            ]
+            if words:
+                parts.append(" ".join(words))
         return Text("  ".join(parts), style="bold")
 
     @work(thread=True, exclusive=True)
