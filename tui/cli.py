@@ -61,6 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
+    detections = parser.add_argument_group("detections")
+    detections.add_argument(
+        "--alerts",
+        action="store_true",
+        help="evaluate the --rules over every matching event: one JSON line per alert "
+        "(Falco's JSON alert format, plus auditID)",
+    )
+    detections.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Falco rules file (k8s_audit source); repeatable: later files append to or "
+        "override earlier ones",
+    )
     parser.add_argument(
         "--max-events",
         type=_event_count,
@@ -185,7 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = resolve_sources(args)
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
-        headless = bool(args.print or args.stats or args.explain or args.policy_report)
+        if args.alerts and not args.rules:
+            raise UsageError("--alerts needs rules: pass --rules FILE")
+        headless = bool(
+            args.print or args.stats or args.explain or args.policy_report or args.alerts
+        )
         resolve_max_events(args, headless=headless)
         if headless:
             if getattr(args, "discovery", None) is not None:

@@ -8,6 +8,9 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
+
+import numpy as np
 
 from kaudit_tui.core.query import FieldTerm, Query, QueryError, parse_query
 from kaudit_tui.core.sanitize import sanitize
@@ -16,6 +19,7 @@ from kaudit_tui.pipeline import Pipeline
 from kaudit_tui.sources import SourceError, SourceSet, open_sources
 from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
 
+from .alerts import AlertWriter, load_ruleset
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
@@ -37,6 +41,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         # The caller escapes what is not printable, so the caret counts escaped characters.
         caret = " " * len(sanitize(query_text[: error.column])) + "^"
         raise UsageError(f"bad query: {error}\n  {query_text}\n  {caret}") from None
+    ruleset = load_ruleset(args.rules) if getattr(args, "alerts", False) else None
     follow = bool(args.follow)
     try:
         sources = open_sources(paths, follow=follow)
@@ -45,17 +50,19 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         return EXIT_SOURCE
     store = EventStore()
     printer = Printer(store) if args.print else None
+    alerts = AlertWriter(store, ruleset) if ruleset is not None else None
+    writers = [writer.write for writer in (printer, alerts) if writer is not None]
     # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the
     # store's order (file order, or the merge's time order for several sources), so the
     # output is the same as printing at the end. A one-shot query with relative times
     # (``since:15m``) counts back from the newest event of the whole input, which is known only
     # at the end: then the pipeline only indexes and the query is applied once, at the end.
-    streaming = printer is not None and (follow or not counts_from_newest(query))
+    streaming = bool(writers) and (follow or not counts_from_newest(query))
     pipeline = Pipeline(
         store,
         query if streaming else None,
         max_events=args.max_events,
-        deliver=printer.write if streaming and printer is not None else None,
+        deliver=_each(writers) if streaming else None,
     )
     notices = StatusNotices(follow)
     pipeline.on_status = notices
@@ -69,11 +76,12 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
             if not streaming or args.stats or policy_output:
                 await pipeline.apply(query)
             rows = pipeline.rows
-            if printer is not None and not streaming:
-                printer.write(rows)
+            if not streaming:
+                for write in writers:
+                    write(rows)
             if args.stats:
-                # Beside --print, stdout is JSON lines only (``| jq``): the counts go to stderr.
-                stream = sys.stderr if printer is not None else sys.stdout
+                # Beside --print/--alerts, stdout is JSON lines only (``| jq``): counts to stderr.
+                stream = sys.stderr if writers else sys.stdout
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
             if policy_output:
                 assert decisions is not None
@@ -103,6 +111,18 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         # Streamed ``--print`` output holds every matching event; other outputs only the kept.
         report_dropped(store, printed_all=streaming, others=bool(args.stats or policy_output))
     return code
+
+
+def _each(writers: list[Callable[[np.ndarray], None]]) -> Callable[[np.ndarray], None]:
+    """One delivery callback calling every writer (``--print`` lines, then ``--alerts``)."""
+    if len(writers) == 1:
+        return writers[0]
+
+    def deliver(rows: np.ndarray) -> None:
+        for write in writers:
+            write(rows)
+
+    return deliver
 
 
 def counts_from_newest(query: Query) -> bool:

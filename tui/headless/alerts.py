@@ -1,0 +1,74 @@
+"""``--alerts``: the rules of ``--rules`` over every matching event, one JSON line per alert
+(Falco's JSON alert format, plus the event's ``auditID``), in log order."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import numpy as np
+import orjson
+
+from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.core.store import EventStore
+from kaudit_tui.usage import UsageError
+
+from .printing import dumps
+
+if TYPE_CHECKING:
+    from kaudit_tui.core.detect import Ruleset
+
+
+def load_ruleset(paths: list[str]) -> Ruleset:
+    """The rules of ``paths``, notes on stderr; a missing or broken file is a usage error."""
+    from kaudit_tui.core.detect import RulesError, Ruleset, load_rules
+
+    for path in paths:
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            raise UsageError(f"rules {path}: no such file") from None
+        except OSError as error:
+            raise UsageError(f"rules {path}: {(error.strerror or str(error)).lower()}") from None
+    try:
+        loaded = load_rules(paths)
+    except RulesError as error:
+        raise UsageError(f"bad rules: {error}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"bad rules: not UTF-8 text: {error.reason}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read rules: {error.filename}: {error.strerror}") from None
+    for note in loaded.notes():
+        print(f"kaudit-tui: note: {sanitize(note)}", file=sys.stderr)
+    return Ruleset(loaded)
+
+
+class AlertWriter:
+    """Evaluates events read back from the store and writes their alerts to stdout.
+
+    Like ``--print``, the JSON goes out with every character a terminal could act on escaped
+    (``\\u`` escapes: the same JSON). A closed pipe raises ``BrokenPipeError``.
+    """
+
+    def __init__(self, store: EventStore, ruleset: Ruleset) -> None:
+        self.store = store
+        self.ruleset = ruleset
+        self.out = sys.stdout.buffer
+        self.alerts = 0
+
+    def write(self, rows: np.ndarray) -> None:
+        """The alerts of the events of ``rows`` (ids still in the store), in order."""
+        write = self.out.write
+        evaluate = self.ruleset.evaluate
+        for row in rows.tolist():
+            try:
+                event = orjson.loads(self.store.event_json(row))
+            except orjson.JSONDecodeError:
+                continue
+            if type(event) is not dict:
+                continue
+            for alert in evaluate(event):
+                self.alerts += 1
+                write(dumps(alert.to_json()) + b"\n")
+        self.out.flush()
