@@ -126,6 +126,8 @@ class Check(Node):
     op: str
     values: list[str] = field(default_factory=list)
     """The right-hand side: one value, or a list's items (list names not yet expanded)."""
+    quoted: list[bool] = field(default_factory=list)
+    """For each value, whether it was quoted (a quoted list item is never a list name)."""
     is_list: bool = False
     right_field: FieldOperand | None = None
     """``val(field)`` on the right-hand side."""
@@ -362,7 +364,7 @@ class _Parser:
             check.values = [self.string_value(op)]
         else:
             check.is_list = True
-            check.values = self.list_value(op)
+            self.list_value(check)
         return check
 
     def val_operand(self) -> FieldOperand | None:
@@ -382,35 +384,42 @@ class _Parser:
         return operand
 
     def string_value(self, op: str) -> str:
+        return self.string_item(op)[0]
+
+    def string_item(self, op: str) -> tuple[str, bool]:
+        """A quoted or bare string, and whether it was quoted."""
         if self.peek() in ("'", '"'):
-            return self.quoted()
+            return self.quoted(), True
         value = self.match(_BARE)
         if value is None:
             raise self.error(f"expected a value after '{op}', found {self.describe()}")
-        return value
+        return value, False
 
-    def list_value(self, op: str) -> list[str]:
+    def list_value(self, check: Check) -> None:
+        op = check.op
         if self.peek() != "(":
             name = self.match(_IDENT)
             if name is None:
                 raise self.error(f"expected '(' or a list name after '{op}'")
-            return [name]
+            check.values, check.quoted = [name], [False]
+            return
         self.pos += 1
-        items: list[str] = []
         self.blank()
         if self.peek() == ")":
             self.pos += 1
-            return items
+            return
         while True:
             self.blank()
-            items.append(self.string_value(op))
+            value, quoted = self.string_item(op)
+            check.values.append(value)
+            check.quoted.append(quoted)
             self.blank()
             if self.peek() == ",":
                 self.pos += 1
                 continue
             if self.peek() == ")":
                 self.pos += 1
-                return items
+                return
             raise self.error(f"expected ',' or ')' in the list, found {self.describe()}")
 
 
@@ -604,8 +613,8 @@ class Resolver:
 
     macro: Callable[[str, int], Predicate]
     """The compiled macro ``name`` (column for errors); raises ConditionError when undefined."""
-    list_items: Callable[[str], list[str] | None]
-    """The items of list ``name``, or None when there is no such list (the name is a value)."""
+    list_values: Callable[[list[str], list[bool]], list[str]]
+    """A list literal's items (and whether each was quoted) with list names expanded."""
 
 
 def compile_condition(node: Node, resolver: Resolver) -> Predicate:
@@ -734,10 +743,7 @@ def _compile_val(node: Check, get: Getter, right_get: Getter, numeric: bool) -> 
 def _compile_list(
     node: Check, get: Getter, is_list: bool, numeric: bool, resolver: Resolver
 ) -> Predicate:
-    items: list[str] = []
-    for value in node.values:
-        expanded = resolver.list_items(value)
-        items.extend([value] if expanded is None else expanded)
+    items = resolver.list_values(node.values, node.quoted or [False] * len(node.values))
     if node.op == "pmatch":
         match = _path_prefixes(items)
         if is_list:

@@ -394,10 +394,9 @@ def parse_pointer(text: str) -> tuple[str, ...]:
     """An RFC 6901 JSON pointer's reference tokens (``~1`` is ``/``, ``~0`` is ``~``)."""
     if text == "":
         return ()
-    if not text.startswith("/"):
-        raise FieldError(f"JSON pointer {text!r} must start with '/'")
+    # The json plugin also takes a pointer without its leading '/' (``json.value[stage]``).
     tokens = []
-    for token in text[1:].split("/"):
+    for token in text.removeprefix("/").split("/"):
         if re.search(r"~[^01]|~$", token):
             raise FieldError(f"JSON pointer {text!r}: '~' must be followed by 0 or 1")
         tokens.append(token.replace("~1", "/").replace("~0", "~"))
@@ -412,7 +411,7 @@ def _json_value(event: dict, tokens: Any) -> Value:
                 return None
             value = value[token]
         elif type(value) is list:
-            if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+            if not token.isdigit():
                 return None
             index = int(token)
             if index >= len(value):

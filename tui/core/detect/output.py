@@ -3,7 +3,8 @@
 A field name is the longest known field at the ``%`` (``%ka.target.name/%ka.target.resource``
 is two fields and a slash); a missing value prints as ``<NA>``, a list field as
 ``(a,b)``. The values also go to the JSON alert's ``output_fields``: a string, a list of
-strings for a list field, a number for ``evt.time``/``evt.rawtime``, or null when missing.
+strings for a list field, a number for ``evt.time``/``evt.rawtime``, or null when missing;
+``evt.time`` (epoch nanoseconds) is always among them, as Falco adds its prefix's time.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class OutputFormat:
                 text.append("(" + ",".join(value) + ")")
             else:
                 text.append(str(value))
+        if "evt.time" not in fields:
+            # Falco's JSON alerts carry the time of the output's prefix among the fields.
+            fields["evt.time"] = event_time_ns(ctx.event)
         return "".join(text), fields
 
 

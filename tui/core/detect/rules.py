@@ -29,6 +29,7 @@ from .condition import (
     Check,
     ConditionError,
     FieldOperand,
+    MacroRef,
     Node,
     Not,
     Or,
@@ -56,6 +57,9 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 SOURCE = "k8s_audit"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_BOOL_KEYS = {"append", "enabled", "warn_evttypes", "skip-if-unknown-filter", "capture"}
 
 PRIORITIES = (
     "Emergency",
@@ -161,6 +165,10 @@ class _Def:
     path: str
     line: int
     index: int
+    """Its place in the order: the counter when the name was first defined."""
+    visibility: int
+    """The counter at its latest definition, append or override: a list or macro sees the
+    lists or macros whose index is below it (Falco's visibility)."""
     data: dict[str, Any]
     lines: dict[str, int]
     """The line of each key's value."""
@@ -216,26 +224,31 @@ class _Collector:
     def load_text(self, text: str, path: str) -> None:
         loader = _Loader(text)
         try:
-            try:
-                root = loader.get_single_node()
-            except yaml.MarkedYAMLError as error:
-                mark = error.problem_mark or error.context_mark
-                line = mark.line + 1 if mark else None
-                column = f", column {mark.column + 1}" if mark else ""
-                problem = error.problem or error.context or "cannot parse"
-                raise RulesError(path, line, f"not valid YAML{column}: {problem}") from None
-            if root is None:
-                return
-            if not isinstance(root, yaml.SequenceNode):
-                raise RulesError(
-                    path, root.start_mark.line + 1, "expected a list of rules, macros and lists"
-                )
-            for item in root.value:
-                self.load_item(loader, item, path)
+            while True:
+                try:
+                    if not loader.check_node():
+                        break
+                    root = loader.get_node()
+                except yaml.MarkedYAMLError as error:
+                    mark = error.problem_mark or error.context_mark
+                    line = mark.line + 1 if mark else None
+                    column = f", column {mark.column + 1}" if mark else ""
+                    problem = error.problem or error.context or "cannot parse"
+                    raise RulesError(path, line, f"not valid YAML{column}: {problem}") from None
+                if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
+                    continue
+                if not isinstance(root, yaml.SequenceNode):
+                    raise RulesError(
+                        path,
+                        root.start_mark.line + 1,
+                        "expected a list of rules, macros and lists",
+                    )
+                for item in root.value:
+                    self.load_item(item, path)
         finally:
             loader.dispose()
 
-    def load_item(self, loader: yaml.SafeLoader, node: yaml.Node, path: str) -> None:
+    def load_item(self, node: yaml.Node, path: str) -> None:
         line = node.start_mark.line + 1
         if not isinstance(node, yaml.MappingNode):
             raise RulesError(path, line, "expected a mapping with 'rule', 'macro' or 'list'")
@@ -243,11 +256,13 @@ class _Collector:
         lines: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            try:
-                data[key] = loader.construct_object(value_node, deep=True)
-            except yaml.constructor.ConstructorError as error:
-                raise RulesError(path, value_node.start_mark.line + 1, str(error)) from None
             lines[key] = value_node.start_mark.line + 1
+            if key in _BOOL_KEYS:
+                if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == _BOOL):
+                    raise RulesError(path, lines[key], f"{key!r} must be true or false")
+                data[key] = value_node.value.lower() in ("true", "yes", "on", "y")
+            else:
+                data[key] = _raw(value_node)
         if "required_engine_version" in data or "required_plugin_versions" in data:
             return  # accepted, not enforced
         for kind in ("rule", "macro", "list"):
@@ -255,7 +270,7 @@ class _Collector:
                 self.define(kind, data, lines, path, line)
                 return
         keys = ", ".join(sorted(data)) or "nothing"
-        self.warnings.append(f"{path}:{line}: unknown item ({keys}) ignored")
+        self.warnings.append(f"{path}:{line}: unknown top level item ({keys}) ignored")
 
     def define(
         self, kind: str, data: dict[str, Any], lines: dict[str, int], path: str, line: int
@@ -307,6 +322,7 @@ class _Collector:
                     raise fail(f"key {key!r} is not named in 'override'", key)
             for key, how in override.items():
                 self.merge(existing, key, data[key], how == "append", path, lines.get(key, line))
+            existing.visibility = self.tick()
             return
         if append:
             if existing is None:
@@ -329,6 +345,7 @@ class _Collector:
                 raise fail(f"appends nothing: give {what}")
             for key in keys:
                 self.merge(existing, key, data[key], True, path, lines.get(key, line))
+            existing.visibility = self.tick()
             return
         if kind == "rule" and existing is not None and set(data) <= {"rule", "enabled"}:
             existing.data["enabled"] = data.get("enabled", True)
@@ -343,13 +360,14 @@ class _Collector:
         for key in required:
             if key not in data:
                 raise fail(f"has no {key!r}")
-        definition = _Def(kind, name, path, line, 0, dict(data), lines)
-        if existing is not None:
-            definition.index = existing.index
-        else:
-            self.counter += 1
-            definition.index = self.counter
-        self.defs[kind][name] = definition
+        tick = self.tick()
+        index = existing.index if existing is not None else tick
+        self.defs[kind][name] = _Def(kind, name, path, line, index, tick, dict(data), lines)
+
+    def tick(self) -> int:
+        """The next value of the counter every definition, append and override advances."""
+        self.counter += 1
+        return self.counter
 
     def check_types(self, kind: str, data: dict[str, Any], fail: Callable[..., RulesError]) -> None:
         if kind == "list":
@@ -418,44 +436,82 @@ class _Compiler:
     def __init__(self, collector: _Collector) -> None:
         self.collector = collector
         self.lists: dict[str, list[str]] = {}
+        self.list_index: dict[str, int] = {}
         self.macro_trees: dict[str, Node] = {}
         self.macro_done: dict[str, Predicate] = {}
         self.compiling: list[str] = []
         self.current_rule: _Def | None = None
 
     def expand_lists(self) -> None:
-        ordered = sorted(self.collector.defs["list"].values(), key=lambda d: d.index)
-        for definition in ordered:
+        """Each list's items, an item naming a list visible to it replaced by that list's items
+        as written (one level, as Falco does); null items are dropped."""
+        defs = self.collector.defs["list"]
+        for definition in sorted(defs.values(), key=lambda d: d.index):
             items: list[str] = []
             for item in definition.data.get("items") or []:
                 if item is None:
-                    continue  # null items are skipped, as Falco does
-                text = _scalar_text(item)
-                if text in self.lists:
-                    items.extend(self.lists[text])
+                    continue
+                ref = defs.get(item)
+                if ref is not None and ref.index < definition.visibility:
+                    items.extend(i for i in ref.data.get("items") or [] if i is not None)
                 else:
-                    items.append(text)
+                    items.append(item)
             self.lists[definition.name] = items
+            self.list_index[definition.name] = definition.index
+
+    def list_values(self, values: list[str], quoted: list[bool]) -> list[str]:
+        """A list literal with list names replaced by their items, the way Falco's textual
+        substitution goes: lists in order, each replacing its name where it stands unquoted
+        (an item with a blank comes back quoted, and stays)."""
+        tokens = list(zip(values, quoted, strict=True))
+        done = 0
+        while True:
+            pending = [
+                self.list_index[value]
+                for value, was_quoted in tokens
+                if not was_quoted and self.list_index.get(value, 0) > done
+            ]
+            if not pending:
+                return [value for value, _ in tokens]
+            done = min(pending)
+            name = next(n for n, i in self.list_index.items() if i == done)
+            expanded: list[tuple[str, bool]] = []
+            for value, was_quoted in tokens:
+                if value == name and not was_quoted:
+                    expanded.extend(
+                        (item, any(c in item for c in " \t")) for item in self.lists[name]
+                    )
+                else:
+                    expanded.append((value, was_quoted))
+            tokens = expanded
 
     def parse_macros(self) -> None:
-        for definition in self.collector.defs["macro"].values():
+        """Parse every macro (syntax errors are errors even in unused macros) and check that
+        the macros it names are defined before it."""
+        macros = self.collector.defs["macro"]
+        for definition in sorted(macros.values(), key=lambda d: d.index):
             text = definition.data.get("condition") or ""
             try:
-                self.macro_trees[definition.name] = parse_condition(text)
+                tree = parse_condition(text)
+                for ref in _macro_refs(tree):
+                    used = macros.get(ref.name)
+                    if used is None or used.index >= definition.visibility:
+                        raise ConditionError(f"undefined macro {ref.name!r}", ref.column)
             except ConditionError as error:
                 path, line = definition.where("condition")
                 raise RulesError(
                     path,
                     line,
-                    f"condition: syntax error at column {error.column}: {error.message}",
+                    f"condition column {error.column}: {error.message}",
                     kind="macro",
                     name=definition.name,
                     condition=text,
                     column=error.column,
                 ) from None
+            self.macro_trees[definition.name] = tree
 
     def resolver(self) -> Resolver:
-        return Resolver(self.macro, self.lists.get)
+        return Resolver(self.macro, self.list_values)
 
     def macro(self, name: str, column: int) -> Predicate:
         done = self.macro_done.get(name)
@@ -502,7 +558,7 @@ class _Compiler:
             tree = parse_condition(text)
         except ConditionError as error:
             raise fail(
-                f"condition: syntax error at column {error.column}: {error.message}",
+                f"condition column {error.column}: {error.message}",
                 "condition",
                 column=error.column,
             ) from None
@@ -564,18 +620,19 @@ class _Compiler:
                 raise fail(f"{label} has no 'fields'", "exceptions")
             if isinstance(fields, str):
                 comp = "in" if comps is None else comps
-                if not isinstance(comp, str) or comp not in ALL_OPS:
-                    raise fail(f"{label}: bad comparison {comp!r}", "exceptions")
+                if comp not in LIST_OPS:
+                    raise fail(
+                        f"{label}: with a single field, comps must be in, pmatch or "
+                        f"intersects, not {comp!r}",
+                        "exceptions",
+                    )
                 if not values:
                     continue
-                if not isinstance(values, list):
-                    raise fail(f"{label}: 'values' must be a list", "exceptions")
+                if not isinstance(values, list) or any(isinstance(v, list) for v in values):
+                    raise fail(f"{label}: 'values' must be a list of strings", "exceptions")
                 operand = FieldOperand(fields, *_split_field(fields), column=column)
-                flat = [_scalar_text(v) for v in values if v is not None]
-                if comp in LIST_OPS:
-                    alternatives.append(Check(column, operand, comp, flat, is_list=True))
-                else:
-                    alternatives.extend(Check(column, operand, comp, [v]) for v in flat)
+                flat = [v for v in values if v is not None]
+                alternatives.append(_list_check(column, operand, comp, flat))
                 continue
             if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
                 raise fail(f"{label}: 'fields' must be a field or a list of fields", "exceptions")
@@ -598,14 +655,22 @@ class _Compiler:
                     )
                 checks: list[Node] = []
                 for operand, comp, value in zip(operands, comps, row, strict=True):
-                    if comp in LIST_OPS:
+                    if isinstance(value, list) or comp in LIST_OPS:
+                        if comp not in LIST_OPS:
+                            raise fail(
+                                f"{label}: a list of values needs in, pmatch or intersects, "
+                                f"not {comp!r}",
+                                "exceptions",
+                            )
                         items = value if isinstance(value, list) else [value]
-                        texts = [_scalar_text(v) for v in items if v is not None]
-                        checks.append(Check(column, operand, comp, texts, is_list=True))
+                        texts = [v for v in items if v is not None]
+                        checks.append(_list_check(column, operand, comp, texts))
                     elif comp == "exists":
                         checks.append(Check(column, operand, comp))
                     else:
-                        checks.append(Check(column, operand, comp, [_scalar_text(value)]))
+                        checks.append(
+                            Check(column, operand, comp, ["" if value is None else value])
+                        )
                 alternatives.append(checks[0] if len(checks) == 1 else And(column, checks))
         if not alternatives:
             return None
@@ -621,18 +686,47 @@ class _MacroError(ConditionError):
         self.cause = cause
 
 
+def _list_check(column: int, operand: FieldOperand, comp: str, items: list[Any]) -> Check:
+    """``field comp (items)``; an item with a blank is quoted (never a list name), as Falco
+    quotes it when it writes the exception into the condition."""
+    texts = [str(item) for item in items]
+    quoted = [any(c in text for c in " \t") for text in texts]
+    return Check(column, operand, comp, texts, quoted=quoted, is_list=True)
+
+
+def _macro_refs(node: Node) -> list[MacroRef]:
+    if isinstance(node, MacroRef):
+        return [node]
+    if isinstance(node, (And, Or)):
+        return [ref for child in node.children for ref in _macro_refs(child)]
+    if isinstance(node, Not):
+        return _macro_refs(node.child)
+    return []
+
+
+def _raw(node: yaml.Node) -> Any:
+    """A YAML node as plain data, scalars as written (``yes`` stays ``yes``, ``01`` stays
+    ``01``, as Falco reads them); null is None."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _NULL:
+            return None
+        return str(node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return [_raw(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        return {
+            str(key.value) if isinstance(key, yaml.ScalarNode) else "?": _raw(value)
+            for key, value in node.value
+        }
+    return None
+
+
 def _split_field(text: str) -> tuple[str, str | None]:
     """``json.value[/a/b]`` → (``json.value``, ``/a/b``)."""
     if text.endswith("]") and "[" in text:
         name, _, arg = text[:-1].partition("[")
         return name, arg
     return text, None
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def load_rules(paths: list[str]) -> LoadedRules:
