@@ -168,8 +168,9 @@ class _Parser:
     def keyword(self, word: str) -> bool:
         """``word`` at the cursor, followed by a blank or ``(`` (consumed without them)."""
         end = self.pos + len(word)
-        if self.text.startswith(word, self.pos) and end < len(self.text):
-            if self.text[end] in _BLANK or self.text[end] == "(":
+        if self.text.startswith(word, self.pos):
+            # At the very end it is still the keyword (then what should follow is missing).
+            if end == len(self.text) or self.text[end] in _BLANK or self.text[end] == "(":
                 self.pos = end
                 return True
         return False
