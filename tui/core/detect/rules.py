@@ -176,6 +176,8 @@ class _Def:
     """Per key, where its latest text came from (file, line), for errors after appends."""
 
     def where(self, key: str) -> tuple[str, int]:
+        if key.startswith("exceptions.") and "exceptions" in self.origins:
+            key = "exceptions"  # changed by a later item: its lines are not these
         return self.origins.get(key, (self.path, self.lines.get(key, self.line)))
 
 
@@ -257,6 +259,9 @@ class _Collector:
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             lines[key] = value_node.start_mark.line + 1
+            if key == "exceptions" and isinstance(value_node, yaml.SequenceNode):
+                for number, item in enumerate(value_node.value):
+                    lines[f"exceptions.{number}"] = item.start_mark.line + 1
             if key in _BOOL_KEYS:
                 if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag == _BOOL):
                     raise RulesError(path, lines[key], f"{key!r} must be true or false")
@@ -303,9 +308,7 @@ class _Collector:
             if not isinstance(override, dict) or not override:
                 raise fail("'override' must map keys to 'append' or 'replace'", "override")
             if existing is None:
-                raise fail(
-                    f"has 'override' but no {kind} by that name is defined before", "override"
-                )
+                raise fail(f"has 'override' but no {kind} by that name is defined before")
             for key, how in override.items():
                 if how not in ("append", "replace"):
                     raise fail(
@@ -326,9 +329,7 @@ class _Collector:
             return
         if append:
             if existing is None:
-                raise fail(
-                    f"has 'append: true' but no {kind} by that name is defined before", "append"
-                )
+                raise fail(f"has 'append: true' but no {kind} by that name is defined before")
             keys = [k for k in _APPENDABLE[kind] if k in data]
             if kind == "rule":
                 keys = [k for k in ("condition", "exceptions") if k in data]
@@ -579,8 +580,12 @@ class _Compiler:
                 column=cause.column,
             ) from None
         except ConditionError as error:
-            if error.column > len(text):  # from an exception block, not the condition text
-                raise fail(f"exceptions: {error.message}", "exceptions") from None
+            if error.column > len(text) + 1:  # from an exception block, not the condition
+                number = error.column - len(text) - 1
+                name = (definition.data.get("exceptions") or [{}])[number - 1].get("name")
+                raise fail(
+                    f"exception {name!r}: {error.message}", f"exceptions.{number - 1}"
+                ) from None
             raise fail(
                 f"condition column {error.column}: {error.message}",
                 "condition",
@@ -606,52 +611,56 @@ class _Compiler:
 
     def exception_tree(self, definition: _Def, fail: Callable[..., RulesError]) -> Node | None:
         """``(t1) or (t2) ...`` over every exception's value tuples, or None without values."""
-        column = len(definition.data.get("condition") or "") + 1  # past the text: "exceptions"
+        past_text = len(definition.data.get("condition") or "") + 1
         alternatives: list[Node] = []
         for number, exception in enumerate(definition.data.get("exceptions") or [], 1):
+            # Checks of exception N get the column just past the condition text plus N, so a
+            # compile error in one tells which exception it is.
+            column = past_text + number
+            key = f"exceptions.{number - 1}"
             name = exception.get("name")
             label = f"exception {name!r}" if name else f"exception {number}"
             if not name:
-                raise fail(f"{label} has no 'name'", "exceptions")
+                raise fail(f"{label} has no 'name'", key)
             fields = exception.get("fields")
             comps = exception.get("comps")
             values = exception.get("values") or []
             if fields is None:
-                raise fail(f"{label} has no 'fields'", "exceptions")
+                raise fail(f"{label} has no 'fields'", key)
             if isinstance(fields, str):
                 comp = "in" if comps is None else comps
                 if comp not in LIST_OPS:
                     raise fail(
                         f"{label}: with a single field, comps must be in, pmatch or "
                         f"intersects, not {comp!r}",
-                        "exceptions",
+                        key,
                     )
                 if not values:
                     continue
                 if not isinstance(values, list) or any(isinstance(v, list) for v in values):
-                    raise fail(f"{label}: 'values' must be a list of strings", "exceptions")
-                operand = FieldOperand(fields, *_split_field(fields), column=column)
+                    raise fail(f"{label}: 'values' must be a list of strings", key)
+                operand = FieldOperand(*_split_field(fields), column=column)
                 flat = [v for v in values if v is not None]
                 alternatives.append(_list_check(column, operand, comp, flat))
                 continue
             if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-                raise fail(f"{label}: 'fields' must be a field or a list of fields", "exceptions")
+                raise fail(f"{label}: 'fields' must be a field or a list of fields", key)
             if comps is None:
                 comps = ["="] * len(fields)
             if not isinstance(comps, list) or len(comps) != len(fields):
-                raise fail(f"{label}: 'fields' and 'comps' must have the same length", "exceptions")
+                raise fail(f"{label}: 'fields' and 'comps' must have the same length", key)
             for comp in comps:
                 if comp not in ALL_OPS:
-                    raise fail(f"{label}: bad comparison {comp!r}", "exceptions")
-            operands = [FieldOperand(f, *_split_field(f), column=column) for f in fields]
+                    raise fail(f"{label}: bad comparison {comp!r}", key)
+            operands = [FieldOperand(*_split_field(f), column=column) for f in fields]
             if not isinstance(values, list):
-                raise fail(f"{label}: 'values' must be a list of value lists", "exceptions")
+                raise fail(f"{label}: 'values' must be a list of value lists", key)
             for row in values:
                 if not isinstance(row, list) or len(row) != len(fields):
                     raise fail(
                         f"{label}: each value must be a list of {len(fields)} "
                         f"(one per field), not {row!r}",
-                        "exceptions",
+                        key,
                     )
                 checks: list[Node] = []
                 for operand, comp, value in zip(operands, comps, row, strict=True):
@@ -660,7 +669,7 @@ class _Compiler:
                             raise fail(
                                 f"{label}: a list of values needs in, pmatch or intersects, "
                                 f"not {comp!r}",
-                                "exceptions",
+                                key,
                             )
                         items = value if isinstance(value, list) else [value]
                         texts = [v for v in items if v is not None]
