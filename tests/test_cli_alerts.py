@@ -1,0 +1,151 @@
+"""``--alerts`` and ``--rules``, end to end: Falco's JSON alert lines, and broken rules files
+refused with exit code 2, naming file, line, rule and problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from kaudit_tui.core.detect import Ruleset
+from tests.conftest import DATA, LOGS
+
+RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
+TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
+KEYS = ["time", "rule", "priority", "output", "output_fields", "source", "tags", "auditID"]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "kaudit_tui", *map(str, args)], capture_output=True, timeout=120
+    )
+
+
+def alerts(result: subprocess.CompletedProcess[bytes]) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return [orjson.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_alerts_are_falco_json_lines_in_log_order() -> None:
+    lines = alerts(run("--alerts", "--rules", RULES, TRACES))
+    assert len(lines) == 66
+    assert all(list(line) == KEYS for line in lines)
+    assert {line["source"] for line in lines} == {"k8s_audit"}
+    assert {line["tags"][0] for line in lines} == {"k8s"}
+    assert {line["priority"] for line in lines} <= {
+        "Warning",
+        "Notice",
+        "Informational",
+        "Error",
+    }
+    ruleset = Ruleset.from_files([str(RULES)])
+    expected = [
+        (alert.rule, alert.audit_id)
+        for line in TRACES.read_bytes().splitlines()
+        for alert in ruleset.evaluate(orjson.loads(line))
+    ]
+    assert [(line["rule"], line["auditID"]) for line in lines] == expected
+    first = lines[0]
+    assert first["rule"] == "Anonymous Request Allowed"
+    assert first["time"] == "2018-10-25T13:58:49.736141000Z"
+    assert first["output"].startswith("13:58:49.736141000: Warning Request by anonymous user")
+    assert first["output_fields"]["ka.user.name"] == "system:anonymous"
+    assert first["output_fields"]["evt.time"] == 1540475929736141000
+    assert first["auditID"] == "841d3e6d-90d2-43df-8da4-684738bee3d5"
+
+
+def test_one_event_fires_several_rules() -> None:
+    lines = alerts(run("--alerts", "--rules", RULES, "-q", "ns:kube-public", TRACES))
+    assert [line["rule"] for line in lines] == [
+        "Pod Created in Kube Namespace",
+        "Service Account Created in Kube Namespace",
+        "K8s Serviceaccount Created",
+    ]
+    assert lines[1]["auditID"] == lines[2]["auditID"]
+
+
+def test_the_query_selects_the_events() -> None:
+    lines = alerts(run("--alerts", "--rules", RULES, "-q", "resource:pods/exec", TRACES))
+    assert [line["rule"] for line in lines] == ["Attach/Exec Pod"]
+    assert lines[0]["output_fields"]["ka.uri.param[command]"] == "bash"
+
+
+def test_later_rules_files_override_earlier_ones(tmp_path: Path) -> None:
+    local = tmp_path / "local.yaml"
+    local.write_text(
+        "- rule: Attach/Exec Pod\n  priority: critical\n  override:\n    priority: replace\n"
+    )
+    lines = alerts(run("--alerts", "--rules", RULES, "--rules", local, "-q", "sub:exec", TRACES))
+    assert [(line["rule"], line["priority"]) for line in lines] == [("Attach/Exec Pod", "Critical")]
+    assert " Critical Attach/Exec to pod" in lines[0]["output"]
+
+
+def test_skipped_rules_of_other_sources_are_noted(tmp_path: Path) -> None:
+    syscall = tmp_path / "syscall.yaml"
+    syscall.write_text(
+        "- rule: Shell\n  desc: d\n  condition: proc.name = sh\n  output: o\n  priority: info\n"
+    )
+    result = run("--alerts", "--rules", syscall, "--rules", RULES, TRACES)
+    assert len(alerts(result)) == 66
+    assert b"1 rule of other sources skipped (1 syscall); 48 k8s_audit rules loaded" in (
+        result.stderr
+    )
+
+
+def test_alerts_without_rules_is_a_usage_error() -> None:
+    result = run("--alerts", TRACES)
+    assert result.returncode == 2
+    assert b"pass --rules FILE" in result.stderr
+    assert result.stdout == b""
+
+
+BASE = "- rule: R\n  desc: d\n  condition: {}\n  output: {}\n  priority: {}\n  source: k8s_audit\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            BASE.format("ka.verb = get and ka.bogus = 1", "o", "INFO"),
+            ":3: rule 'R': condition column 19: unknown field 'ka.bogus'",
+        ),
+        (
+            BASE.format("nomacro and ka.verb = get", "o", "INFO"),
+            ":3: rule 'R': condition column 1: undefined macro 'nomacro'",
+        ),
+        (
+            BASE.format("ka.verb in (get", "o", "INFO"),
+            ":3: rule 'R': condition column 16: expected ',' or ')' in the list",
+        ),
+        (BASE.format("ka.verb = get", "o", "LOUD"), ":5: rule 'R': bad priority 'LOUD'"),
+        (BASE.format("ka.verb = get", "'x=%ka.nope'", "INFO"), ":4: rule 'R': output: unknown"),
+    ],
+)
+def test_broken_rules_files_are_usage_errors(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    result = run("--alerts", "--rules", RULES, "--rules", path, TRACES)
+    assert result.returncode == 2
+    assert result.stdout == b""
+    message = result.stderr.decode()
+    assert message.startswith(f"kaudit-tui: bad rules: {path}{words}"), message
+
+
+def test_a_syntax_error_shows_where(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(BASE.format("ka.verb = get and", "o", "INFO"))
+    result = run("--alerts", "--rules", path, TRACES)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[1:] == [
+        "  ka.verb = get and",
+        "                   ^",
+    ]
+
+
+def test_a_missing_rules_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("--alerts", "--rules", tmp_path / "nope.yaml", TRACES)
+    assert result.returncode == 2
+    assert b"nope.yaml: no such file" in result.stderr
