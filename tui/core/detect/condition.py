@@ -141,7 +141,16 @@ _FIELD = re.compile(r"[a-zA-Z]+[a-zA-Z0-9_]*(?:\.[a-zA-Z]+[a-zA-Z0-9_]*)+")
 _FIELD_ARG = re.compile(r"[^ \b\t\n\r\[\]\"']+")
 _NUMBER = re.compile(r"0[xX][0-9a-zA-Z]+|[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-]?[0-9]+)?")
 _BARE = re.compile(r"[^ \b\t\n\r\(\),=\"']+")
-_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPES = {
+    "\\": "\\",
+    "/": "/",
+    " ": "\\",  # as Falco: kept for old rules that escaped a blank
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
 _MAX_DEPTH = 100
 
 
@@ -318,9 +327,7 @@ class _Parser:
         while self.pos < len(text):
             char = text[self.pos]
             if char == "\\" and self.pos + 1 < len(text):
-                following = text[self.pos + 1]
-                out.append(_ESCAPES.get(following, "\\" + following))
-                self.pos += 2
+                out.append(self.escape(quote))
                 continue
             if char == quote:
                 self.pos += 1
@@ -328,6 +335,25 @@ class _Parser:
             out.append(char)
             self.pos += 1
         raise self.error("unterminated quoted string", start)
+
+    def escape(self, quote: str) -> str:
+        """The character of the escape at the cursor (a backslash), as Falco unescapes it."""
+        at = self.pos
+        following = self.text[at + 1]
+        self.pos += 2
+        if following in _ESCAPES:
+            return _ESCAPES[following]
+        if following in "\"'":
+            if following != quote:
+                raise self.error(f"\\{following} cannot be used in a {quote}-quoted string", at)
+            return following
+        if following == "x":
+            digits = self.text[at + 2 : at + 4]
+            if len(digits) < 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise self.error("a \\x escape needs two hexadecimal digits", at)
+            self.pos += 2
+            return chr(int(digits, 16))
+        raise self.error(f"unsupported escape \\{following}", at)
 
     def operator(self) -> str | None:
         text = self.text
@@ -523,7 +549,9 @@ def _transform(inner: Getter, name: str) -> Getter:
 
 
 def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
-    """A shell glob (``*``, ``?``, ``[...]``, ``[!...]``) as a whole-string regex."""
+    """A shell glob as a whole-string regex, as fnmatch(3) without flags reads it: ``*``,
+    ``?``, ``[...]`` and ``[!...]`` (``]`` first in a set is literal), ``\\x`` is ``x``, and
+    ``*`` also matches ``/``."""
     out = []
     index = 0
     while index < len(pattern):
@@ -532,19 +560,20 @@ def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
             out.append(".*")
         elif char == "?":
             out.append(".")
+        elif char == "\\" and index + 1 < len(pattern):
+            index += 1
+            out.append(re.escape(pattern[index]))
         elif char == "[":
-            end = pattern.find(
-                "]", index + 2 if pattern[index + 1 : index + 2] in "!^" else index + 1
-            )
+            start = index + 1
+            negate = pattern[start : start + 1] in ("!", "^")
+            first = start + 1 if negate else start
+            end = pattern.find("]", first + 1 if pattern[first : first + 1] == "]" else first)
             if end < 0:
                 out.append(re.escape(char))
             else:
-                body = pattern[index + 1 : end]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:].replace("\\", "\\\\")
-                else:
-                    body = body.replace("\\", "\\\\")
-                out.append(f"[{body}]")
+                body = pattern[first:end].replace("\\", "\\\\").replace("[", "\\[")
+                body = body.replace("]", "\\]").replace("^", "\\^")
+                out.append(f"[{'^' if negate else ''}{body}]")
                 index = end
         else:
             out.append(re.escape(char))
@@ -664,7 +693,7 @@ def _compile_check(node: Check, resolver: Resolver) -> Predicate:
     is_list, numeric = operand_kind(ref, node.left.transformers)
     if op == "exists":
         return lambda ctx: get(ctx) is not None
-    if is_list and op not in LIST_OPS:
+    if is_list and op not in ("in", "intersects"):
         raise ConditionError(
             f"{ref.text!r} is a list field: only 'exists', 'in' and 'intersects' apply to it",
             node.column,
@@ -746,10 +775,7 @@ def _compile_list(
 ) -> Predicate:
     items = resolver.list_values(node.values, node.quoted or [False] * len(node.values))
     if node.op == "pmatch":
-        match = _path_prefixes(items)
-        if is_list:
-            return _scalar(get, lambda values: any(match(v) for v in values))
-        return _scalar(get, match)
+        return _scalar(get, _path_prefixes(items))
     members: set[Any] = set(items)
     if numeric:
         members = {number for number in map(_number, items) if number is not None}
