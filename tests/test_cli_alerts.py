@@ -12,6 +12,7 @@ import pytest
 
 from kaudit_tui.core.detect import Ruleset
 from tests.conftest import DATA, LOGS
+from tests.events import event_line
 
 RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
 TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
@@ -149,3 +150,34 @@ def test_a_missing_rules_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run("--alerts", "--rules", tmp_path / "nope.yaml", TRACES)
     assert result.returncode == 2
     assert b"nope.yaml: no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--rules", RULES], b"--rules is read by --alerts"),
+        (["--alerts", "--rules", RULES, "--print"], b"without --print"),
+    ],
+)
+def test_option_combinations(args: list, words: bytes) -> None:
+    result = run(*args, TRACES)
+    assert result.returncode == 2
+    assert words in result.stderr
+
+
+def test_alerts_with_stats_keep_stdout_json_lines() -> None:
+    result = run("--alerts", "--rules", RULES, "--stats", TRACES)
+    assert len(alerts(result)) == 66
+    assert b"verb" in result.stderr
+
+
+def test_what_a_terminal_could_act_on_is_escaped(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(event_line(user="mallory\u202e\x1b[31m", verb="get"))
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BASE.format("ka.verb = get", "'user=%ka.user.name'", "INFO"))
+    result = run("--alerts", "--rules", rules, log)
+    (line,) = alerts(result)
+    assert b"\\u202e" in result.stdout and b"\\u001b" in result.stdout
+    assert "\u202e" not in result.stdout.decode() and b"\x1b" not in result.stdout
+    assert line["output"].endswith("user=mallory\u202e\x1b[31m")

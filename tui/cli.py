@@ -202,6 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
         if args.alerts and not args.rules:
             raise UsageError("--alerts needs rules: pass --rules FILE")
+        if args.rules and not args.alerts:
+            raise UsageError("--rules is read by --alerts: add --alerts")
+        if args.alerts and (args.print or args.explain or args.policy_report):
+            raise UsageError(
+                "--alerts writes JSON lines to standard output: use it without --print, "
+                "--explain and --policy-report"
+            )
         headless = bool(
             args.print or args.stats or args.explain or args.policy_report or args.alerts
         )
