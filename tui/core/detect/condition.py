@@ -651,16 +651,10 @@ def compile_condition(node: Node, resolver: Resolver) -> Predicate:
     """A predicate over a :class:`Context` for the syntax tree ``node``."""
     if isinstance(node, And):
         parts = [compile_condition(child, resolver) for child in node.children]
-        if len(parts) == 2:
-            first, second = parts
-            return lambda ctx: first(ctx) and second(ctx)
-        return lambda ctx: all(part(ctx) for part in parts)
+        return _chain(parts, both=True)
     if isinstance(node, Or):
         parts = [compile_condition(child, resolver) for child in node.children]
-        if len(parts) == 2:
-            first, second = parts
-            return lambda ctx: first(ctx) or second(ctx)
-        return lambda ctx: any(part(ctx) for part in parts)
+        return _chain(parts, both=False)
     if isinstance(node, Not):
         inner = compile_condition(node.child, resolver)
         return lambda ctx: not inner(ctx)
@@ -668,6 +662,17 @@ def compile_condition(node: Node, resolver: Resolver) -> Predicate:
         return resolver.macro(node.name, node.column)
     assert isinstance(node, Check)
     return _compile_check(node, resolver)
+
+
+def _chain(parts: list[Predicate], *, both: bool) -> Predicate:
+    """``a and b and c`` (or ``or``) as nested two-way closures: cheaper than all()/any()."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    rest = _chain(parts[1:], both=both)
+    if both:
+        return lambda ctx: first(ctx) and rest(ctx)
+    return lambda ctx: first(ctx) or rest(ctx)
 
 
 def resolve_operand(operand: FieldOperand) -> tuple[FieldRef, Getter]:
@@ -728,6 +733,8 @@ def _compile_check(node: Check, resolver: Resolver) -> Predicate:
             raise ConditionError(
                 f"'{op}' takes hexadecimal bytes, not {value!r}", node.column
             ) from None
+    if op in ("=", "==") and not numeric:
+        return lambda ctx: get(ctx) == value  # a missing value (None) equals no string
     compare = _compare(op, numeric)
     if op in ("contains", "icontains", "startswith", "endswith", "bcontains", "bstartswith"):
         if numeric:
@@ -783,4 +790,7 @@ def _compile_list(
         if node.op == "in":
             return _scalar(get, lambda values: all(v in members for v in values))
         return _scalar(get, lambda values: any(v in members for v in values))
+    if not numeric:
+        frozen = frozenset(members)
+        return lambda ctx: get(ctx) in frozen  # a missing value (None) is in no set of strings
     return _scalar(get, lambda value: value in members)
