@@ -282,17 +282,39 @@ class TestExceptions:
 
 
 def test_output_formatting() -> None:
-    output = "u=%ka.user.name g=%ka.user.groups s=%ka.target.subresource/%ka.target.resource 100%"
-    rs = ruleset(rule("R", "ka.verb=get", output=output))
+    output = (
+        "u=%ka.user.name g=%ka.user.groups s=%ka.target.subresource/%ka.target.resource. "
+        "v=%6ka.verb| %toupper(ka.verb) %ka.user.namex"
+    )
+    rs = ruleset(rule("R", "ka.verb=get", output=f"'{output}'"))
     (alert,) = rs.evaluate(audit_event(verb="get", user="alice", groups=("a", "b")))
-    assert alert.output.split(": Warning ", 1)[1] == "u=alice g=(a,b) s=<NA>/pods 100%"
+    assert alert.output.split(": Warning ", 1)[1] == (
+        "u=alice g=(a,b) s=<NA>/pods. v=get   | GET alicex"
+    )
     assert alert.output_fields == {
         "ka.user.name": "alice",
         "ka.user.groups": ["a", "b"],
         "ka.target.subresource": None,
         "ka.target.resource": "pods",
+        "ka.verb": "get",
+        "toupper(ka.verb)": "GET",
         "evt.time": 1795687200200000000,
     }
+
+
+@pytest.mark.parametrize(
+    ("output", "words"),
+    [
+        ("'100%'", "cannot end with '%'"),
+        ("'a % b'", "a '%' must start a field"),
+        ("'%ka.bogus'", "unknown field %ka.bogus"),
+        ("'%ka.uri.param'", "requires an argument"),
+        ("'%tolower(ka.bogus)'", "unknown field 'ka.bogus'"),
+    ],
+)
+def test_broken_outputs(output: str, words: str) -> None:
+    problem = error(rule(output=output))
+    assert problem.line == 4 and words in str(problem)
 
 
 @pytest.mark.parametrize(

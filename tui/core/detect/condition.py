@@ -450,6 +450,16 @@ class _Parser:
             raise self.error(f"expected ',' or ')' in the list, found {self.describe()}")
 
 
+def parse_transformed_field(text: str) -> tuple[FieldOperand, int]:
+    """The transformed field at the start of ``text`` (``tolower(ka.verb)...``) and its
+    length; ``ConditionError`` if there is none."""
+    parser = _Parser(text)
+    operand = parser.transformed_operand()
+    if operand is None:
+        raise parser.error("expected a transformer")
+    return operand, parser.pos
+
+
 def parse_condition(text: str) -> Node:
     """The syntax tree of a condition; ``ConditionError`` (with its column) if it is not one."""
     return _Parser(text).parse()

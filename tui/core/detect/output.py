@@ -1,21 +1,31 @@
 """Falco's output strings: ``%field`` (and ``%field[arg]``) replaced by the event's value.
 
 A field name is the longest known field at the ``%`` (``%ka.target.name/%ka.target.resource``
-is two fields and a slash); a missing value prints as ``<NA>``, a list field as
-``(a,b)``. The values also go to the JSON alert's ``output_fields``: a string, a list of
-strings for a list field, a number for ``evt.time``/``evt.rawtime``, or null when missing;
-``evt.time`` (epoch nanoseconds) is always among them, as Falco adds its prefix's time.
+is two fields and a slash); a missing value prints as ``<NA>``, a list field as ``(a,b)``;
+``%evt.time`` is the event's time as ``HH:MM:SS.nnnnnnnnn`` (UTC). The values also go to the
+JSON alert's ``output_fields``: a string, a list of strings for a list field, a number for
+``evt.time``/``evt.rawtime``, or null when missing; ``evt.time`` (epoch nanoseconds) is always
+among them, as Falco adds its prefix's time.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .condition import Context, Getter, field_getter
-from .fields import FIELDS, FieldError, event_time_ns, format_clock, lookup_field
+from .condition import (
+    TRANSFORMERS,
+    ConditionError,
+    Context,
+    Getter,
+    field_getter,
+    parse_transformed_field,
+    resolve_operand,
+)
+from .fields import FIELDS, FieldError, event_time_ns, lookup_field
 
-__all__ = ["NA", "OutputError", "OutputFormat", "parse_output"]
+__all__ = ["NA", "OutputError", "OutputFormat", "Token", "parse_output"]
 
 NA = "<NA>"
 _NAMES = sorted(FIELDS, key=len, reverse=True)
@@ -26,9 +36,18 @@ class OutputError(ValueError):
 
 
 @dataclass
+class Token:
+    key: str
+    """The field as written (``ka.uri.param[command]``, ``tolower(ka.verb)``)."""
+    get: Getter
+    width: int = 0
+    """``%12field``: the value padded or cut to this many characters."""
+
+
+@dataclass
 class OutputFormat:
-    parts: list[str | tuple[str, Getter]]
-    """Literal text, and (field as written, getter) pairs, in order."""
+    parts: list[str | Token]
+    """Literal text and fields, in order."""
 
     def render(self, ctx: Context) -> tuple[str, dict[str, Any]]:
         """The output text and ``output_fields`` for the event of ``ctx``."""
@@ -38,22 +57,20 @@ class OutputFormat:
             if isinstance(part, str):
                 text.append(part)
                 continue
-            name, get = part
-            if name in ("evt.time", "evt.rawtime"):
-                ns = event_time_ns(ctx.event)
-                fields[name] = ns
-                text.append(
-                    NA if ns is None else format_clock(ns) if name == "evt.time" else str(ns)
-                )
-                continue
-            value = get(ctx)
-            fields[name] = value
-            if value is None:
-                text.append(NA)
-            elif isinstance(value, list):
-                text.append("(" + ",".join(value) + ")")
+            value = part.get(ctx)
+            if part.key in ("evt.time", "evt.rawtime"):
+                fields[part.key] = event_time_ns(ctx.event)
             else:
-                text.append(str(value))
+                fields[part.key] = value
+            if value is None:
+                shown = NA
+            elif isinstance(value, list):
+                shown = "(" + ",".join(value) + ")"
+            else:
+                shown = str(value)
+            if part.width:
+                shown = shown[: part.width].ljust(part.width)
+            text.append(shown)
         if "evt.time" not in fields:
             # Falco's JSON alerts carry the time of the output's prefix among the fields.
             fields["evt.time"] = event_time_ns(ctx.event)
@@ -61,9 +78,12 @@ class OutputFormat:
 
 
 def parse_output(text: str) -> OutputFormat:
-    """The output string compiled; ``OutputError`` for an unknown field or bad argument."""
+    """The output string compiled, as libsinsp's formatter reads it: every ``%`` starts a
+    field (``%ka.verb``, ``%ka.uri.param[command]``, ``%tolower(ka.verb)``), maybe with a
+    width (``%20ka.user.name``); the field is the longest known name there. ``OutputError``
+    for an unknown field, a bad argument or a ``%`` with no field."""
     text = text.strip()
-    parts: list[str | tuple[str, Getter]] = []
+    parts: list[str | Token] = []
     literal: list[str] = []
     index = 0
     while index < len(text):
@@ -72,31 +92,46 @@ def parse_output(text: str) -> OutputFormat:
             literal.append(char)
             index += 1
             continue
-        rest = text[index + 1 :]
-        name = next((n for n in _NAMES if rest.startswith(n)), None)
-        if name is None:
-            if rest[:1].isalpha():
-                word = rest.split(" ", 1)[0]
-                raise OutputError(f"unknown field %{word}")
-            literal.append(char)
-            index += 1
-            continue
-        index += 1 + len(name)
-        arg = None
-        if text.startswith("[", index):
-            end = text.find("]", index)
-            if end < 0:
-                raise OutputError(f"%{name}: '[' without ']'")
-            arg = text[index + 1 : end]
-            index = end + 1
-        try:
-            ref = lookup_field(name, arg)
-        except FieldError as error:
-            raise OutputError(str(error)) from None
         if literal:
             parts.append("".join(literal))
             literal = []
-        parts.append((ref.text, field_getter(ref)))
+        index += 1
+        if index >= len(text):
+            raise OutputError("an output cannot end with '%'")
+        digits = re.match(r"\d*", text[index:]).group(0)  # type: ignore[union-attr]
+        index += len(digits)
+        token, length = _field_at(text[index:])
+        token.width = int(digits) if digits else 0
+        parts.append(token)
+        index += length
     if literal:
         parts.append("".join(literal))
     return OutputFormat(parts)
+
+
+def _field_at(rest: str) -> tuple[Token, int]:
+    """The field (or transformed field) at the start of ``rest``, and its length."""
+    if any(rest.startswith(name + "(") for name in TRANSFORMERS):
+        try:
+            operand, length = parse_transformed_field(rest)
+            _ref, get = resolve_operand(operand)
+        except ConditionError as error:
+            raise OutputError(f"%{rest.split(')', 1)[0]}): {error.message}") from None
+        return Token(rest[:length], get), length
+    name = next((n for n in _NAMES if rest.startswith(n)), None)
+    if name is None:
+        word = re.match(r"[^\s()\[\]=,]*", rest).group(0)  # type: ignore[union-attr]
+        raise OutputError(f"unknown field %{word}" if word else "a '%' must start a field")
+    length = len(name)
+    arg = None
+    if rest.startswith("[", length):
+        end = rest.find("]", length)
+        if end < 0:
+            raise OutputError(f"%{name}: '[' without ']'")
+        arg = rest[length + 1 : end]
+        length = end + 1
+    try:
+        ref = lookup_field(name, arg)
+    except FieldError as error:
+        raise OutputError(str(error)) from None
+    return Token(ref.text, field_getter(ref)), length
