@@ -18,6 +18,7 @@ HEADLESS = (
     "kaudit_tui.core.store",
     "kaudit_tui.core.query",
     "kaudit_tui.core.policy",
+    "kaudit_tui.core.detect",
     "kaudit_tui.core.requestinfo",
     "kaudit_tui.core.decisions",
     "kaudit_tui.core.sanitize",
