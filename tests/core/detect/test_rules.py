@@ -120,6 +120,17 @@ def test_the_deprecated_append_form() -> None:
     assert fired(rs, verb="list", user="bob") == []
 
 
+def test_an_appending_rule_ignores_keys_other_than_condition_and_exceptions() -> None:
+    rs = ruleset(
+        rule("R"), "- rule: R\n  append: true\n  condition: or ka.verb=list\n  output: x\n"
+    )
+    assert fired(rs, verb="list") == ["R"]
+    assert rs.loaded.warnings == [
+        "rules-2.yaml:1: rule 'R': an appending rule takes only 'condition' and 'exceptions': "
+        "output ignored"
+    ]
+
+
 def test_enabled() -> None:
     rs = ruleset(rule("A"), rule("B"), "- rule: A\n  enabled: false\n")
     assert fired(rs, verb="get") == ["B"]
@@ -333,6 +344,8 @@ def test_broken_outputs(output: str, words: str) -> None:
             "no 'output'",
         ),
         ("- list: l\n  items: [a]\n  append: true\n", 1, "l", "no list by that name"),
+        ("- rule: R\n  enabled: false\n", 1, "R", "has 'enabled' but no rule by that name"),
+        ("- rule: R\n  tags: [a]\n", 1, "R", "nor 'enabled'"),
         ("- macro: m\n  condition: x\n  override:\n    condition: append\n", 1, "m", "no macro"),
         (
             rule() + "- rule: R\n  condition: x\n  desc: d\n  override:\n    condition: append\n",

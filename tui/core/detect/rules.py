@@ -333,11 +333,14 @@ class _Collector:
             keys = [k for k in _APPENDABLE[kind] if k in data]
             if kind == "rule":
                 keys = [k for k in ("condition", "exceptions") if k in data]
-                extra = sorted(set(data) - {"rule", "append", "condition", "exceptions"})
+                extra = sorted(
+                    set(data) & _RULE_KEYS - {"rule", "append", "condition", "exceptions"}
+                )
                 if extra:
-                    raise fail(
-                        f"an appending rule can only give 'condition' and 'exceptions', not "
-                        f"{', '.join(extra)}"
+                    # Falco reads only these two from an appending rule and ignores the rest.
+                    self.warnings.append(
+                        f"{path}:{line}: rule {name!r}: an appending rule takes only 'condition' "
+                        f"and 'exceptions': {', '.join(extra)} ignored"
                     )
             if not keys:
                 what = "'items'" if kind == "list" else "'condition'"
@@ -348,11 +351,14 @@ class _Collector:
                 self.merge(existing, key, data[key], True, path, lines.get(key, line))
             existing.visibility = self.tick()
             return
-        if kind == "rule" and existing is not None and set(data) <= {"rule", "enabled"}:
-            existing.data["enabled"] = data.get("enabled", True)
+        if kind == "rule" and not {"condition", "output", "desc", "priority"} & set(data):
+            # Falco's older way to turn a rule on or off: a rule item with 'enabled' only.
+            if "enabled" not in data:
+                raise fail("has no 'condition', 'output', 'desc' or 'priority' (nor 'enabled')")
+            if existing is None:
+                raise fail("has 'enabled' but no rule by that name is defined before")
+            existing.data["enabled"] = data["enabled"]
             return
-        if kind == "rule" and set(data) <= {"rule", "enabled"}:
-            raise fail("has only 'enabled' but no rule by that name is defined before")
         required = {"list": ("items",), "macro": ("condition",)}.get(
             kind, ("condition", "output", "desc", "priority")
         )
