@@ -198,6 +198,7 @@ def test_transformers() -> None:
     assert holds("b64(ka.user.name) exists", audit_event(user="YWRtaW4="))
     assert holds("b64(ka.user.name) = admin", audit_event(user="YWRtaW4="))
     assert holds("tolower(toupper(ka.user.name)) = alice", event)
+    assert holds("len(evt.rawtime) = 19", event)  # a number's length is its digits
 
 
 def test_val_compares_two_fields() -> None:

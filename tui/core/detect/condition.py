@@ -538,7 +538,7 @@ def _transform(inner: Getter, name: str) -> Getter:
             value = inner(ctx)
             if value is None:
                 return None
-            return len(value)
+            return len(str(value)) if isinstance(value, int) else len(value)
 
         return length
     apply = _STRING_TRANSFORMS[name]
