@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 import pytest
 
 from kaudit_tui.core.detect import FIELDS, FieldError, lookup_field
@@ -250,13 +251,14 @@ def test_a_container_without_an_image_makes_images_unavailable() -> None:
 
 
 def test_json_that_is_no_audit_event_has_no_ka_fields() -> None:
-    assert value("ka.verb", {"verb": "get"}) is None
-    assert value("json.value[/verb]", {"verb": "get"}) == "get"
+    event = audit_event(audit_id=None, verb="get")
+    assert value("ka.verb", event) is None
+    assert value("json.value[/verb]", event) == "get"
 
 
 @pytest.mark.parametrize("prefix", ["json", "jevt"])
 def test_json_value_follows_rfc_6901(prefix: str) -> None:
-    event = {"auditID": "x", "a/b": {"m~n": [10, {"k": True}]}, "s": "text", "": "empty"}
+    event = audit_event(**{"a/b": {"m~n": [10, {"k": True}]}, "s": "text", "": "empty"})
     assert value(f"{prefix}.value[/a~1b/m~0n/0]", event) == "10"
     assert value(f"{prefix}.value[/a~1b/m~0n/1]", event) == '{"k":true}'
     assert value(f"{prefix}.value[/a~1b/m~0n/1/k]", event) == "true"
@@ -266,7 +268,7 @@ def test_json_value_follows_rfc_6901(prefix: str) -> None:
     assert value(f"{prefix}.value[s]", event) == "text"  # the plugin takes it without '/'
     assert value(f"{prefix}.value[/]", event) == "empty"
     assert value(f"{prefix}.value[/nope]", event) is None
-    assert value(f"{prefix}.obj", {"a": 1}) == '{"a":1}'
+    assert value(f"{prefix}.obj", event) == orjson.dumps(event).decode()
 
 
 def test_pointer_tokens() -> None:

@@ -447,7 +447,6 @@ class _Compiler:
         self.macro_trees: dict[str, Node] = {}
         self.macro_done: dict[str, Predicate] = {}
         self.compiling: list[str] = []
-        self.current_rule: _Def | None = None
 
     def expand_lists(self) -> None:
         """Each list's items, an item naming a list visible to it replaced by that list's items
