@@ -16,6 +16,7 @@ from kaudit_tui.core.detect import Ruleset, load_rules
 from tests.conftest import DATA, LOGS
 
 RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
+SYSCALL_RULES = DATA / "rules" / "falco_rules.yaml"
 TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
 
 NS_CREATED = "K8s Namespace Created"
@@ -156,3 +157,30 @@ def test_overrides_turn_on_the_rules_the_community_file_leaves_to_the_user(tmp_p
     ruleset = Ruleset(load_rules([str(RULES), str(local)]))
     fired = [a.rule for a in ruleset.evaluate(events()[49 - 1])]
     assert fired == ["All K8s Audit Events"]
+
+
+def test_with_falcos_syscall_rules_loaded_first(tmp_path) -> None:
+    """Falco's own rules file: its rules (no source: syscall) are skipped and counted, every
+    macro of it is parsed, and its lists serve k8s_audit rules of a later file."""
+    local = tmp_path / "local.yaml"
+    local.write_text(
+        "- list: shell_binaries\n"
+        "  items: [nginx]\n"
+        "  override:\n"
+        "    items: append\n"
+        "- rule: Shell image\n"
+        "  desc: a pod running a shell image\n"
+        "  condition: kevt and pod and kcreate and ka.req.pod.containers.image intersects "
+        "(shell_binaries)\n"
+        "  output: shell image (images=%ka.req.pod.containers.image)\n"
+        "  priority: NOTICE\n"
+        "  source: k8s_audit\n"
+    )
+    loaded = load_rules([str(SYSCALL_RULES), str(RULES), str(local)])
+    assert len(loaded.rules) == 49
+    assert loaded.skipped == {"syscall": 25}
+    ruleset = Ruleset(loaded)
+    fired = {n: [a.rule for a in ruleset.evaluate(e)] for n, e in enumerate(events(), 1)}
+    shells = sorted(n for n, rules in fired.items() if "Shell image" in rules)
+    assert shells == [20, 21, 22, 23, 24, 25, 26, 27, 31, 32]  # every pod with an nginx container
+    assert {n: [r for r in rules if r != "Shell image"] for n, rules in fired.items()} == EXPECTED
