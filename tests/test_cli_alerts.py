@@ -74,6 +74,15 @@ def test_the_query_selects_the_events() -> None:
     assert lines[0]["output_fields"]["ka.uri.param[command]"] == "bash"
 
 
+def test_a_query_counting_back_from_the_newest_event_applies_at_the_end() -> None:
+    """``since:`` with a duration is applied once everything is read; then alerts are written."""
+    streamed = alerts(run("--alerts", "--rules", RULES, TRACES))
+    at_end = alerts(run("--alerts", "--rules", RULES, "-q", "since:100000h", TRACES))
+    assert at_end == streamed
+    recent = alerts(run("--alerts", "--rules", RULES, "-q", "since:1h", TRACES))
+    assert 0 < len(recent) < len(streamed)
+
+
 def test_later_rules_files_override_earlier_ones(tmp_path: Path) -> None:
     local = tmp_path / "local.yaml"
     local.write_text(
