@@ -276,6 +276,16 @@ def test_compile_errors_name_their_column(condition: str, column: int, words: st
     assert caught.value.name == "R"
 
 
+def test_long_conditions() -> None:
+    event = audit_event(verb="get")
+    many = " and ".join(["ka.verb = get"] * 3000)
+    assert holds(many, event)
+    assert holds(" or ".join(["ka.verb = x"] * 3000 + ["ka.verb = get"]), event)
+    assert holds("not " * 3001 + "ka.verb = x", event)
+    with pytest.raises(ConditionError, match="nested too deeply"):
+        parse_condition("(" * 200 + "ka.verb = get" + ")" * 200)
+
+
 def test_keywords_are_lower_case_words() -> None:
     event = audit_event(verb="get")
     with pytest.raises(ConditionError):

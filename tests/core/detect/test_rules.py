@@ -406,3 +406,11 @@ def test_unknown_items_and_keys_are_warnings() -> None:
         "rules-1.yaml:1: unknown top level item (something) ignored",
         "rules-1.yaml:2: rule 'R': unknown key extra_key ignored",
     ]
+
+
+def test_macros_nested_too_deeply_are_an_error_not_a_crash() -> None:
+    macros = "- macro: m0\n  condition: ka.verb=get\n" + "".join(
+        f"- macro: m{n}\n  condition: (m{n - 1})\n" for n in range(1, 1500)
+    )
+    problem = error(macros, rule("R", "m1499"))
+    assert problem.name == "R" and "nests too deeply" in str(problem)

@@ -251,9 +251,8 @@ class _Parser:
             starts.append(start)
             self.blank()
         node = self.parse_check()
-        for start in reversed(starts):
-            node = Not(start + 1, node)
-        return node
+        # As Falco: each 'not' toggles, so 'not not x' is x.
+        return Not(starts[0] + 1, node) if len(starts) % 2 else node
 
     def parse_check(self) -> Node:
         self.blank()
@@ -675,11 +674,13 @@ def compile_condition(node: Node, resolver: Resolver) -> Predicate:
 
 
 def _chain(parts: list[Predicate], *, both: bool) -> Predicate:
-    """``a and b and c`` (or ``or``) as nested two-way closures: cheaper than all()/any()."""
+    """``a and b and c`` (or ``or``) as two-way closures, cheaper than all()/any(); split in
+    halves, so a long chain nests only as deep as its length's logarithm."""
     if len(parts) == 1:
         return parts[0]
-    first = parts[0]
-    rest = _chain(parts[1:], both=both)
+    middle = len(parts) // 2
+    first = _chain(parts[:middle], both=both)
+    rest = _chain(parts[middle:], both=both)
     if both:
         return lambda ctx: first(ctx) and rest(ctx)
     return lambda ctx: first(ctx) or rest(ctx)

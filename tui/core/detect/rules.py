@@ -773,5 +773,14 @@ def _finish(collector: _Collector, paths: list[str]) -> LoadedRules:
         if source != SOURCE:
             skipped[source] = skipped.get(source, 0) + 1
             continue
-        rules.append(compiler.compile_rule(definition))
+        try:
+            rules.append(compiler.compile_rule(definition))
+        except RecursionError:
+            raise RulesError(
+                definition.path,
+                definition.line,
+                "its condition nests too deeply (macros within macros)",
+                kind="rule",
+                name=definition.name,
+            ) from None
     return LoadedRules(rules, skipped, collector.warnings, list(paths))
