@@ -54,6 +54,8 @@ EVENT = audit_event(
         ("ka.uri glob '/api/*'", True),  # '*' matches '/' too, as fnmatch without flags
         ("ka.user.name glob 'Al\\\\?ce'", False),  # '\?' is a literal '?'
         ("ka.user.name glob '[]A]lice'", True),  # ']' first in a set is literal
+        ("ka.user.name glob '[!a-z]lice'", True),
+        ("ka.user.name glob '[B-A]lice'", False),  # an empty range
         ("ka.user.name regex 'A.i'", False),  # a whole match, as RE2's FullMatch
         ("ka.user.name regex 'A.ice'", True),
         ("ka.user.name regex '[a-z]+'", False),

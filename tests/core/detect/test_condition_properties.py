@@ -4,11 +4,12 @@ multi-valued field mean "every value" / "some value"."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaudit_tui.core.detect import Context, compile_condition, parse_condition
-from kaudit_tui.core.detect.condition import ConditionError, Resolver
+from kaudit_tui.core.detect.condition import ConditionError, Resolver, _c_fnmatch, glob_regex
 from tests.events import audit_event
 
 WORDS = ["get", "list", "create", "dev", "ops", "a b"]
@@ -125,3 +126,18 @@ def test_in_means_every_value_and_intersects_some(values, items) -> None:
         assert evaluate(f"ka.user.groups in {listed}", event) == evaluate(
             f"not ka.user.groups intersects {outside}", event
         )
+
+
+FNMATCH = _c_fnmatch()
+WILDCARDS = st.text(alphabet="ab/*?\\", max_size=8)
+
+
+@pytest.mark.skipif(FNMATCH is None, reason="no C library to compare with")
+@settings(max_examples=500, deadline=None)
+@given(WILDCARDS, WILDCARDS)
+def test_the_glob_fallback_agrees_with_fnmatch(pattern: str, value: str) -> None:
+    """Where there is no C library, globs are translated: without bracket expressions (whose
+    corner cases differ between C libraries) the translation matches as fnmatch(3) does."""
+    assert FNMATCH is not None
+    expected = FNMATCH(pattern.encode(), value.encode(), 0) == 0
+    assert (glob_regex(pattern).fullmatch(value) is not None) == expected

@@ -557,6 +557,39 @@ def _transform(inner: Getter, name: str) -> Getter:
     return transformed
 
 
+def _c_fnmatch() -> Callable[[bytes, bytes, int], int] | None:
+    """The C library's fnmatch(3), which libsinsp calls for glob; None where there is none."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        name = ctypes.util.find_library("c")
+        if name is None:
+            return None
+        fnmatch = ctypes.CDLL(name).fnmatch
+    except (OSError, AttributeError, ImportError):
+        return None
+    fnmatch.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    fnmatch.restype = ctypes.c_int
+    return fnmatch
+
+
+_FNMATCH = _c_fnmatch()
+_FNM_CASEFOLD = 1 << 4  # glibc, musl and the BSDs agree on it
+
+
+def glob_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
+    """Whether a whole value matches a shell pattern, as libsinsp's glob: fnmatch(3) with no
+    flags (iglob: FNM_CASEFOLD). The C library's own fnmatch where there is one (bracket
+    expressions have corner cases no translation keeps exactly), else :func:`glob_regex`."""
+    if _FNMATCH is not None:
+        fnmatch, encoded = _FNMATCH, pattern.encode()
+        flags = _FNM_CASEFOLD if ignore_case else 0
+        return lambda value: fnmatch(encoded, value.encode(), flags) == 0
+    regex = glob_regex(pattern, ignore_case=ignore_case)
+    return lambda value: regex.fullmatch(value) is not None
+
+
 def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
     """A shell glob as a whole-string regex, as fnmatch(3) without flags reads it: ``*``,
     ``?``, ``[...]`` and ``[!...]`` (``]`` first in a set is literal), ``\\x`` is ``x``, and
@@ -569,7 +602,9 @@ def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
             out.append(".*")
         elif char == "?":
             out.append(".")
-        elif char == "\\" and index + 1 < len(pattern):
+        elif char == "\\":
+            if index + 1 == len(pattern):
+                return re.compile("(?!)")  # a pattern ending in a backslash matches nothing
             index += 1
             out.append(re.escape(pattern[index]))
         elif char == "[":
@@ -727,8 +762,7 @@ def _compile_check(node: Check, resolver: Resolver) -> Predicate:
                 f"{ref.text!r} is a number: {node.values[0]!r} is not", node.column
             )
     if op in ("glob", "iglob"):
-        pattern = glob_regex(value, ignore_case=op == "iglob")
-        return _scalar(get, lambda a: pattern.fullmatch(a) is not None)
+        return _scalar(get, glob_matcher(value, ignore_case=op == "iglob"))
     if op == "regex":
         try:
             regex = re.compile(value)
@@ -778,9 +812,7 @@ def _compile_val(node: Check, get: Getter, right_get: Getter, numeric: bool) -> 
                     return re.fullmatch(str(right), str(left)) is not None
                 except re.error:
                     return False
-            return (
-                glob_regex(str(right), ignore_case=op == "iglob").fullmatch(str(left)) is not None
-            )
+            return glob_matcher(str(right), ignore_case=op == "iglob")(str(left))
         if numeric != isinstance(right, int):
             left, right = str(left), str(right)
         return compare(left, right)
