@@ -82,6 +82,25 @@ def test_operators(condition: str, expected: bool) -> None:
     assert holds(condition, EVENT) is expected
 
 
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("/var/run/docker.sock", True),
+        ("/var/run", True),
+        ("/var/runner", False),
+        ("/var", False),
+        ("//var///run/x", True),  # compared by components
+        ("/opt/a/subdir/file", True),  # '*' is any one component
+        ("/opt/a/other", False),
+        ("/etc/kubernetes", True),  # '/etc/' is '/etc'
+    ],
+)
+def test_pmatch_compares_path_components(uri: str, expected: bool) -> None:
+    condition = "ka.uri pmatch (/var/run, /etc/, /opt/*/subdir)"
+    assert holds(condition, audit_event(uri=uri)) is expected
+    assert holds("ka.uri pmatch (/)", audit_event(uri=uri))
+
+
 def test_string_comparisons_are_lexicographic() -> None:
     """Every ka.* field is a string: ``<`` compares text, as Falco compares strings."""
     assert holds("ka.response.code > 1000", audit_event(code=201))  # "201" > "1000"

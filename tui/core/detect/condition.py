@@ -626,13 +626,17 @@ def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
 
 
 def _path_prefixes(paths: Iterable[str]) -> Callable[[str], bool]:
-    prefixes = [path.rstrip("/") or "/" for path in paths]
+    """pmatch: whether a path is one of ``paths`` or below one, compared by components as
+    libsinsp's prefix search does (``//a/b/`` is ``/a/b``; a ``*`` component matches any one
+    component; ``/`` covers every path)."""
+    prefixes = [tuple(part for part in path.split("/") if part) for path in paths]
 
     def match(value: str) -> bool:
+        parts = [part for part in value.split("/") if part]
         for prefix in prefixes:
-            if prefix == "/" and value.startswith("/"):
-                return True
-            if value == prefix or value.startswith(prefix + "/"):
+            if len(prefix) <= len(parts) and all(
+                want == "*" or want == got for want, got in zip(prefix, parts, strict=False)
+            ):
                 return True
         return False
 
