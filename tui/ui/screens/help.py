@@ -66,9 +66,17 @@ def keys_table(sections: list[Section]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key; Esc, q or ? closes it."""
+    """Every key; Esc, q or ? closes it; j/k, arrows, pages, g/G scroll it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown,space", "scroll_page(1)", "Page down", show=False),
+        Binding("pageup", "scroll_page(-1)", "Page up", show=False),
+        Binding("g,home", "scroll_end(0)", "Top", show=False),
+        Binding("G,end", "scroll_end(1)", "Bottom", show=False),
+    ]
 
     def __init__(self, app_bindings: Iterable[Binding]) -> None:
         super().__init__()
@@ -93,3 +101,19 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(keys_table(self.sections()))
+
+    @property
+    def scroller(self) -> VerticalScroll:
+        return self.query_one("#help", VerticalScroll)
+
+    def action_scroll(self, lines: int) -> None:
+        """The table's keys move the text here: j/k, arrows, g/G, Home/End, pages."""
+        self.scroller.scroll_relative(y=lines, animate=False)
+
+    def action_scroll_page(self, pages: int) -> None:
+        scroller = self.scroller
+        scroller.scroll_relative(y=pages * max(1, scroller.size.height - 1), animate=False)
+
+    def action_scroll_end(self, bottom: int) -> None:
+        scroller = self.scroller
+        scroller.scroll_to(y=scroller.max_scroll_y if bottom else 0, animate=False)
