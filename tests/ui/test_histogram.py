@@ -75,7 +75,8 @@ async def test_histogram_selection_resets_when_the_view_changes(tmp_path: Path) 
         assert histogram.selected == -1
 
 
-LABEL = re.compile(r"^ *\d\d-\d\dT\d\d:\d\d .* (\d\d-\d\dT\d\d:\d\d) *$")
+TIME = r"(\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d)"
+LABEL = re.compile(rf"^ *{TIME} .* {TIME} *$")
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ class TimeHistogram(Panel, Widget, can_focus=True):
         room = max(1, self.size.width - 2 * _LABEL - 2)
         shown = min(len(hist.counts), room)  # computed for a wider panel: the labels stay
         end = hist.start + hist.width * shown
-        text.append(f"{_short(hist.start):>{_LABEL}} ", style="dim")
+        text.append(f"{_short(hist.start, hist.width):>{_LABEL}} ", style="dim")
         peak = max(1, int(hist.counts[:shown].max()))
         bar = self.get_component_rich_style("time-histogram--bar")
         error = self.get_component_rich_style("time-histogram--error")
@@ -110,7 +110,7 @@ class TimeHistogram(Panel, Widget, can_focus=True):
             if i == self.selected:
                 style = style + cursor
             text.append(BARS[level], style=style)
-        text.append(f" {_short(end)}\n", style="dim")
+        text.append(f" {_short(end, hist.width)}\n", style="dim")
         text.append_text(self._info_line(hist, shown))
         return text
 
@@ -120,7 +120,9 @@ class TimeHistogram(Panel, Widget, can_focus=True):
         if not 0 <= self.selected < shown:
             events, failed = int(hist.counts.sum()), int(hist.errors.sum())
             about = f"{_counts(events, failed)} in buckets of {_duration(hist.width)}"
-            hint = "; Tab, then ←/→ picks one" if not self.has_focus else "; ←/→ picks one"
+            hint = "; ←/→ picks one" if self.has_focus else "; Tab, then ←/→ picks one"
+            if _LABEL + 1 + len(about) + len(hint) > self.size.width:
+                hint = ""
             return Text(" " * (_LABEL + 1) + about + hint, style="dim")
         begin, until = hist.bucket_range(self.selected)
         count, failed = int(hist.counts[self.selected]), int(hist.errors[self.selected])
@@ -200,6 +202,8 @@ def _range(begin: int, until: int, width: int) -> str:
     return f"{head} – {last[5:10]} {last[11:cut]} UTC"
 
 
-def _short(micros: int) -> str:
-    """``MM-DDTHH:MM`` of an epoch time: enough to place the sparkline's ends."""
-    return format_time(micros, digits=0)[5:16]
+def _short(micros: int, width: int = 60_000_000) -> str:
+    """``MM-DDTHH:MM`` of an epoch time, enough to place the sparkline's ends; ``HH:MM:SS``
+    when the buckets are shorter than a minute (the line under it has the date)."""
+    text = format_time(micros, digits=0)
+    return text[11:19] if width < 60_000_000 else text[5:16]
