@@ -108,12 +108,22 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, lines: int) -> None:
         """The table's keys move the text here: j/k, arrows, g/G, Home/End, pages."""
-        self.scroller.scroll_relative(y=lines, animate=False)
+        scroller = self.scroller
+        if lines > 0:
+            scroller.scroll_down(animate=False, immediate=True)
+        else:
+            scroller.scroll_up(animate=False, immediate=True)
 
     def action_scroll_page(self, pages: int) -> None:
         scroller = self.scroller
-        scroller.scroll_relative(y=pages * max(1, scroller.size.height - 1), animate=False)
+        if pages > 0:
+            scroller.scroll_page_down(animate=False)
+        else:
+            scroller.scroll_page_up(animate=False)
 
     def action_scroll_end(self, bottom: int) -> None:
         scroller = self.scroller
-        scroller.scroll_to(y=scroller.max_scroll_y if bottom else 0, animate=False)
+        if bottom:
+            scroller.scroll_end(animate=False, immediate=True)
+        else:
+            scroller.scroll_home(animate=False, immediate=True)
