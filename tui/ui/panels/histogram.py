@@ -95,8 +95,7 @@ class TimeHistogram(Panel, Widget, can_focus=True):
         hist = self.histogram
         if hist is None or not len(hist.counts):
             return text.append("no timed events in view", style="dim")
-        room = max(1, self.size.width - 2 * _LABEL - 2)
-        shown = min(len(hist.counts), room)  # computed for a wider panel: the labels stay
+        shown = self._shown()  # fewer than computed for a wider panel: the labels stay
         end = hist.start + hist.width * shown
         text.append(f"{_short(hist.start, hist.width):>{_LABEL}} ", style="dim")
         peak = max(1, int(hist.counts[:shown].max()))
@@ -138,15 +137,21 @@ class TimeHistogram(Panel, Widget, can_focus=True):
             line.append(MARKER, style="bold")
         return line
 
-    def action_move(self, step: int) -> None:
+    def _shown(self) -> int:
+        """How many buckets are drawn: all that fit between the labels."""
         if self.histogram is None:
+            return 0
+        return min(len(self.histogram.counts), max(1, self.size.width - 2 * _LABEL - 2))
+
+    def action_move(self, step: int) -> None:
+        if not self._shown():
             return
-        last = len(self.histogram.counts) - 1
+        last = self._shown() - 1
         self._pick(max(0, min(last, (self.selected if self.selected >= 0 else last) + step)))
 
     def action_jump(self, index: int) -> None:
-        if self.histogram is not None:
-            self._pick(index % len(self.histogram.counts))
+        if self._shown():
+            self._pick(index % self._shown())
 
     def _pick(self, index: int) -> None:
         self._picked_in = self._grid()
@@ -158,11 +163,13 @@ class TimeHistogram(Panel, Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         index = event.x - _LABEL - 1
-        if event.y == 0 and self.histogram is not None and 0 <= index < len(self.histogram.counts):
+        if event.y == 0 and 0 <= index < self._shown():
             self._pick(index)
             self.action_narrow()
 
-    def watch_selected(self) -> None:
+    def watch_selected(self, selected: int) -> None:
+        if selected >= 0:  # however it was picked, it belongs to the view shown now
+            self._picked_in = self._grid()
         self.refresh()
 
     def on_focus(self) -> None:
