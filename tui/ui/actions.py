@@ -53,6 +53,14 @@ class AppActions(_Base):
     table: EventTable
     key_bindings: list[Binding]
 
+    def find_position(self) -> int:
+        """1-based place of the highlighted event among the find matches (0: not on one)."""
+        marks, current = self.marks, self.table.highlighted_row
+        if current is None or not len(marks):
+            return 0
+        index = int(np.searchsorted(marks, current))
+        return index + 1 if index < len(marks) and int(marks[index]) == current else 0
+
     def action_find_next(self, step: int) -> None:
         if not self.find_text:
             self.notify("nothing to find yet: press s and type a query", markup=False)

@@ -406,6 +406,7 @@ class KauditApp(AppActions, App[int]):
             query=self.query_text,
             find=self.find_text,
             found=len(self.marks),
+            match=self.find_position() if self.find_text else 0,
             progress=live.progress_text(),
             busy=self.filtering,
         )

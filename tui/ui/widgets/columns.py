@@ -70,8 +70,20 @@ def min_table_width(*, with_date: bool = False) -> int:
     return time_width + 8 + 4 + 2 * MIN_FLEX + 4 + 1
 
 
-def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = False) -> list[Column]:
-    """Columns filling ``width`` cells (one space between columns), in display order."""
+MARK = "▶"
+"""Drawn in the gutter left of TIME on events that match the find query."""
+
+
+def layout_columns(
+    width: int, *, with_date: bool = False, with_rule: bool = False, with_marks: bool = False
+) -> list[Column]:
+    """Columns filling ``width`` cells (one space between columns), in display order.
+
+    ``with_marks``: a one-cell gutter first, for the find marker (TIME keeps its width).
+    """
+    if with_marks:
+        rest = layout_columns(max(0, width - 2), with_date=with_date, with_rule=with_rule)
+        return [Column("mark", "", 1), *rest]
     fixed = {key: Column(key, title, w, right) for key, title, w, right in _FIXED}
     if with_date:
         fixed["time"] = Column("time", "TIME (UTC)", DATED_TIME, clip=True)
