@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import Terminal, kaudit, needs_tmux
-from tests.ui.support import event, lines
+from tests.ui.support import lines, ui_event
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, needs_tmux]
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
     path = tmp_path / "audit.log"
-    events = [event(n, verb="delete" if n % 10 == 5 else "get") for n in range(300)]
+    events = [ui_event(n, verb="delete" if n % 10 == 5 else "get") for n in range(300)]
     path.write_bytes(lines(*events))
     return path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kaudit_tui.ui.widgets.query_bar import QueryBar
-from tests.ui.support import SIZE, event, lines, loaded, make_app, status, wait_until
+from tests.ui.support import SIZE, lines, loaded, make_app, status, ui_event, wait_until
 
 
 async def submit(pilot, app, text: str, key: str = "slash") -> None:  # noqa: ANN001
@@ -25,7 +25,7 @@ def screen_line_of(app, row: int) -> int:  # noqa: ANN001
 
 def every_tenth_deletes(tmp_path: Path, count: int = 300) -> Path:
     log = tmp_path / "audit.log"
-    events = [event(n, verb="delete" if n % 10 == 5 else "get") for n in range(count)]
+    events = [ui_event(n, verb="delete" if n % 10 == 5 else "get") for n in range(count)]
     log.write_bytes(lines(*events))
     return log
 

@@ -12,14 +12,14 @@ from kaudit_tui.core.policy import load_policy
 from kaudit_tui.demo.replay import demo_files
 from kaudit_tui.ui.screens.help import HelpScreen
 from kaudit_tui.ui.theming import bundled_dir
-from tests.ui.support import SIZE, event, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, lines, loaded, make_app, ui_event, wait_until
 
 DEMO_LOG, DEMO_POLICY = demo_files()
 
 
 async def test_help_scrolls_with_j_and_k(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
-    log.write_bytes(lines(event(0)))
+    log.write_bytes(lines(ui_event(0)))
     app = make_app(log)
     async with app.run_test(size=(100, 20)) as pilot:
         await loaded(pilot, app, 1)

@@ -10,7 +10,7 @@ import pytest
 from rich.text import Text
 
 from kaudit_tui.ui.widgets.query_bar import QueryBar
-from tests.ui.support import SIZE, event, filtered, lines, loaded, make_app, wait_until
+from tests.ui.support import SIZE, filtered, lines, loaded, make_app, ui_event, wait_until
 
 
 async def submit(pilot, app, text: str, key: str = "slash") -> None:  # noqa: ANN001
@@ -21,7 +21,7 @@ async def submit(pilot, app, text: str, key: str = "slash") -> None:  # noqa: AN
 
 def three_bursts(tmp_path: Path) -> Path:
     log = tmp_path / "audit.log"
-    events = [event(n, seconds=60 * (n // 10) + n % 10, code=500 if n // 10 == 1 else 200)
+    events = [ui_event(n, seconds=60 * (n // 10) + n % 10, code=500 if n // 10 == 1 else 200)
               for n in range(30)]  # fmt: skip
     log.write_bytes(lines(*events))
     return log
@@ -89,7 +89,7 @@ async def test_histogram_shows_both_time_labels(tmp_path: Path, count: int, step
     # 03:00:00.99 to 03:01:58.5: 117.5 s fit the 118 buckets of a 140-cell line at one second
     # each, but from the round 03:00:00 they need 119: the last one was cut off, and the line
     # (labels one cell wider than counted) lost its right-hand label
-    log.write_bytes(lines(*(event(n, seconds=0.98 + n * step) for n in range(count))))
+    log.write_bytes(lines(*(ui_event(n, seconds=0.98 + n * step) for n in range(count))))
     app = make_app(log)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, count)
