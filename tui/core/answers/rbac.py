@@ -40,9 +40,8 @@ import numpy as np
 import yaml
 
 from kaudit_tui.core.requestinfo import parse_request_uri
-from kaudit_tui.core.requests import request_rows
 from kaudit_tui.core.sanitize import sanitize
-from kaudit_tui.core.store import EventStore
+from kaudit_tui.core.store import OTHER_ID, EventStore
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_VERSION = f"{RBAC_GROUP}/v1"
@@ -188,9 +187,14 @@ def _resource_rules(group: str, resources: dict[str, dict[str, set[str] | None]]
             "resourceNames": list(names),
             "verbs": list(verbs),
         }
-        for (verbs, names), resources_ in sorted(named.items(), key=lambda item: item[1])
+        for (verbs, names), resources_ in sorted(named.items(), key=_named_order)
     ]
     return rules
+
+
+def _named_order(item: tuple[tuple[tuple[str, ...], tuple[str, ...]], list[str]]) -> tuple:
+    (verbs, names), resources = item
+    return resources, [verb_key(v) for v in verbs], names
 
 
 def _path_rules(paths: dict[str, set[str]]) -> list[dict]:
@@ -363,10 +367,14 @@ class RbacAnswer:
         return text
 
 
-def identity_rows(store: EventStore, rows: np.ndarray, identity: str) -> np.ndarray:
-    """Of ``rows``, those whose request acted as ``identity``: the impersonated user when
-    there is one, else the user (exact names)."""
+def identity_rows(store: EventStore, rows: np.ndarray | None, identity: str) -> np.ndarray:
+    """Of ``rows`` (None: all), those whose request acted as ``identity``: the impersonated user
+    when there is one, else the user (exact names). Rows no longer in the store are left out."""
+    first, who = store.first_id, store.column("who")
+    if rows is None:
+        rows = np.arange(first, first + len(who), dtype=np.int64)
     rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[(rows >= first) & (rows < first + len(who))]
     table = store.who
     user = table.tables["user"].find(identity)
     acted = table.tables["as"].find(identity)
@@ -377,13 +385,38 @@ def identity_rows(store: EventStore, rows: np.ndarray, identity: str) -> np.ndar
         by_shape |= as_codes == acted
     if user is not None:
         by_shape |= (as_codes == 0) & (user_codes == user)
-    return rows[by_shape[store.column("who")[rows - store.first_id]]]
+    return rows[by_shape[who[rows - first]]]
+
+
+def last_stages(store: EventStore, rows: np.ndarray) -> np.ndarray:
+    """Of ``rows``, the last stage of each request, ascending: one row per audit ID and URI.
+
+    The URI is part of the key because clients may set the audit ID (the ``Audit-ID`` header),
+    so two requests can share one; events without an audit ID are requests of their own.
+    """
+    if not len(rows):
+        return rows
+    index = rows - store.first_id
+    hi = store.column("id_hi")[index]
+    lo = store.column("id_lo")[index]
+    uri = store.column("uri")[index]
+    order = np.lexsort((rows, uri, lo, hi))
+    hi, lo, uri = hi[order], lo[order], uri[order]
+    last = np.ones(len(rows), dtype=bool)
+    last[:-1] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1]) | (uri[1:] != uri[:-1])
+    last |= (hi == np.uint64(OTHER_ID)) & (lo == 0)
+    return np.sort(rows[order][last])
 
 
 def identity_requests(store: EventStore, rows: np.ndarray, identity: str) -> IdentityRequests:
-    """The requests ``identity`` made among ``rows``, one per audit ID (its latest stage)."""
+    """The requests ``identity`` made whose last stage is among ``rows``.
+
+    A request is taken as its last stage (the one with the response code), so a query such as
+    ``-code:403`` leaves a denied request out even when its RequestReceived stage matched.
+    """
     found = IdentityRequests()
-    latest = request_rows(store, identity_rows(store, rows, identity))
+    latest = last_stages(store, identity_rows(store, None, identity))
+    latest = latest[np.isin(latest, np.asarray(rows, dtype=np.int64))]
     if not len(latest):
         return found
     index = latest - store.first_id
