@@ -240,7 +240,7 @@ def test_a_request_is_counted_once_by_its_last_stage_and_denied_ones_are_counted
         {"apiGroups": [""], "resources": ["pods"], "resourceNames": ["a", "b"], "verbs": ["get"]},
     ]
     allowed = rbac_for(store, all_rows(store), "alice", skip_denied=True, name="mine")
-    assert allowed.header()[0] == "# kaudit-tui: 1 requests by alice; 2 denied requests left out"
+    assert allowed.header()[0] == "# kaudit-tui: 1 request by alice; 2 denied requests left out"
     assert allowed.objects[0]["rules"] == [
         {"apiGroups": [""], "resources": ["pods"], "resourceNames": ["a"], "verbs": ["get"]}
     ]
@@ -273,7 +273,7 @@ def test_the_yaml_is_valid_deterministic_and_safe_on_a_terminal(tmp_path: Path) 
     assert text == rbac_for(store, all_rows(store), hostile).yaml()
     assert text.isascii() and "\x1b" not in text
     header, *_ = text.splitlines()
-    assert header == "# kaudit-tui: 1 requests by eve\\x1b[31m\\u202e\\n"
+    assert header == "# kaudit-tui: 1 request by eve\\x1b[31m\\u202e\\n"
     documents = list(yaml.safe_load_all(text))
     assert [d["kind"] for d in documents] == ["Role", "RoleBinding"]
     assert documents[1]["subjects"][0]["name"] == hostile

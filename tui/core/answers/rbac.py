@@ -338,9 +338,9 @@ class RbacAnswer:
 
     def header(self) -> list[str]:
         who = sanitize(self.identity)
-        head = f"# kaudit-tui: {self.requests:,} requests by {who}"
+        head = f"# kaudit-tui: {_count(self.requests, 'request')} by {who}"
         if self.skip_denied:
-            head += f"; {self.denied:,} denied requests left out"
+            head += f"; {_count(self.denied, 'denied request')} left out"
         elif self.denied:
             head += f" ({self.denied:,} of them denied)"
         lines = [head]
@@ -365,6 +365,10 @@ class RbacAnswer:
                 self.objects, sort_keys=False, explicit_start=True, width=4096
             )
         return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def identity_rows(store: EventStore, rows: np.ndarray | None, identity: str) -> np.ndarray:
