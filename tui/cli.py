@@ -61,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
+    rbac = parser.add_argument_group("least-privilege RBAC")
+    rbac.add_argument(
+        "--rbac-for",
+        metavar="USER",
+        help="print the Roles, ClusterRoles and bindings allowing exactly the requests USER "
+        "(or system:serviceaccount:NS:NAME) made among the matching events, as YAML",
+    )
+    rbac.add_argument(
+        "--rbac-name",
+        metavar="NAME",
+        help="name (and label) of the objects --rbac-for makes (default: kaudit:USER)",
+    )
+    rbac.add_argument(
+        "--rbac-skip-denied",
+        action="store_true",
+        help="leave requests that were denied (403) out of --rbac-for, and count them",
+    )
     parser.add_argument(
         "--max-events",
         type=_event_count,
@@ -186,6 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
         headless = bool(args.print or args.stats or args.explain or args.policy_report)
+        if args.rbac_for is not None or args.rbac_name is not None or args.rbac_skip_denied:
+            from kaudit_tui.headless.rbac import check_rbac_arguments
+
+            check_rbac_arguments(args)
+            headless = True
         resolve_max_events(args, headless=headless)
         if headless:
             if getattr(args, "discovery", None) is not None:

@@ -19,6 +19,7 @@ from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
+from .rbac import print_rbac
 from .stats import print_stats
 
 
@@ -66,7 +67,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         try:
             await _ingest_until_stopped(pipeline, sources)
             pipeline.close()
-            if not streaming or args.stats or policy_output:
+            if not streaming or args.stats or policy_output or args.rbac_for is not None:
                 await pipeline.apply(query)
             rows = pipeline.rows
             if printer is not None and not streaming:
@@ -75,6 +76,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 # Beside --print, stdout is JSON lines only (``| jq``): the counts go to stderr.
                 stream = sys.stderr if printer is not None else sys.stdout
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
+            if args.rbac_for is not None:
+                print_rbac(store, rows, args)
             if policy_output:
                 assert decisions is not None
                 print_policy(
@@ -101,7 +104,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     report_skips(store)
     if not follow:
         # Streamed ``--print`` output holds every matching event; other outputs only the kept.
-        report_dropped(store, printed_all=streaming, others=bool(args.stats or policy_output))
+        others = bool(args.stats or policy_output or args.rbac_for is not None)
+        report_dropped(store, printed_all=streaming, others=others)
     return code
 
 
