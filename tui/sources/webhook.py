@@ -5,7 +5,8 @@ a certificate, mutual TLS with a client CA, bearer tokens from a file) taking ``
 that are an ``EventList`` (``audit.k8s.io/v1`` or ``v1beta1``) or a single ``Event``.
 
 Every body is checked (parsed once with orjson, and at least one audit event in it), then
-appended to the source's spool as one line, and only then answered 200: an acknowledged event
+appended to the source's spool (an ``EventList`` one event per line, a single ``Event`` as
+one line), and only then answered 200: an acknowledged event
 is in the spool, from where it is read like piped input and re-read by the detail view. The
 spool holds any backlog, so a burst costs disk, not memory; memory is bounded by the bodies in
 flight (at most ``max_body`` per connection being read). A body that holds no audit event is
@@ -170,10 +171,11 @@ def insecure_warning(host: str, tls: bool) -> str | None:
 
 
 def check_body(body: bytes) -> tuple[bytes | None, str]:
-    """The record to spool for a body (one line), or None and why it is refused.
+    """The lines to spool for a body, or None and why it is refused.
 
-    A compact body is spooled as sent; a pretty-printed one is re-serialised compactly, so
-    every accepted body is exactly one line of the spool.
+    An ``EventList`` is spooled one item per line (each exactly as ``--print`` writes an event
+    of a list), so its events are indexed, printed and shown like JSON-line events; any
+    other accepted body (a single ``Event``) is one compact line.
     """
     text = body.strip()
     if not text:
@@ -187,9 +189,13 @@ def check_body(body: bytes) -> tuple[bytes | None, str]:
         return None, "invalid JSON"
     reason = ""
     for found in events_in(obj):
-        if not isinstance(found, Skip):
-            return (text if b"\n" not in text else orjson.dumps(obj)) + b"\n", ""
-        reason = reason or found.reason
+        if isinstance(found, Skip):
+            reason = reason or found.reason
+            continue
+        if obj.get("kind") == "EventList":  # events_in found an event: obj is a dict
+            dumps = orjson.dumps
+            return b"".join([dumps(item) + b"\n" for item in obj["items"]]), ""
+        return (text if b"\n" not in text else orjson.dumps(obj)) + b"\n", ""
     return None, reason or "no audit event"
 
 
