@@ -147,9 +147,11 @@ class Receiver:
 def start(tmp_path: Path) -> Iterator:
     started: list[Receiver] = []
 
-    def run(*options: str | Path, context: ssl.SSLContext | None = None) -> Receiver:
+    def run(
+        *options: str | Path, context: ssl.SSLContext | None = None, mode: str = "--print"
+    ) -> Receiver:
         out, err = tmp_path / f"out{len(started)}", tmp_path / f"err{len(started)}"
-        command = [sys.executable, "-m", "kaudit_tui", "--listen", "127.0.0.1:0", "--print"]
+        command = [sys.executable, "-m", "kaudit_tui", "--listen", "127.0.0.1:0", mode]
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
                 [*command, *map(str, options)],
@@ -281,6 +283,16 @@ def test_a_burst_from_four_senders(start) -> None:
     assert len(receiver.acked) == 20_000
     exactly_once(printed, receiver.acked)
     print(f"20,000 events from 4 senders acknowledged in {elapsed:.2f} s")
+
+
+def test_stats_report_at_sigterm(start) -> None:
+    receiver = start("--json", mode="--stats")
+    body, ids = batch(range(0, 7))
+    assert receiver.post(body, ids)[0] == 200
+    receiver.process.send_signal(signal.SIGTERM)
+    assert receiver.process.wait(timeout=30) == 0, receiver.err.read_text()
+    stats = orjson.loads(receiver.out.read_bytes())
+    assert stats["events"] == 7
 
 
 @needs_openssl
