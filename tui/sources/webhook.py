@@ -223,14 +223,19 @@ def kubeconfig(url: str, *, ca_pem: bytes | None = None, token: str | None = Non
     if ca_pem is not None:
         lines.append(f"    certificate-authority-data: {base64.b64encode(ca_pem).decode()}")
     lines += ["users:", "- name: kube-apiserver"]
+    client = [
+        "client-certificate: /etc/kubernetes/pki/audit-webhook-client.crt",
+        "client-key: /etc/kubernetes/pki/audit-webhook-client.key",
+    ]
     if token is not None:
         lines += ["  user:", f"    token: {q(token)}"]
+        lines += ["    # for --client-ca, the apiserver's client certificate and key:"]
+        lines += [f"    # {line}" for line in client]
     else:
-        lines.append("  user: {}")
+        lines += ["  user: {}", "  # for --client-ca, replace {} with the apiserver's client"]
+        lines += ["  # certificate and key (indented under user:):"]
+        lines += [f"  #   {line}" for line in client]
     lines += [
-        "  # for --client-ca: the apiserver's client certificate and key",
-        "  #   client-certificate: /etc/kubernetes/pki/audit-webhook-client.crt",
-        "  #   client-key: /etc/kubernetes/pki/audit-webhook-client.key",
         "contexts:",
         "- name: kaudit-tui",
         "  context:",
