@@ -67,6 +67,9 @@ HEADER_TIMEOUT = 30.0
 READ_TIMEOUT = 30.0
 """Seconds a body may go without any progress."""
 HANDSHAKE_TIMEOUT = 15.0
+LINGER_TIMEOUT = 2.0
+"""Seconds to wait for the rest of a refused request, or for a closed connection to drain."""
+LINGER_BYTES = 16 << 20
 _BODY_CHUNK = 1 << 20
 
 _REASONS = {
@@ -369,12 +372,17 @@ class WebhookSource:
             while await self._request(reader, writer, address):
                 pass
         except _Refused as refused:
-            with contextlib.suppress(OSError, RuntimeError):
+            with contextlib.suppress(OSError, RuntimeError, TimeoutError, ssl.SSLError):
                 await _respond(writer, refused.status, refused.reason, refused.headers, close=True)
+                await _linger(reader)
         except (OSError, EOFError, TimeoutError, ValueError, ssl.SSLError):
             pass  # dropped, stalled or garbled: only this connection is affected
         finally:
             self._writers.discard(writer)
+            writer.close()  # sends what is buffered (the answer), unlike abort()
+            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+                async with asyncio.timeout(LINGER_TIMEOUT):
+                    await writer.wait_closed()
             writer.transport.abort()
 
     async def _request(
@@ -497,6 +505,15 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
             raise _Refused(413, f"body larger than {limit} bytes")
         parts.append(await _read_exactly(reader, size))
         await _read_exactly(reader, 2)  # CRLF after the chunk
+
+
+async def _linger(reader: asyncio.StreamReader) -> None:
+    """Read and drop what a refused client still sends, for a moment: closing a socket with
+    unread data resets the connection, and the client could lose the answer."""
+    async with asyncio.timeout(LINGER_TIMEOUT):
+        for _ in range(LINGER_BYTES // _BODY_CHUNK):
+            if not await reader.read(_BODY_CHUNK):
+                return
 
 
 def _authorized(headers: dict[str, str], tokens: list[bytes]) -> bool:
