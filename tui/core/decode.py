@@ -60,6 +60,9 @@ TUPLE_FIELDS = frozenset(
 """Fields holding several values (groups, source IPs)."""
 
 _AUDIT_KEYS = ("auditID", "stage", "verb", "requestURI")
+REJECTED_BODY = "kaudit-tui/RejectedWebhookBody"
+"""``kind`` of the one-line record the webhook receiver spools in place of a body it answered
+with 400, so that the body is counted as skipped, with its reason, like any other record."""
 _EMPTY: dict[str, Any] = {}
 
 
@@ -228,6 +231,8 @@ def events_in(obj: object) -> Iterator[tuple[dict, str, int] | Skip]:
         yield from _aks_records(obj["records"])
     elif obj.get("category") in ("kube-audit", "kube-audit-admin"):
         yield from _aks_records([obj])
+    elif kind == REJECTED_BODY:
+        yield Skip(f"webhook body rejected: {_text(obj.get('reason'))[:80]}")
     elif "protoPayload" in obj or "logName" in obj:
         yield Skip("Cloud Logging entry, not an audit.k8s.io event")
     elif kind is not None:

@@ -120,11 +120,24 @@ def counts_from_newest(query: Query) -> bool:
 
 
 async def _ingest_until_stopped(pipeline: Pipeline, sources: SourceSet) -> None:
-    """Run the pipeline until the sources end, or until SIGINT/SIGTERM (then quietly)."""
+    """Run the pipeline until the sources end, or until SIGINT/SIGTERM (then quietly).
+
+    With a receiver among the sources (``--listen``) the first signal ends the run
+    gracefully: the receiver stops taking requests and everything it acknowledged is still
+    indexed and written; a second signal stops at once.
+    """
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(pipeline.ingest(sources))
+    signalled = False
+
+    def stop() -> None:
+        nonlocal signalled
+        if signalled or not sources.finish():
+            task.cancel()
+        signalled = True
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop)
     try:
         await task
     except asyncio.CancelledError:
