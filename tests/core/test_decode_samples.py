@@ -29,10 +29,7 @@ EXPECTED = {
         {"not JSON or a legacy audit line": 433, "blank line": 3},
     ),
     "panther-analysis-k8s-audit-test-events.jsonl": (186, {}),
-    "panther-analysis-gke-k8s-test-events.jsonl": (
-        0,
-        {"Cloud Logging entry, not an audit.k8s.io event": 41},
-    ),
+    "panther-analysis-gke-k8s-test-events.jsonl": (41, {}),
     "panther-analysis-aks-test-events.jsonl": (34, {}),
 }
 

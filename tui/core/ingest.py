@@ -149,7 +149,7 @@ class Ingestor:
                     key = (join((event.user, event.impersonatedUser, event.sourceIPs,
                                  event.userAgent, ref.apiGroup, ref.apiVersion, ref.resource,
                                  ref.subresource, ref.namespace)),
-                           event.verb, event.stage, event.level, event.annotations.decision,
+                           event.verb, event.stage, event.level, event.annotations,
                            ref is no_ref)  # fmt: skip
                     shapes = shape_get(key)
                     if shapes is None:
@@ -312,12 +312,14 @@ class Ingestor:
                 self.store.skips.add(item.reason, seg, pos, length, skipped_lines)
                 skipped_lines = 0
             else:
-                self._event(seg, pos, length, item[0], item[2])
+                self._event(seg, pos, length, item[0], item[2], item[3])
 
-    def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
+    def _event(
+        self, seg: int, pos: int, length: int, event: dict, item: int, cluster: str = ""
+    ) -> None:
         """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
         store = self.store
-        who, what, name, uri, code, stage_time, received, audit_id = extract(event)  # Extracted
+        who, what, name, uri, code, stage_time, received, audit_id = extract(event, cluster)
         if item != -1:
             self._items.append((len(self._texts) // _TEXTS, item))
         self._rows += _ROW.pack(
