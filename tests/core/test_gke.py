@@ -430,3 +430,14 @@ def test_samples_not_redistributed_here(name: str, events: int, skipped: dict) -
     store = index_files(SHARED / name)
     assert len(store) == events
     assert dict(store.skips.counts) == skipped
+
+
+def test_stats_count_clusters_only_when_some_event_names_one(tmp_path: Path) -> None:
+    path = tmp_path / "two.log"
+    path.write_bytes(gke_line(cluster="prod-1") + gke_line(cluster="prod-2") + event_line())
+    fields = orjson.loads(run("--stats", "--json", str(path)).stdout)["fields"]
+    assert list(fields) == ["user", "verb", "resource", "ns", "cluster", "stage", "code"]
+    assert fields["cluster"] == [{"value": "prod-1", "count": 1}, {"value": "prod-2", "count": 1}]
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(event_line())
+    assert "cluster" not in orjson.loads(run("--stats", "--json", str(plain)).stdout)["fields"]

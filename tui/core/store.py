@@ -267,6 +267,10 @@ class EventStore:
         )
         return values
 
+    def has_clusters(self) -> bool:
+        """Does some event name the cluster it came from (see the ``cluster`` field)?"""
+        return any(self.what.tables["cluster"].values)
+
     def raw_record(self, row: int) -> bytes:
         """The raw record text (a line, or a whole document) the row was indexed from.
 
