@@ -441,3 +441,42 @@ def test_stats_count_clusters_only_when_some_event_names_one(tmp_path: Path) -> 
     plain = tmp_path / "plain.log"
     plain.write_bytes(event_line())
     assert "cluster" not in orjson.loads(run("--stats", "--json", str(plain)).stdout)["fields"]
+
+
+POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: None
+  userGroups: ["system:nodes"]
+  verbs: ["delete"]
+- level: None
+  userGroups: ["system:masters"]
+- level: Metadata
+"""
+
+
+def test_explain_says_which_user_groups_it_cannot_decide(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    log = tmp_path / "mixed.log"
+    log.write_bytes(gke_line() + event_line(groups=("system:masters",)))
+    out = run("-p", str(policy), "--explain", str(log)).stdout.splitlines()
+    gke, plain = (orjson.loads(line) for line in out)
+    # rule 1 is for deletes: decided without the groups; rule 2 needs them
+    assert (gke["rule"], gke["userGroupsUndecided"]) == (3, [2])
+    assert plain["rule"] == 2
+    assert "userGroupsUndecided" not in plain
+
+
+def test_the_policy_panel_says_it_too(tmp_path: Path) -> None:
+    from kaudit_tui.core.decisions import RowDecisions
+    from kaudit_tui.core.policy import parse_policy
+    from kaudit_tui.ui.panels.policy import verdict_text
+    from kaudit_tui.view.policy import rule_texts, verdict
+
+    loaded = parse_policy(POLICY)
+    store = index_bytes(tmp_path, gke_line())
+    shown = verdict(loaded, RowDecisions(loaded), rule_texts(loaded), store, store.first_id)
+    assert shown.undecided == (2,)
+    assert "userGroups of rule 2 cannot be decided" in verdict_text(shown).plain
