@@ -164,10 +164,11 @@ class Ingestor:
                     pass
                 else:
                     ref = event.objectRef
+                    notes = event.annotations
                     key = (join((event.user, event.impersonatedUser, event.sourceIPs,
                                  event.userAgent, ref.apiGroup, ref.apiVersion, ref.resource,
                                  ref.subresource, ref.namespace)),
-                           event.verb, event.stage, event.level, event.annotations,
+                           event.verb, event.stage, event.level, notes.decision, notes.cluster,
                            ref is no_ref)  # fmt: skip
                     shapes = shape_get(key)
                     if shapes is None:
