@@ -16,13 +16,15 @@ from kaudit_tui.core.timestamps import NO_TIME
 
 FACET_FIELDS = SUMMARY_FIELDS
 """The facets always shown; ``as`` (impersonated users) joins them after ``user`` whenever the
-view holds impersonated requests (see :func:`facet_counts`)."""
+view holds impersonated requests, ``cluster`` after ``ns`` whenever some of its events name
+their cluster (see :func:`facet_counts`)."""
 FACET_TITLES = {
     "user": "user",
     IMPERSONATED: "as (impersonated)",
     "verb": "verb",
     "resource": "resource",
     "ns": "namespace",
+    "cluster": "cluster",
     "stage": "stage",
     "code": "code",
 }

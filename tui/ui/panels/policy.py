@@ -53,6 +53,14 @@ def verdict_text(
             "the log was written with another policy\n",
             style="italic",
         )
+    if verdict.undecided:
+        rules = ", ".join(str(rule) for rule in verdict.undecided)
+        plural = "s" if len(verdict.undecided) > 1 else ""
+        text.append(
+            f"userGroups of rule{plural} {rules} cannot be decided: the event logs no groups (GKE "
+            "entries never do); it was decided as if the user were in none of them\n",
+            style="italic",
+        )
     if verdict.rule_text:
         text.append("\n")
         text.append(sanitize_block(verdict.rule_text) + "\n", style="bold")

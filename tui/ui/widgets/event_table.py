@@ -99,6 +99,7 @@ class EventTable(ScrollView, can_focus=True):
         self.cells = RowCells(store)
         self.columns: list[Column] = []
         self.with_date = False
+        self.with_cluster = False
         self.marks: np.ndarray = _NO_ROWS
         """Rows matching the find query: drawn with a marker in a gutter left of TIME."""
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
@@ -148,6 +149,12 @@ class EventTable(ScrollView, can_focus=True):
         """Show the policy rule column, with values from ``rule_of(row)`` (None hides it)."""
         self.cells.rule_of = rule_of
         self._relayout()
+
+    def set_with_cluster(self, with_cluster: bool) -> None:
+        """Show the CLUSTER column (the App does once any event names its cluster)."""
+        if with_cluster != self.with_cluster:
+            self.with_cluster = with_cluster
+            self._relayout()
 
     def set_with_date(self, with_date: bool) -> None:
         if with_date != self.with_date:
@@ -270,6 +277,7 @@ class EventTable(ScrollView, can_focus=True):
             self.size.width,
             with_date=self.with_date,
             with_rule=self.cells.rule_of is not None,
+            with_cluster=self.with_cluster,
             with_marks=bool(len(self.marks)),
         )
         self._cache.clear()
