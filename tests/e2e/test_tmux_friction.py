@@ -51,7 +51,13 @@ def test_find_keeps_time_whole_and_says_which_match(term: Terminal) -> None:
     term.keys("g", "s")
     term.type("verb:delete")
     term.keys("Enter")
-    screen = term.wait_for("find: verb:delete (1 of 30)")
+    # The header follows the table's columns one message later: wait for both.
+    screen = term.wait_for(
+        lambda s: (
+            "find: verb:delete (1 of 30)" in s
+            and any(line.startswith("  TIME") for line in s.splitlines())
+        )
+    )
     marked = [line for line in screen.splitlines() if line.startswith("▶")]
     assert marked, screen
     assert all(re.match(r"▶ (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3} ", line) for line in marked), (
