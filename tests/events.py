@@ -110,3 +110,76 @@ def numbered_line(number: int, **fields: Any) -> bytes:
 def numbered_lines(start: int, stop: int) -> bytes:
     """The :func:`numbered_line` of each number from ``start`` to ``stop`` (exclusive)."""
     return b"".join(numbered_line(n) for n in range(start, stop))
+
+
+GKE_TIME = "2026-11-26T10:00:00.200000Z"
+
+
+def gke_entry(
+    *,
+    method: str | None = "io.k8s.core.v1.pods.get",
+    resource_name: str | None = "core/v1/namespaces/default/pods/web-1",
+    service: str | None = "k8s.io",
+    user: str | None = "alice@example.com",
+    ip: str | None = "10.0.0.1",
+    agent: str | None = "kubectl/v1.31.0",
+    operation_id: str | None = AUDIT_ID,
+    first: bool | None = True,
+    last: bool | None = True,
+    insert_id: str | None = "insert-1",
+    rpc_code: int | None = None,
+    message: str | None = None,
+    request: Any = None,
+    response: Any = None,
+    labels: dict[str, str] | None = None,
+    cluster: str | None = "prod-1",
+    timestamp: str | None = GKE_TIME,
+    **fields: Any,
+) -> dict[str, Any]:
+    """One Cloud Logging entry of a GKE audit event (``gcloud logging read --format=json``).
+
+    ``rpc_code``/``message`` make ``protoPayload.status`` (absent when both are None);
+    ``first``/``last`` are ``operation.first``/``last`` (None leaves them out, and with
+    ``operation_id`` None too the operation is left out); ``fields`` any other top-level field.
+    """
+    payload: dict[str, Any] = {
+        "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+        "authenticationInfo": {"principalEmail": user} if user is not None else {},
+        "methodName": method,
+        "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": agent},
+        "resourceName": resource_name,
+        "serviceName": service,
+    }
+    if rpc_code is not None or message is not None:
+        payload["status"] = {"code": rpc_code, "message": message}
+    if request is not None:
+        payload["request"] = request
+    if response is not None:
+        payload["response"] = response
+    operation = {"first": first, "id": operation_id, "last": last, "producer": "k8s.io"}
+    entry: dict[str, Any] = {
+        "insertId": insert_id,
+        "labels": labels,
+        "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity",
+        "operation": {k: v for k, v in operation.items() if v is not None}
+        if operation_id is not None or first is not None or last is not None
+        else None,
+        "protoPayload": payload,
+        "receiveTimestamp": timestamp,
+        "resource": {"labels": {"cluster_name": cluster, "location": "europe-west1"},
+                     "type": "k8s_cluster"},
+        "timestamp": timestamp,
+    }  # fmt: skip
+    entry.update(fields)
+
+    def drop_none(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: drop_none(v) for k, v in value.items() if v is not None}
+        return value
+
+    return drop_none(entry)
+
+
+def gke_line(**fields: Any) -> bytes:
+    """A GKE entry as one JSON line (with its newline)."""
+    return orjson.dumps(gke_entry(**fields)) + b"\n"

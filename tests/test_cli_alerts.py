@@ -166,6 +166,7 @@ def test_a_missing_rules_file_is_a_usage_error(tmp_path: Path) -> None:
     [
         (["--rules", RULES], b"--rules is read by --alerts"),
         (["--alerts", "--rules", RULES, "--print"], b"without --print"),
+        (["--alerts", "--rules", RULES, "--rbac-for", "alice"], b"--rbac-for"),
     ],
 )
 def test_option_combinations(args: list, words: bytes) -> None:

@@ -61,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--json", action="store_true", help="machine-readable --stats / --policy-report output"
     )
+    rbac = parser.add_argument_group("least-privilege RBAC")
+    rbac.add_argument(
+        "--rbac-for",
+        metavar="USER",
+        help="print the Roles, ClusterRoles and bindings allowing exactly the requests USER "
+        "(or system:serviceaccount:NS:NAME) made among the matching events, as YAML",
+    )
+    rbac.add_argument(
+        "--rbac-name",
+        metavar="NAME",
+        help="name (and label) of the objects --rbac-for makes (default: kaudit:USER)",
+    )
+    rbac.add_argument(
+        "--rbac-skip-denied",
+        action="store_true",
+        help="leave requests that were denied (403) out of --rbac-for, and count them",
+    )
     detections = parser.add_argument_group("detections")
     detections.add_argument(
         "--alerts",
@@ -98,8 +115,125 @@ def build_parser() -> argparse.ArgumentParser:
         help="show Secret data and tokens unmasked in the detail view (masked by default)",
     )
     add_discovery_arguments(parser)
+    add_webhook_arguments(parser)
     parser.add_argument("--version", action="version", version=version_text())
     return parser
+
+
+# -- the webhook receiver (--listen, --webhook-config) -------------------------------------
+
+
+def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    webhook = parser.add_argument_group("webhook receiver (kube-apiserver --audit-webhook-*)")
+    webhook.add_argument(
+        "--listen",
+        metavar="[HOST:]PORT",
+        type=_listen_address,
+        help="receive audit events over HTTP(S) POSTs from kube-apiserver's webhook backend "
+        "(HOST defaults to 127.0.0.1, PORT 0 picks a free one); combines with files",
+    )
+    webhook.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate")
+    webhook.add_argument("--tls-key", metavar="FILE", help="... and this private key")
+    webhook.add_argument(
+        "--client-ca", metavar="FILE", help="require client certificates signed by this CA"
+    )
+    webhook.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require 'Authorization: Bearer TOKEN' with one of the tokens in FILE (one a line)",
+    )
+    webhook.add_argument(
+        "--max-body",
+        type=_byte_count,
+        metavar="BYTES",
+        help="refuse larger request bodies with 413 (default 64MiB; K, M, G, KiB... suffixes)",
+    )
+    webhook.add_argument(
+        "--webhook-config",
+        metavar="URL",
+        help="print a kubeconfig for --audit-webhook-config-file sending to URL (with the CA "
+        "from --tls-cert, the first token of --token-file), then exit",
+    )
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    from kaudit_tui.sources.webhook import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+
+
+def _byte_count(text: str) -> int:
+    number = text.rstrip("BbIiKkMmGg")
+    unit = text[len(number) :].lower().removesuffix("b")
+    if unit not in _UNITS or not number.strip().isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size in bytes such as 64MiB, not {text!r}")
+    return int(number) * _UNITS[unit]
+
+
+def listen_inputs(args: argparse.Namespace) -> list[str] | None:
+    """The inputs of a run with ``--listen`` (the files named, then the receiver), or None.
+
+    A receiver makes the run live: files named with it are followed unless ``--no-follow``.
+    """
+    receiver = ("tls_cert", "tls_key", "client_ca", "token_file", "max_body")
+    if args.listen is None:
+        given = [name for name in receiver if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} needs --listen")
+        return None
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.client_ca is not None and args.tls_cert is None:
+        raise UsageError("--client-ca needs --tls-cert and --tls-key")
+    from kaudit_tui.sources.webhook import DEFAULT_MAX_BODY, ListenConfig
+
+    host, port = args.listen
+    config = ListenConfig(
+        host=host,
+        port=port,
+        tls_cert=_absolute(args.tls_cert),
+        tls_key=_absolute(args.tls_key),
+        client_ca=_absolute(args.client_ca),
+        token_file=_absolute(args.token_file),
+        max_body=args.max_body or DEFAULT_MAX_BODY,
+    )
+    if args.follow is None:
+        args.follow = True
+    return [*args.sources, config.spec()]
+
+
+def _absolute(path: str | None) -> str | None:
+    return None if path is None else os.path.abspath(path)
+
+
+def print_webhook_config(args: argparse.Namespace) -> int:
+    """``--webhook-config URL``: the kubeconfig kube-apiserver needs, on stdout."""
+    from kaudit_tui.sources.webhook import kubeconfig
+
+    if not args.webhook_config.startswith(("http://", "https://")):
+        raise UsageError(f"--webhook-config: expected an http:// or https:// URL, not "
+                         f"{args.webhook_config!r}")  # fmt: skip
+    ca = token = None
+    try:
+        if args.tls_cert:
+            with open(args.tls_cert, "rb") as file:
+                ca = file.read()
+        if args.token_file:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = next((line.strip() for line in file if line.strip()), None)
+    except OSError as error:
+        raise UsageError(f"{error.filename}: {error.strerror}") from None
+    sys.stdout.write(kubeconfig(args.webhook_config, ca_pem=ca, token=token))
+    return EXIT_OK
+
+
+# -- end of the webhook receiver -------------------------------------------------------------
 
 
 def _event_count(text: str) -> int:
@@ -140,6 +274,8 @@ def full_query(args: argparse.Namespace) -> str:
 
 
 def resolve_sources(args: argparse.Namespace) -> list[str]:
+    if (listening := listen_inputs(args)) is not None:
+        return listening
     if args.demo and not args.sources:
         log, policy = demo_paths()
         args.policy = args.policy or policy
@@ -197,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.where:
         return run_where(args)
     try:
+        if args.webhook_config:
+            return print_webhook_config(args)
         paths = resolve_sources(args)
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
@@ -204,14 +342,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--alerts needs rules: pass --rules FILE")
         if args.rules and not args.alerts:
             raise UsageError("--rules is read by --alerts: add --alerts")
-        if args.alerts and (args.print or args.explain or args.policy_report):
+        if args.alerts and (
+            args.print or args.explain or args.policy_report or args.rbac_for is not None
+        ):
             raise UsageError(
                 "--alerts writes JSON lines to standard output: use it without --print, "
-                "--explain and --policy-report"
+                "--explain, --policy-report and --rbac-for"
             )
         headless = bool(
             args.print or args.stats or args.explain or args.policy_report or args.alerts
         )
+        if args.rbac_for is not None or args.rbac_name is not None or args.rbac_skip_denied:
+            from kaudit_tui.headless.rbac import check_rbac_arguments
+
+            check_rbac_arguments(args)
+            headless = True
         resolve_max_events(args, headless=headless)
         if headless:
             if getattr(args, "discovery", None) is not None:

@@ -24,15 +24,9 @@ EXPECTED = {
     "k8s-website-docs-2017-v1alpha1-v1beta1.jsonl": (4, {}),
     "k8s-website-docs-2017-eventlist-v1alpha1.json": (1, {}),
     "k8s-website-docs-2017-eventlist-v1beta1.json": (1, {}),
-    "khi-gke-k8s-audit-logentries.yaml": (
-        0,
-        {"not JSON or a legacy audit line": 433, "blank line": 3},
-    ),
+    "khi-gke-k8s-audit-logentries.yaml": (3, {}),
     "panther-analysis-k8s-audit-test-events.jsonl": (186, {}),
-    "panther-analysis-gke-k8s-test-events.jsonl": (
-        0,
-        {"Cloud Logging entry, not an audit.k8s.io event": 41},
-    ),
+    "panther-analysis-gke-k8s-test-events.jsonl": (41, {}),
     "panther-analysis-aks-test-events.jsonl": (34, {}),
 }
 

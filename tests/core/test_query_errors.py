@@ -16,7 +16,7 @@ ERRORS = [
     ("namespce:shop", 1, "unknown field 'namespce' (did you mean 'namespace'?)"),
     ("foo:bar", 1, "unknown field 'foo': expected one of user, as, who, group, verb, resource, "
      "sub, ns, name, apigroup, stage, level, code, ip, ua, uri, id, decision, latency, since, "
-     "until, source (to search for text with ':', put it in quotes)"),
+     "until, source, cluster (to search for text with ':', put it in quotes)"),
     # quotes and regexes left open, empty terms
     ('user:"alice', 6, 'unclosed quote: expected a closing "'),
     ('verb:get "connection refused', 10, 'unclosed quote: expected a closing "'),

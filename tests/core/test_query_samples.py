@@ -39,7 +39,7 @@ def load(name: str) -> list[tuple[Event, bytes]]:
             continue
         for item in events_in(orjson.loads(line)):
             if not isinstance(item, Skip):
-                event, _, index = item
+                event, _, index, _ = item
                 found.append((event, line if index == -1 else orjson.dumps(event)))
     return found
 

@@ -41,6 +41,21 @@ class Terminal:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "e2e")
 
+    def styled_screen(self) -> str:
+        """The screen with its colours and attributes as escape sequences."""
+        return self._tmux("capture-pane", "-p", "-e", "-t", "e2e")
+
+    def wait_for_styled(self, check: Callable[[str], bool], timeout: float = 20.0) -> str:
+        """Poll the styled screen until ``check`` holds."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.styled_screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {check!r}; screen was:\n{screen}")
+
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", "e2e", *keys)
 

@@ -72,3 +72,31 @@ def test_status_classes() -> None:
 )  # fmt: skip
 def test_user_cells_lead_with_what_tells_accounts_apart(name: str, shown: str) -> None:
     assert short_user(name) == shown
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_the_cluster_column_follows_time_and_gives_way_before_the_core_columns(
+    width: int,
+) -> None:
+    columns = layout_columns(width, with_cluster=True)
+    used = sum(c.width for c in columns) + len(columns) - 1
+    assert width - 3 <= used <= width
+    keys = [c.key for c in columns]
+    assert keys[:2] == ["time", "cluster"] or width < 120
+    assert {"time", "user", "verb", "resource", "code"} <= set(keys)
+
+
+def test_cluster_cells(tmp_path) -> None:  # noqa: ANN001
+    from kaudit_tui.ui.widgets.columns import RowCells
+    from tests.conftest import index_files
+    from tests.events import event_line, gke_line
+
+    path = tmp_path / "mixed.log"
+    path.write_bytes(gke_line(cluster="prod-1") + event_line())
+    store = index_files(path)
+    cells = RowCells(store)
+    assert store.has_clusters()
+    assert [cells.cells(r)["cluster"][0] for r in range(store.first_id, store.next_id)] == [
+        "prod-1",
+        "",
+    ]

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
+import yaml
 
-from kaudit_tui.core import legacy
+from kaudit_tui.core import gke, legacy
 from kaudit_tui.core.tables import field_names, field_types
 from kaudit_tui.core.timestamps import event_times
 
 DECISION_ANNOTATION = "authorization.k8s.io/decision"
+CLUSTER_ANNOTATION = "cluster_name"
 
 
 class ClientShape(NamedTuple):
@@ -47,6 +49,8 @@ class RequestShape(NamedTuple):
     decision: str = ""
     objref: bool = False
     """Whether the event has an objectRef (a resource request)."""
+    cluster: str = ""
+    """The cluster the event came from (GKE's cluster_name, the ``cluster_name`` annotation)."""
 
 
 WHO_FIELDS = field_names(ClientShape)
@@ -60,6 +64,9 @@ TUPLE_FIELDS = frozenset(
 """Fields holding several values (groups, source IPs)."""
 
 _AUDIT_KEYS = ("auditID", "stage", "verb", "requestURI")
+REJECTED_BODY = "kaudit-tui/RejectedWebhookBody"
+"""``kind`` of the one-line record the webhook receiver spools in place of a body it answered
+with 400, so that the body is counted as skipped, with its reason, like any other record."""
 _EMPTY: dict[str, Any] = {}
 
 
@@ -127,9 +134,10 @@ normalize_who = normalizer(ClientShape)
 normalize_what = normalizer(RequestShape)
 
 
-def extract(d: dict) -> tuple:
+def extract(d: dict, cluster: str = "") -> tuple:
     """Indexed fields of one parsed event dict (the tolerant path, once per event), as a
-    plain tuple in the field order of :class:`Extracted`.
+    plain tuple in the field order of :class:`Extracted`. ``cluster`` is the cluster the
+    record it came in names (else the event's ``cluster_name`` annotation counts).
 
     The two shapes are plain tuples in the field order of :class:`ClientShape` and
     :class:`RequestShape` (cheaper to build than the records) and not yet type-checked (see
@@ -150,7 +158,11 @@ def extract(d: dict) -> tuple:
         if type(ref_version) is str and "/" in ref_version:
             group = ref_version.rpartition("/")[0]
     ann = d.get("annotations")
-    decision = ann.get(DECISION_ANNOTATION, "") if type(ann) is dict else ""
+    if type(ann) is dict:
+        decision = ann.get(DECISION_ANNOTATION, "")
+        cluster = cluster or ann.get(CLUSTER_ANNOTATION, "")
+    else:
+        decision = ""
     groups = user.get("groups")
     ips = d.get("sourceIPs")
     # user, as, groups, ua, ip (ClientShape)
@@ -161,7 +173,7 @@ def extract(d: dict) -> tuple:
         d.get("userAgent", ""),
         tuple(ips) if type(ips) is list else (),
     )
-    # verb, apigroup, resource, sub, ns, stage, level, decision, objref (RequestShape)
+    # verb, apigroup, resource, sub, ns, stage, level, decision, objref, cluster (RequestShape)
     what = (
         d.get("verb", ""),
         group,
@@ -172,6 +184,7 @@ def extract(d: dict) -> tuple:
         d.get("level", ""),
         decision,
         objref,
+        cluster,
     )
     status = d.get("responseStatus")
     code = _code(status.get("code")) if type(status) is dict else 0
@@ -209,17 +222,23 @@ def _is_event(d: dict, list_item: bool) -> bool:
     return "auditID" in d and any(k in d for k in _AUDIT_KEYS[1:])
 
 
-def events_in(obj: object) -> Iterator[tuple[dict, str, int] | Skip]:
-    """The events a parsed JSON record holds, as (event dict, inherited apiVersion, item).
+Found = tuple[dict, str, int, str]
+"""An event found in a record: (event dict, inherited apiVersion, item, cluster)."""
+
+
+def events_in(obj: object) -> Iterator[Found | Skip]:
+    """The events a parsed record holds, as (event dict, inherited apiVersion, item, cluster).
 
     ``item`` is -1 when the record itself is the event, else the event's ordinal inside the
-    record (the same walk finds it again when the raw text is re-read).
+    record (the same walk finds it again when the raw text is re-read). ``cluster`` is the
+    cluster the record names ("" when it names none). A GKE Cloud Logging entry is item 0:
+    the v1 Event it logs (see :mod:`kaudit_tui.core.gke`).
     """
     if type(obj) is not dict:
         yield Skip("JSON value is not an object")
         return
     if _is_event(obj, False):
-        yield obj, _text(obj.get("apiVersion")), -1
+        yield obj, _text(obj.get("apiVersion")), -1, ""
         return
     kind = obj.get("kind")
     if kind == "EventList":
@@ -228,26 +247,32 @@ def events_in(obj: object) -> Iterator[tuple[dict, str, int] | Skip]:
         yield from _aks_records(obj["records"])
     elif obj.get("category") in ("kube-audit", "kube-audit-admin"):
         yield from _aks_records([obj])
-    elif "protoPayload" in obj or "logName" in obj:
-        yield Skip("Cloud Logging entry, not an audit.k8s.io event")
+    elif kind == REJECTED_BODY:
+        yield Skip(f"webhook body rejected: {_text(obj.get('reason'))[:80]}")
+    elif gke.is_log_entry(obj):
+        service = gke.service_of(obj)
+        if service == gke.GKE_SERVICE:
+            yield gke.audit_event(obj), "audit.k8s.io/v1", 0, gke.cluster_of(obj)
+        else:
+            yield Skip(f"Cloud Logging entry of {_text(service)[:60] or 'no service'}, not k8s.io")
     elif kind is not None:
         yield Skip(f"JSON object of kind {_text(kind)[:40]!r}, not an audit event")
     else:
         yield Skip("JSON object without audit event fields")
 
 
-def _list_items(items: object, api_version: str) -> Iterator[tuple[dict, str, int] | Skip]:
+def _list_items(items: object, api_version: str) -> Iterator[Found | Skip]:
     if type(items) is not list or not items:
         yield Skip("EventList without items")
         return
     for index, entry in enumerate(items):
         if type(entry) is dict and _is_event(entry, True):
-            yield entry, _text(entry.get("apiVersion")) or api_version, index
+            yield entry, _text(entry.get("apiVersion")) or api_version, index, ""
         else:
             yield Skip("EventList item is not an audit event")
 
 
-def _aks_records(records: list) -> Iterator[tuple[dict, str, int] | Skip]:
+def _aks_records(records: list) -> Iterator[Found | Skip]:
     if not records:
         yield Skip("AKS export without records")
     for index, record in enumerate(records):
@@ -261,16 +286,57 @@ def _aks_records(records: list) -> Iterator[tuple[dict, str, int] | Skip]:
                 yield Skip("AKS record whose properties.log is not valid JSON")
                 continue
         if type(log) is dict and _is_event(log, True):
-            yield log, _text(log.get("apiVersion")), index
+            yield log, _text(log.get("apiVersion")), index, ""
         else:
             yield Skip("AKS record without an audit event")
+
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML without implicit timestamps: times stay the text they were written as."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: bytes) -> object:
+    """One YAML document (``gcloud logging read`` output) as JSON-like values.
+
+    Raises:
+        ValueError: not valid YAML (a :class:`yaml.YAMLError` is re-raised as one).
+    """
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        raise ValueError(str(error)) from None
+
+
+def load_record(record: bytes) -> object:
+    """A raw multi-event record (a JSON document, or a YAML document), parsed."""
+    try:
+        return orjson.loads(record)
+    except orjson.JSONDecodeError:
+        if record.lstrip()[:1] in (b"{", b"["):
+            raise
+        return load_yaml(record)
+
+
+def _found(record: bytes, item: int) -> tuple[object, Found]:
+    parsed = load_record(record)
+    for found in events_in(parsed):
+        if not isinstance(found, Skip) and found[2] == item:
+            return parsed, found
+    raise LookupError(f"event {item} not found in record")
 
 
 def event_json(record: bytes, item: int) -> bytes:
     """The JSON text of one event, from the raw record it was indexed from.
 
     A JSON-line event is returned exactly as read; an event inside a document is re-serialised
-    compactly; a legacy text line becomes the equivalent v1-shaped JSON.
+    compactly; a legacy text line becomes the equivalent v1-shaped JSON; a GKE entry becomes the
+    v1 Event it logs.
     """
     if item == -1:
         if record.lstrip()[:1] == b"{":
@@ -278,7 +344,15 @@ def event_json(record: bytes, item: int) -> bytes:
             return record if b"\n" not in record else orjson.dumps(orjson.loads(record))
         event = legacy.to_event_dict(record)
         return orjson.dumps(event) if event is not None else record
-    for found in events_in(orjson.loads(record)):
-        if not isinstance(found, Skip) and found[2] == item:
-            return orjson.dumps(found[0])
-    raise LookupError(f"event {item} not found in record")
+    return orjson.dumps(_found(record, item)[1][0])
+
+
+def original_json(record: bytes, item: int) -> bytes:
+    """What to show as the event as it was logged: :func:`event_json`, except for a GKE entry,
+    which is shown whole (as JSON, also when it was read as YAML)."""
+    if item == -1:
+        return event_json(record, item)
+    parsed, found = _found(record, item)
+    if type(parsed) is dict and gke.is_log_entry(parsed):
+        return orjson.dumps(parsed)
+    return orjson.dumps(found[0])

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 
 from kaudit_tui.core import batch, legacy
-from kaudit_tui.core.decode import Skip, events_in, extract
+from kaudit_tui.core.decode import Skip, events_in, extract, load_yaml
 from kaudit_tui.core.schema import (
     DECODE_ERRORS,
     NO_OBJECT_REF,
@@ -35,6 +35,13 @@ _PREFIX = re.compile(
     rb"^(?:\[[^\]\s]*\] )?(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) )?"
 )
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_YAML_START = re.compile(
+    rb"(?:---|#|(?:insertId|logName|protoPayload|jsonPayload|textPayload|httpRequest|labels"
+    rb"|operation|receiveTimestamp|resource|severity|sourceLocation|spanId|split|timestamp"
+    rb"|trace|traceSampled):(?: |$))"
+)
+"""A line that starts a YAML document of ``gcloud logging read``: the separator, a comment,
+or a top-level LogEntry field."""
 _OPENERS = (b"{", b"[")
 _ROW = struct.Struct("<QIIqqq")
 _ROW_FIELDS = np.dtype(
@@ -71,12 +78,23 @@ cache to about 20 MB; a forgotten key costs one decode the next time it is seen.
 
 @dataclass
 class _Document:
-    """A JSON document being assembled from several lines."""
+    """A JSON (or YAML) document being assembled from several lines."""
 
     offset: int
     parts: list[bytes] = field(default_factory=list)
     depth: int = 0
     size: int = 0
+    yaml: bool = False
+    """A YAML document (``gcloud logging read`` output): it ends where the next one starts."""
+
+
+@dataclass
+class _Array:
+    """A top-level JSON array being read one element at a time (``gcloud logging read
+    --format=json``): each element is a record of its own, and only the element being
+    assembled is held, never the array."""
+
+    element: _Document | None = None
 
 
 def _depth_change(line: bytes) -> int:
@@ -91,7 +109,7 @@ class Ingestor:
         self.store = store
         self.max_line = max_line
         self.lines = 0
-        self._documents: dict[int, _Document] = {}
+        self._documents: dict[int, _Document | _Array] = {}
         self._shapes: dict[tuple, int] = {}
         """Both shape codes (see ``_shape_codes``) by the key of a typed event: the raw text of
         its client and object fields, and its request fields (see schema.py)."""
@@ -146,10 +164,11 @@ class Ingestor:
                     pass
                 else:
                     ref = event.objectRef
+                    notes = event.annotations
                     key = (join((event.user, event.impersonatedUser, event.sourceIPs,
                                  event.userAgent, ref.apiGroup, ref.apiVersion, ref.resource,
                                  ref.subresource, ref.namespace)),
-                           event.verb, event.stage, event.level, event.annotations.decision,
+                           event.verb, event.stage, event.level, notes.decision, notes.cluster,
                            ref is no_ref)  # fmt: skip
                     shapes = shape_get(key)
                     if shapes is None:
@@ -195,10 +214,16 @@ class Ingestor:
         self._documents.pop(self.store.segment_id(reader), None)
 
     def finish(self, reader: RawReader) -> range:
-        """The reader has no more data: an unfinished document is skipped as truncated."""
+        """The reader has no more data: an unfinished document is skipped as truncated (a YAML
+        document ends here)."""
         seg = self.store.segment_id(reader)
         doc = self._documents.pop(seg, None)
-        if doc is not None:
+        if type(doc) is _Array:
+            if doc.element is not None:
+                self._skip_truncated(seg, doc.element)
+        elif doc is not None and doc.yaml:
+            self._yaml_document(seg, doc)
+        elif doc is not None:
             self._skip_truncated(seg, doc)
         return self._flush(seg)
 
@@ -211,13 +236,23 @@ class Ingestor:
             start = 3
         doc = self._documents.get(seg)
         if doc is not None:
-            if not _starts_record(line, start):
+            if type(doc) is _Array:
+                if self._array_line(seg, doc, pos, line):
+                    return
+            elif doc.yaml:
+                if not (_starts_record(line, start) or line.startswith(b"---")):
+                    self._continue_document(seg, doc, pos, line)
+                    return
+                del self._documents[seg]
+                self._yaml_document(seg, doc)
+            elif not _starts_record(line, start):
                 self._continue_document(seg, doc, pos, line)
                 return
-            # No document goes on with a new JSON line or a legacy line: the pending one was
-            # cut short. Without this, a truncated line would swallow every line after it.
-            del self._documents[seg]
-            self._skip_truncated(seg, doc)
+            else:
+                # No document goes on with a new JSON line or a legacy line: the pending one
+                # was cut short. Without this, a truncated line would swallow every line after.
+                del self._documents[seg]
+                self._skip_truncated(seg, doc)
         if len(line) > self.max_line:
             self.store.skips.add(f"line longer than {self.max_line} bytes", seg, pos, len(line))
             return
@@ -230,6 +265,8 @@ class Ingestor:
             first = line[start : start + 1]
         if first == b"{" or first == b"[":
             self._json_line(seg, pos, line, start)
+        elif start == 0 and _YAML_START.match(line):
+            self._documents[seg] = _Document(pos, [line], size=len(line), yaml=True)
         elif legacy.is_legacy(line[start:]):
             self._text_line(seg, pos + start, line[start:])
         else:
@@ -242,6 +279,9 @@ class Ingestor:
         try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
+            if body.strip() == b"[":
+                self._documents[seg] = _Array()
+                return
             if self._opens_document(body):
                 doc = _Document(pos + start, [body], _depth_change(body), len(body))
                 self._documents[seg] = doc
@@ -263,12 +303,13 @@ class Ingestor:
     def _continue_document(self, seg: int, doc: _Document, pos: int, line: bytes) -> None:
         doc.parts.append(line)
         doc.size = pos + len(line) - doc.offset
-        doc.depth += _depth_change(line)
+        if not doc.yaml:
+            doc.depth += _depth_change(line)
         if doc.size > self.max_line:
             del self._documents[seg]
             self.store.skips.add(f"document longer than {self.max_line} bytes", seg,
                                  doc.offset, doc.size, len(doc.parts))  # fmt: skip
-        elif doc.depth <= 0:
+        elif doc.depth <= 0 and not doc.yaml:
             del self._documents[seg]
             body = b"\n".join(doc.parts)
             try:
@@ -278,6 +319,78 @@ class Ingestor:
                 self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
                 return
             self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
+
+    def _yaml_document(self, seg: int, doc: _Document) -> None:
+        body = b"\n".join(doc.parts)
+        try:
+            obj = load_yaml(body)
+        except ValueError:
+            self.store.skips.add("invalid YAML", seg, doc.offset, doc.size, len(doc.parts))
+            return
+        if obj is None:
+            self.store.skips.add("YAML comments only", seg, doc.offset, doc.size, len(doc.parts))
+            return
+        self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
+
+    def _array_line(self, seg: int, array: _Array, pos: int, line: bytes) -> bool:
+        """One line inside a top-level JSON array; False when the line is not the array's
+        (the array was cut short) and is to be read as a line of its own."""
+        element = array.element
+        if element is None:
+            stripped = line.strip()
+            if stripped[:1] == b"{":
+                indent = len(line) - len(line.lstrip())
+                element = _Document(pos + indent, [line[indent:]], size=len(line) - indent)
+                element.depth = _depth_change(line)
+                array.element = element
+                if element.depth <= 0:
+                    self._array_element(seg, array, pos, line)
+                return True
+            if stripped == b"]" or stripped == b"],":
+                del self._documents[seg]
+                return True
+            if not stripped:
+                self.store.skips.add("blank line", seg, pos, len(line))
+                return True
+            if _starts_record(line, 0):
+                del self._documents[seg]
+                return False
+            self.store.skips.add("JSON array element is not an object", seg, pos, len(line))
+            return True
+        if _starts_record(line, 0):
+            del self._documents[seg]
+            self._skip_truncated(seg, element)
+            return False
+        element.parts.append(line)
+        element.size = pos + len(line) - element.offset
+        element.depth += _depth_change(line)
+        if element.size > self.max_line:
+            array.element = None
+            self.store.skips.add(f"document longer than {self.max_line} bytes", seg,
+                                 element.offset, element.size, len(element.parts))  # fmt: skip
+        elif element.depth <= 0:
+            self._array_element(seg, array, pos, line)
+        return True
+
+    def _array_element(self, seg: int, array: _Array, pos: int, line: bytes) -> None:
+        """The element being assembled ended on ``line`` (at ``pos``): index it."""
+        element = array.element
+        assert element is not None
+        array.element = None
+        last = line.rstrip()
+        if last.endswith(b","):
+            last = last[:-1].rstrip()
+        size = pos + len(last) - element.offset
+        parts = element.parts
+        parts[-1] = last if len(parts) > 1 else last[len(line) - len(parts[-1]) :]
+        body = b"\n".join(parts)
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            reason = _json_error_reason(body, error)
+            self.store.skips.add(reason, seg, element.offset, size, len(parts))
+            return
+        self._record(seg, element.offset, size, obj, len(parts))
 
     def _text_line(self, seg: int, pos: int, line: bytes) -> None:
         if b"\x00" in line:
@@ -312,12 +425,14 @@ class Ingestor:
                 self.store.skips.add(item.reason, seg, pos, length, skipped_lines)
                 skipped_lines = 0
             else:
-                self._event(seg, pos, length, item[0], item[2])
+                self._event(seg, pos, length, item[0], item[2], item[3])
 
-    def _event(self, seg: int, pos: int, length: int, event: dict, item: int) -> None:
+    def _event(
+        self, seg: int, pos: int, length: int, event: dict, item: int, cluster: str = ""
+    ) -> None:
         """Index an event dict from the tolerant path (documents, odd types, legacy lines)."""
         store = self.store
-        who, what, name, uri, code, stage_time, received, audit_id = extract(event)  # Extracted
+        who, what, name, uri, code, stage_time, received, audit_id = extract(event, cluster)
         if item != -1:
             self._items.append((len(self._texts) // _TEXTS, item))
         self._rows += _ROW.pack(

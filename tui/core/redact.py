@@ -13,6 +13,8 @@ import copy
 import re
 from typing import Any
 
+from kaudit_tui.core import gke
+
 MASK = "<masked>"
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
@@ -31,12 +33,37 @@ def mask_text(text: str) -> str:
 
 
 def redact_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``event`` with secret values masked (the input is left untouched)."""
+    """A copy of ``event`` with secret values masked (the input is left untouched).
+
+    A GKE Cloud Logging entry is masked likewise: its ``protoPayload`` request and response,
+    and its labels (the event's annotations).
+    """
     event = copy.deepcopy(event)
+    payload = event.get("protoPayload")
+    if isinstance(payload, dict) and "objectRef" not in event:
+        name = payload.get("resourceName")
+        ref = gke.parse_resource_name(name) if isinstance(name, str) else None
+        _mask_bodies(payload, ("request", "response"), ref or {})
+        _mask_annotations(event.get("labels"))
+        return event
     ref = event.get("objectRef")
-    ref = ref if isinstance(ref, dict) else {}
+    _mask_bodies(event, ("requestObject", "responseObject"), ref if isinstance(ref, dict) else {})
+    if isinstance(event.get("requestURI"), str):
+        event["requestURI"] = mask_text(event["requestURI"])
+    _mask_annotations(event.get("annotations"))
+    return event
+
+
+def _mask_annotations(annotations: object) -> None:
+    if isinstance(annotations, dict):
+        for name, value in annotations.items():
+            if isinstance(value, str):
+                annotations[name] = mask_text(value)
+
+
+def _mask_bodies(event: dict[str, Any], keys: tuple[str, str], ref: dict[str, Any]) -> None:
     is_secret = ref.get("resource") == "secrets"
-    for key in ("requestObject", "responseObject"):
+    for key in keys:
         body = event.get(key)
         if isinstance(body, dict):
             _mask_body(body, is_secret, ref.get("subresource", ""))
@@ -44,14 +71,6 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
             for operation in body:
                 if isinstance(operation, dict) and "value" in operation:
                     operation["value"] = MASK
-    if isinstance(event.get("requestURI"), str):
-        event["requestURI"] = mask_text(event["requestURI"])
-    annotations = event.get("annotations")
-    if isinstance(annotations, dict):
-        for name, value in annotations.items():
-            if isinstance(value, str):
-                annotations[name] = mask_text(value)
-    return event
 
 
 def _mask_body(body: dict[str, Any], is_secret: bool, subresource: str) -> None:

@@ -27,7 +27,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from kaudit_tui.core.decode import DECISION_ANNOTATION, ClientShape, RequestShape
+from kaudit_tui.core.decode import (
+    CLUSTER_ANNOTATION,
+    DECISION_ANNOTATION,
+    ClientShape,
+    RequestShape,
+)
 
 Level = Literal["None", "Metadata", "Request", "RequestResponse"]
 Stage = Literal["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]
@@ -67,6 +72,7 @@ class Meta(msgspec.Struct, frozen=True, gc=False):
 
 class Annotations(msgspec.Struct, frozen=True, gc=False):
     decision: Decision | Literal[""] = msgspec.field(default="", name=DECISION_ANNOTATION)
+    cluster: str = msgspec.field(default="", name=CLUSTER_ANNOTATION)
 
 
 NO_OBJECT_REF = ObjectRef()
@@ -145,5 +151,6 @@ def decode_shapes(event: Event) -> tuple[ClientShape, RequestShape]:
         level=event.level,
         decision=event.annotations.decision,
         objref=ref is not NO_OBJECT_REF,
+        cluster=event.annotations.cluster,
     )
     return client, request

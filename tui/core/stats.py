@@ -17,6 +17,9 @@ IMPERSONATED = "as"
 """Counted too, right after ``user``, when some of the rows are impersonated requests: the
 users they acted as (rows without impersonation are not counted there). ``user`` alone would
 answer "who was denied?" with the admin who impersonated, never with the user denied."""
+CLUSTER = "cluster"
+"""Counted too, right after ``ns``, when some of the rows name the cluster they came from
+(rows that name none are not counted there)."""
 
 
 def summary_counts(
@@ -25,15 +28,17 @@ def summary_counts(
     """The ``top`` values of every summary field among ``rows``, most frequent first.
 
     The keys are :data:`SUMMARY_FIELDS` in order, with :data:`IMPERSONATED` after ``user``
-    when any row has an impersonated user.
+    when any row has an impersonated user, and :data:`CLUSTER` after ``ns`` when any row
+    names its cluster.
     """
     counts: dict[str, list[tuple[object, int]]] = {}
     for field in SUMMARY_FIELDS:
         counts[field] = field_counts(store, rows, field, top)
-        if field == "user":
-            impersonated = field_counts(store, rows, IMPERSONATED, top, present_only=True)
-            if impersonated:
-                counts[IMPERSONATED] = impersonated
+        extra = {"user": IMPERSONATED, "ns": CLUSTER}.get(field)
+        if extra is not None:
+            present = field_counts(store, rows, extra, top, present_only=True)
+            if present:
+                counts[extra] = present
     return counts
 
 

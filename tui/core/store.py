@@ -22,6 +22,7 @@ from kaudit_tui.core.decode import (
     event_json,
     normalize_what,
     normalize_who,
+    original_json,
 )
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.tables import InternTable, ShapeTable
@@ -266,6 +267,10 @@ class EventStore:
         )
         return values
 
+    def has_clusters(self) -> bool:
+        """Does some event name the cluster it came from (see the ``cluster`` field)?"""
+        return any(self.what.tables["cluster"].values)
+
     def raw_record(self, row: int) -> bytes:
         """The raw record text (a line, or a whole document) the row was indexed from.
 
@@ -279,3 +284,8 @@ class EventStore:
     def event_json(self, row: int) -> bytes:
         """The event's JSON text, read back from disk (exactly as logged for JSON lines)."""
         return event_json(self.raw_record(row), int(self._cols["item"][self._index(row)]))
+
+    def original_json(self, row: int) -> bytes:
+        """The event as it was logged, for the detail view: as :meth:`event_json`, except that
+        an event rebuilt from an envelope (a GKE Cloud Logging entry) is the whole entry."""
+        return original_json(self.raw_record(row), int(self._cols["item"][self._index(row)]))

@@ -1,4 +1,5 @@
-"""Headless modes: ``--print``, ``--stats``, ``--explain``, ``--policy-report`` and ``--alerts``.
+"""Headless modes: ``--print``, ``--stats``, ``--explain``, ``--policy-report``, ``--rbac-for``,
+``--alerts``.
 
 They run the UI's ingest pipeline (:mod:`kaudit_tui.pipeline`) without Textual: sources are
 read to their end (or followed, with ``--follow``, until Ctrl-C), every burst is indexed, and
@@ -9,6 +10,7 @@ problems and policy warnings go to stderr.
 ``printing``  ``--print`` and JSON output made safe for a terminal
 ``stats``     ``--stats`` (text and ``--json``), counted like the facets panel
 ``policy``    loading the policy, ``--explain`` and ``--policy-report``
+``rbac``      ``--rbac-for``: least-privilege RBAC for one identity's requests, as YAML
 ``alerts``    loading the ``--rules`` files, ``--alerts`` (Falco's JSON alerts)
 ``notices``   what goes to stderr: source states, skipped lines, dropped events
 """

@@ -48,7 +48,11 @@ def print_policy(
         decision = decisions.decision(store, row)
         stage = str(store.field_value(row, "stage")) or None
         if explain:
-            out.write(dumps(_explain(store, row, decision, stage)) + b"\n")
+            record = _explain(store, row, decision, stage)
+            undecided = _undecided(decisions, store, row)
+            if undecided:
+                record["userGroupsUndecided"] = undecided
+            out.write(dumps(record) + b"\n")
         if report:
             totals.add_event(decision, stage or "", store.event_json(row))
     if report:
@@ -56,6 +60,16 @@ def print_policy(
             out.write(dumps(totals.to_json(), orjson.OPT_INDENT_2) + b"\n")
         else:
             out.write(totals.to_text().encode() + b"\n")
+
+
+def _undecided(decisions: RowDecisions, store: EventStore, row: int) -> list[int]:
+    """The rules whose ``userGroups`` the event cannot decide (it logs no groups)."""
+    from kaudit_tui.core.policy import attributes_from_fields
+
+    fields = decisions.request_fields(store, row)
+    if fields.groups or not fields.user:
+        return []
+    return decisions.policy.undecided_user_groups(attributes_from_fields(fields))
 
 
 def _explain(store: EventStore, row: int, decision: Decision, stage: str | None) -> dict:

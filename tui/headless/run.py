@@ -23,6 +23,7 @@ from .alerts import AlertWriter, load_ruleset
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
+from .rbac import print_rbac
 from .stats import print_stats
 
 
@@ -73,7 +74,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         try:
             await _ingest_until_stopped(pipeline, sources)
             pipeline.close()
-            if not streaming or args.stats or policy_output:
+            if not streaming or args.stats or policy_output or args.rbac_for is not None:
                 await pipeline.apply(query)
             rows = pipeline.rows
             if not streaming:
@@ -83,6 +84,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 # Beside --print/--alerts, stdout is JSON lines only (``| jq``): counts to stderr.
                 stream = sys.stderr if writers else sys.stdout
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
+            if args.rbac_for is not None:
+                print_rbac(store, rows, args)
             if policy_output:
                 assert decisions is not None
                 print_policy(
@@ -109,7 +112,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     report_skips(store)
     if not follow:
         # Streamed ``--print`` output holds every matching event; other outputs only the kept.
-        report_dropped(store, printed_all=streaming, others=bool(args.stats or policy_output))
+        others = bool(args.stats or policy_output or args.rbac_for is not None)
+        report_dropped(store, printed_all=streaming, others=others)
     return code
 
 
@@ -136,11 +140,24 @@ def counts_from_newest(query: Query) -> bool:
 
 
 async def _ingest_until_stopped(pipeline: Pipeline, sources: SourceSet) -> None:
-    """Run the pipeline until the sources end, or until SIGINT/SIGTERM (then quietly)."""
+    """Run the pipeline until the sources end, or until SIGINT/SIGTERM (then quietly).
+
+    With a receiver among the sources (``--listen``) the first signal ends the run
+    gracefully: the receiver stops taking requests and everything it acknowledged is still
+    indexed and written; a second signal stops at once.
+    """
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(pipeline.ingest(sources))
+    signalled = False
+
+    def stop() -> None:
+        nonlocal signalled
+        if signalled or not sources.finish():
+            task.cancel()
+        signalled = True
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop)
     try:
         await task
     except asyncio.CancelledError:

@@ -43,9 +43,11 @@ from .protocol import Source, SourceYield
 from .registry import OpenOptions, register_opener
 from .sourceset import SourceSet, open_inputs, open_sources
 from .stdin import is_stdin, open_stdin
+from .webhook import is_listen, open_webhook
 
 # Kinds of input other than file paths, consulted most recent first.
 register_opener(is_stdin, open_stdin, name="stdin")
+register_opener(is_listen, open_webhook, name="webhook")
 
 __all__ = [
     "CaughtUp",

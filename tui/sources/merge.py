@@ -144,6 +144,13 @@ class Lane:
             self.head = None
         return batch
 
+    def end_now(self) -> None:
+        """Stop this source where it is: the merge treats it as ended (what it holds is
+        dropped, as when the run is closed) and goes on with the others."""
+        self.ended = True
+        self.head = None
+        self.cancel()
+
     def cancel(self) -> None:
         self.task.cancel()
         if self.getter is not None:
@@ -180,6 +187,9 @@ async def merged(
                 return
             burst = [] if done else batcher.flush()
             for lane in open_lanes:
+                if lane.ended:  # ended by ``end_now`` while waiting
+                    lane.getter = None
+                    continue
                 if lane.getter is not None and lane.getter.done():
                     passed = lane.receive(lane.getter.result())
                     if passed is not None:

@@ -67,6 +67,21 @@ class SourceSet:
         self._bursts = merged(self._lanes, self._batcher, self._stop)
         return self._bursts
 
+    def finish(self) -> bool:
+        """End the run gracefully: sources that can (a receiver: ``finish()``) end once they
+        delivered what they accepted; the others stop where they are. Iteration then ends
+        by itself. Without such a source nothing is done and False returned: stop by
+        cancelling the iteration, or ``aclose``."""
+        finishers = [getattr(lane.source, "finish", None) for lane in self._lanes]
+        if not any(callable(finish) for finish in finishers):
+            return False
+        for lane, finish in zip(self._lanes, finishers, strict=True):
+            if callable(finish):
+                finish()
+            elif not lane.ended:
+                lane.end_now()
+        return True
+
     async def aclose(self) -> None:
         """Stop reading, close every descriptor, remove spools. Safe to call twice.
 

@@ -53,6 +53,14 @@ class AppActions(_Base):
     table: EventTable
     key_bindings: list[Binding]
 
+    def find_position(self) -> int:
+        """1-based place of the highlighted event among the find matches (0: not on one)."""
+        marks, current = self.marks, self.table.highlighted_row
+        if current is None or not len(marks):
+            return 0
+        index = int(np.searchsorted(marks, current))
+        return index + 1 if index < len(marks) and int(marks[index]) == current else 0
+
     def action_find_next(self, step: int) -> None:
         if not self.find_text:
             self.notify("nothing to find yet: press s and type a query", markup=False)
@@ -145,8 +153,31 @@ class AppActions(_Base):
         note = f" ({gone:,} had left memory: --max-events)" if gone > 0 else ""
         self.notify(sanitize(f"exported {count:,} events to {path}{note}"), markup=False)
 
+    def action_rbac_for_user(self) -> None:
+        """Least-privilege RBAC for the identity of the highlighted event, over the view."""
+        row = self.table.highlighted_row
+        try:
+            values = self.store.row(row) if row is not None else None
+        except LookupError:
+            values = None
+        identity = str(values["as"] or values["user"]) if values else ""
+        if not identity:
+            self.notify("highlight an event with a user first", markup=False)
+            return
+        self._rbac_for(identity, self.live.rows)
+
+    @work(group="rbac", exclusive=True, exit_on_error=False)
+    async def _rbac_for(self, identity: str, rows: np.ndarray) -> None:
+        from kaudit_tui.core.answers.rbac import rbac_for
+        from kaudit_tui.ui.screens.rbac import RbacScreen
+
+        answer = await asyncio.to_thread(rbac_for, self.store, rows, identity)
+        text = await asyncio.to_thread(answer.yaml)
+        await self.push_screen(RbacScreen(text, identity, answer.name))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands, then one per key binding of the App (panels included)."""
+        """Textual's commands, then one per key binding of the App (panels included), then the
+        commands on the highlighted event."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
         for binding in self.key_bindings:
@@ -161,6 +192,12 @@ class AppActions(_Base):
                 f"{help_text[:1].upper()}{help_text[1:]} ({key})",
                 lambda action=binding.action: self._run_from_palette(action),
             )
+        yield SystemCommand(
+            "Least-privilege RBAC for this user",
+            "Roles and bindings allowing exactly the requests the highlighted event's user "
+            "(the impersonated one, if any) made in the view, as YAML",
+            self.action_rbac_for_user,
+        )
 
     def _run_from_palette(self, action: str) -> None:
         """Run a binding's action now (the palette is on top: check_action would refuse)."""

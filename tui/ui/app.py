@@ -379,6 +379,7 @@ class KauditApp(AppActions, App[int]):
             self._shown = shown
             table.set_rows(rows, replaced=replaced)
             table.set_with_date(shows_date(self.store, rows, time.time()))
+            table.set_with_cluster(self.store.has_clusters())
             self._layout_side()
         now = time.monotonic()
         if live.version != self._derived_version and now - self._derived_at >= DERIVED_INTERVAL:
@@ -406,6 +407,7 @@ class KauditApp(AppActions, App[int]):
             query=self.query_text,
             find=self.find_text,
             found=len(self.marks),
+            match=self.find_position() if self.find_text else 0,
             progress=live.progress_text(),
             busy=self.filtering,
         )

@@ -16,13 +16,15 @@ from kaudit_tui.core.timestamps import NO_TIME
 
 FACET_FIELDS = SUMMARY_FIELDS
 """The facets always shown; ``as`` (impersonated users) joins them after ``user`` whenever the
-view holds impersonated requests (see :func:`facet_counts`)."""
+view holds impersonated requests, ``cluster`` after ``ns`` whenever some of its events name
+their cluster (see :func:`facet_counts`)."""
 FACET_TITLES = {
     "user": "user",
     IMPERSONATED: "as (impersonated)",
     "verb": "verb",
     "resource": "resource",
     "ns": "namespace",
+    "cluster": "cluster",
     "stage": "stage",
     "code": "code",
 }
@@ -77,10 +79,14 @@ def time_histogram(store: EventStore, rows: np.ndarray, buckets: int) -> Histogr
         return None
     ts = ts[timed]
     low, high = int(ts.min()), int(ts.max())
-    span = max(1, high - low + 1)
-    width = next((w for w in _NICE_WIDTHS if span / w <= buckets), _NICE_WIDTHS[-1])
+    # the first bucket starts at a round time before the first event, so the last one must
+    # be counted from there: a width that fits the span alone may need one bucket more
+    width = next(
+        (w for w in _NICE_WIDTHS if (high - (low - low % w)) // w + 1 <= buckets),
+        _NICE_WIDTHS[-1],
+    )
     start = low - low % width
-    slots = min(buckets, (high - start) // width + 1)
+    slots = (high - start) // width + 1
     slot = (ts - start) // width
     counts = np.bincount(slot, minlength=slots)[:slots]
     failed = store.column("code")[index][timed] >= 400

@@ -42,6 +42,8 @@ class RowVerdict:
     """The level the event itself carries (differs when the log came from another policy)."""
     rule_text: str
     earlier: list[RuleExplanation]
+    undecided: tuple[int, ...] = ()
+    """Rules whose ``userGroups`` the event cannot decide: it logs no groups (GKE)."""
 
 
 def rule_texts(policy: LoadedPolicy) -> list[str]:
@@ -55,7 +57,8 @@ def verdict(
 ) -> RowVerdict:
     decision = decisions.decision(store, row)
     fields = decisions.request_fields(store, row)
-    explanations = policy.explain(attributes_from_fields(fields))
+    attrs = attributes_from_fields(fields)
+    explanations = policy.explain(attrs)
     values = store.row(row)
     stage = str(values["stage"])
     rule = decision.rule
@@ -68,6 +71,7 @@ def verdict(
         logged_level=str(values["level"]),
         rule_text=texts[rule - 1] if rule else "",
         earlier=[e for e in explanations if not e.matched],
+        undecided=tuple(policy.undecided_user_groups(attrs)),
     )
 
 

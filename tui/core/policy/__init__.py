@@ -19,7 +19,7 @@ from .attributes import (
 from .cost import go_json_size, line_level, would_write_bytes
 from .errors import PolicyError, PolicyIssue
 from .evaluate import Decision, Evaluator
-from .explain import RuleExplanation, explain, logged_level_mismatch
+from .explain import RuleExplanation, explain, logged_level_mismatch, undecided_user_groups
 from .loader import LoadedPolicy, load_policy, parse_policy
 from .model import LEVELS, STAGES, GroupResources, Policy, PolicyRule
 from .report import REPORT_HEADERS, PolicyReport, explain_record, format_bytes, report_cells
@@ -45,6 +45,7 @@ __all__ = [
     "attributes_from_event",
     "attributes_from_fields",
     "explain",
+    "undecided_user_groups",
     "explain_record",
     "format_bytes",
     "go_json_size",

@@ -241,6 +241,19 @@ class _Decoder:
                 hint = f" (did you mean {close[0]}?)"
         self.pending_unknown.append((key, _line(key_node), path, what, hint))
 
+    def object_fields(
+        self, node: yaml.Node, path: FieldPath, known: tuple[str, ...], what: str
+    ) -> dict[str, yaml.Node] | None:
+        """The known fields of an object at ``path`` (a rule, a resources entry); None, with
+        the error recorded, when the node is not a mapping."""
+        self.lines[path] = _line(node)
+        try:
+            mapping = self.mapping(node, f"a {what}")
+        except _TypeProblem as problem:
+            self.error(path, node, f"cannot decode: {problem}")
+            return None
+        return self.fields(mapping, path, known, what)
+
     def mapping(self, node: yaml.Node, what: str) -> yaml.MappingNode:
         if isinstance(node, yaml.MappingNode):
             return node
@@ -314,13 +327,9 @@ class _Decoder:
         self.fields(node, ("metadata",), _OBJECT_META_FIELDS, "metadata")
 
     def rule(self, node: yaml.Node, path: FieldPath) -> PolicyRule | None:
-        self.lines[path] = _line(node)
-        try:
-            mapping = self.mapping(node, "a rule")
-        except _TypeProblem as problem:
-            self.error(path, node, f"cannot decode: {problem}")
+        values = self.object_fields(node, path, _RULE_FIELDS, "rule")
+        if values is None:
             return None
-        values = self.fields(mapping, path, _RULE_FIELDS, "rule")
         resources: list[GroupResources] = []
         resources_node = values.get("resources")
         if resources_node is not None and not (
@@ -353,13 +362,9 @@ class _Decoder:
         )
 
     def group_resources(self, node: yaml.Node, path: FieldPath) -> GroupResources | None:
-        self.lines[path] = _line(node)
-        try:
-            mapping = self.mapping(node, "a resources entry")
-        except _TypeProblem as problem:
-            self.error(path, node, f"cannot decode: {problem}")
+        values = self.object_fields(node, path, _GROUP_RESOURCE_FIELDS, "resources entry")
+        if values is None:
             return None
-        values = self.fields(mapping, path, _GROUP_RESOURCE_FIELDS, "resources entry")
         return GroupResources(
             group=self.read(values, "group", path, self.string, ""),
             resources=self.read(values, "resources", path, self.string_list, ()),

@@ -6,7 +6,7 @@ fast one); the test suite checks that both always pick the same rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .attributes import RequestAttributes
 from .evaluate import Decision
@@ -128,6 +128,22 @@ def _first_failure(rule: PolicyRule, attrs: RequestAttributes) -> tuple[str, str
             patterns = show_list(rule.non_resource_urls)
             return "nonResourceURLs", f"nonResourceURLs: {patterns} ≠ {show(attrs.path)}"
     return None
+
+
+def undecided_user_groups(policy: Policy, attrs: RequestAttributes) -> list[int]:
+    """The rules whose ``userGroups`` this event cannot decide, because it logs no groups (GKE
+    entries never do): rules up to the one that decides it (all, if none does) that would
+    match were the user in one of their groups. Empty when the event has groups or no user.
+    """
+    if attrs.user is None or attrs.groups:
+        return []
+    numbers = []
+    for index, rule in enumerate(policy.rules):
+        if rule.user_groups and _first_failure(replace(rule, user_groups=()), attrs) is None:
+            numbers.append(index + 1)
+        elif _first_failure(rule, attrs) is None:
+            break
+    return numbers
 
 
 def explain(policy: Policy, attrs: RequestAttributes) -> list[RuleExplanation]:

@@ -14,7 +14,7 @@ from .attributes import RequestAttributes
 from .decode import decode_policy_text
 from .errors import PolicyError, PolicyIssue
 from .evaluate import Decision, Evaluator
-from .explain import RuleExplanation, explain
+from .explain import RuleExplanation, explain, undecided_user_groups
 from .model import Policy, PolicyRule
 from .text import quote
 from .validation import validate_policy
@@ -65,6 +65,10 @@ class LoadedPolicy:
     def explain(self, attrs: RequestAttributes) -> list[RuleExplanation]:
         """Each rule up to the matching one, with the first field that failed and why."""
         return explain(self.policy, attrs)
+
+    def undecided_user_groups(self, attrs: RequestAttributes) -> list[int]:
+        """The rules whose ``userGroups`` cannot be decided for an event without groups."""
+        return undecided_user_groups(self.policy, attrs)
 
 
 def _version_issues(

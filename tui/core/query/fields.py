@@ -97,6 +97,7 @@ FIELDS: dict[str, FieldDef] = {
         _def("since", v.parse_time_value, "at or after: RFC 3339 time or duration", single=True),
         _def("until", v.parse_time_value, "at or before: RFC 3339 time or duration", single=True),
         _def("source", v.parse_glob, "source file (path or file name)"),
+        _def("cluster", v.parse_glob, 'the cluster the event came from ("" when unknown)'),
     )
 }
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import orjson
 
-from kaudit_tui.core.decode import Skip, events_in
+from kaudit_tui.core.decode import Skip, events_in, load_record
 from kaudit_tui.core.query.errors import QueryCancelled
 
 if TYPE_CHECKING:
@@ -237,8 +237,8 @@ def _verify_items(
 
 def _item_texts(record: bytes, lower: bool) -> dict[int, bytes]:
     try:
-        parsed = orjson.loads(record)
-    except orjson.JSONDecodeError:
+        parsed = load_record(record)
+    except ValueError:  # orjson.JSONDecodeError is one
         return {}
     texts = {}
     for found in events_in(parsed):

@@ -53,6 +53,14 @@ def verdict_text(
             "the log was written with another policy\n",
             style="italic",
         )
+    if verdict.undecided:
+        rules = ", ".join(str(rule) for rule in verdict.undecided)
+        plural = "s" if len(verdict.undecided) > 1 else ""
+        text.append(
+            f"userGroups of rule{plural} {rules} cannot be decided: the event logs no groups (GKE "
+            "entries never do); it was decided as if the user were in none of them\n",
+            style="italic",
+        )
     if verdict.rule_text:
         text.append("\n")
         text.append(sanitize_block(verdict.rule_text) + "\n", style="bold")
@@ -117,8 +125,22 @@ class PolicyPanel(Panel, VerticalScroll):
     def show(self, result: object) -> None:
         verdict, error = result  # type: ignore[misc]
         self.verdict, self.error = verdict, error
+        self._draw()
+
+    def _draw(self) -> None:
+        # partial: only the colour and text style of the role; the background stays the
+        # panel's, so text drawn under one theme does not keep that theme's background
         styles = {
-            "logged": self.get_component_rich_style("policy-panel--logged"),
-            "dropped": self.get_component_rich_style("policy-panel--dropped"),
+            "logged": self.get_component_rich_style("policy-panel--logged", partial=True),
+            "dropped": self.get_component_rich_style("policy-panel--dropped", partial=True),
         }
-        self.query_one("#policy-text", Static).update(verdict_text(verdict, error, styles))
+        text = verdict_text(self.verdict, self.error, styles)
+        self.query_one("#policy-text", Static).update(text)
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme: object) -> None:
+        """A new theme: draw the text again with its colours (once the CSS has them)."""
+        if self.verdict is not None or self.error:
+            self.call_after_refresh(self._draw)

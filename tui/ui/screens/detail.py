@@ -109,7 +109,7 @@ class DetailScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def load(self, row: int) -> None:
         try:
-            raw = self.store.event_json(row)
+            raw = self.store.original_json(row)
         except LookupError:  # dropped meanwhile to stay within --max-events
             self.app.call_from_thread(self._gone, row)
             return

@@ -97,19 +97,41 @@ async def export_rows(
     return written
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, mode 0600, replacing it only once all is written.
+
+    Raises:
+        ExportError: the file cannot be created or written (a sentence naming the path).
+    """
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    except OSError as error:
+        raise ExportError(_reason(error, path)) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ExportError(_reason(error, path)) from None
+
+
 class ExportScreen(ModalScreen[Path | None]):
-    """Asks where to write the view; dismisses with the path, or None on Esc."""
+    """Asks where to write the view (or ``what`` is named); dismisses with the path, or None
+    on Esc."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, count: int, default: str) -> None:
+    def __init__(self, count: int, default: str, what: str | None = None) -> None:
         super().__init__()
         self.count = count
         self.default = default
+        self.what = what if what is not None else f"{count:,} events as JSON lines"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
-            yield Label(f"Export {self.count:,} events as JSON lines to:")
+            yield Label(sanitize(f"Export {self.what} to:"))
             yield Input(self.default, id="export-path")
             yield Label("Enter writes the file, Esc cancels.", classes="hint")
 

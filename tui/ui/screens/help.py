@@ -66,9 +66,17 @@ def keys_table(sections: list[Section]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key; Esc, q or ? closes it."""
+    """Every key; Esc, q or ? closes it; j/k, arrows, pages, g/G scroll it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown,space", "scroll_page(1)", "Page down", show=False),
+        Binding("pageup", "scroll_page(-1)", "Page up", show=False),
+        Binding("g,home", "scroll_end(0)", "Top", show=False),
+        Binding("G,end", "scroll_end(1)", "Bottom", show=False),
+    ]
 
     def __init__(self, app_bindings: Iterable[Binding]) -> None:
         super().__init__()
@@ -93,3 +101,29 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(keys_table(self.sections()))
+
+    @property
+    def scroller(self) -> VerticalScroll:
+        return self.query_one("#help", VerticalScroll)
+
+    def action_scroll(self, lines: int) -> None:
+        """The table's keys move the text here: j/k, arrows, g/G, Home/End, pages."""
+        scroller = self.scroller
+        if lines > 0:
+            scroller.scroll_down(animate=False, immediate=True)
+        else:
+            scroller.scroll_up(animate=False, immediate=True)
+
+    def action_scroll_page(self, pages: int) -> None:
+        scroller = self.scroller
+        if pages > 0:
+            scroller.scroll_page_down(animate=False)
+        else:
+            scroller.scroll_page_up(animate=False)
+
+    def action_scroll_end(self, bottom: int) -> None:
+        scroller = self.scroller
+        if bottom:
+            scroller.scroll_end(animate=False, immediate=True)
+        else:
+            scroller.scroll_home(animate=False, immediate=True)

@@ -52,11 +52,12 @@ _FIXED = (
     ("level", "LEVEL", 7, False),
 )
 _FLEX = (("user", "USER", 3), ("resource", "RESOURCE", 3), ("object", "NAMESPACE/NAME", 4))
+_CLUSTER = ("cluster", "CLUSTER", 2)
 
 
 MIN_FLEX = 12
 """Narrowest useful user / resource / object column; below it, optional columns give way."""
-_OPTIONAL = ("level", "latency", "stage", "rule", "milliseconds", "object")
+_OPTIONAL = ("level", "latency", "stage", "rule", "cluster", "milliseconds", "object")
 """Given up in this order when the terminal (or the space beside a panel) is narrow. TIME,
 USER, VERB, RESOURCE and CODE stay."""
 DATED_TIME = 23
@@ -70,8 +71,28 @@ def min_table_width(*, with_date: bool = False) -> int:
     return time_width + 8 + 4 + 2 * MIN_FLEX + 4 + 1
 
 
-def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = False) -> list[Column]:
-    """Columns filling ``width`` cells (one space between columns), in display order."""
+MARK = "▶"
+"""Drawn in the gutter left of TIME on events that match the find query."""
+
+
+def layout_columns(
+    width: int,
+    *,
+    with_date: bool = False,
+    with_rule: bool = False,
+    with_cluster: bool = False,
+    with_marks: bool = False,
+) -> list[Column]:
+    """Columns filling ``width`` cells (one space between columns), in display order; CLUSTER
+    (after TIME) when ``with_cluster``, RULE (last) when ``with_rule``.
+
+    ``with_marks``: a one-cell gutter first, for the find marker (TIME keeps its width).
+    """
+    if with_marks:
+        rest = layout_columns(
+            max(0, width - 2), with_date=with_date, with_rule=with_rule, with_cluster=with_cluster
+        )
+        return [Column("mark", "", 1), *rest]
     fixed = {key: Column(key, title, w, right) for key, title, w, right in _FIXED}
     if with_date:
         fixed["time"] = Column("time", "TIME (UTC)", DATED_TIME, clip=True)
@@ -80,6 +101,8 @@ def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = Fal
     order = ["time", "user", "verb", "resource", "object", "code", "stage", "latency", "level"]
     if with_rule:
         order.append("rule")
+    if with_cluster:
+        order.insert(1, "cluster")
     optional = [key for key in _OPTIONAL if key in order or key == "milliseconds"]
 
     def spare() -> int:
@@ -87,7 +110,7 @@ def layout_columns(width: int, *, with_date: bool = False, with_rule: bool = Fal
         return width - used - (len(order) - 1)
 
     def flexible() -> list[tuple[str, str, int]]:
-        return [item for item in _FLEX if item[0] in order]
+        return [item for item in (*_FLEX, _CLUSTER) if item[0] in order]
 
     while spare() < MIN_FLEX * len(flexible()) and optional:
         given_up = optional.pop(0)
@@ -193,7 +216,7 @@ class RowCells:
         self.store = store
         self.rule_of = rule_of
         self._who: dict[int, str] = {}
-        self._what: dict[int, tuple[Cell, Cell, Cell, Cell, str, bool]] = {}
+        self._what: dict[int, tuple[Cell, Cell, Cell, Cell, str, bool, str]] = {}
 
     def cells(self, row: int, with_date: bool = False) -> dict[str, Cell]:
         store = self.store
@@ -201,7 +224,7 @@ class RowCells:
         if not 0 <= i < len(store):  # dropped (--max-events) before the view caught up
             return {}
         what = self._what_cells(int(store.column("what")[i]))
-        verb, resource, stage, level, namespace, objref = what
+        verb, resource, stage, level, namespace, objref, cluster = what
         code = int(store.column("code")[i])
         ts = int(store.column("ts")[i])
         name = sanitize(store.names.values[int(store.column("name")[i])])
@@ -221,6 +244,7 @@ class RowCells:
             "stage": stage,
             "latency": (format_latency(ts - int(store.column("rx")[i])), "latency"),
             "level": level,
+            "cluster": (cluster, ""),
         }
         if self.rule_of is not None:
             rule = self.rule_of(row)
@@ -239,7 +263,7 @@ class RowCells:
             self._who[code] = text
         return text
 
-    def _what_cells(self, code: int) -> tuple[Cell, Cell, Cell, Cell, str, bool]:
+    def _what_cells(self, code: int) -> tuple[Cell, Cell, Cell, Cell, str, bool, str]:
         cells = self._what.get(code)
         if cells is None:
             shape = self.store.what.shapes.values[code]
@@ -259,6 +283,7 @@ class RowCells:
                 ),
                 sanitize(str(f["ns"])),
                 bool(f["objref"]),
+                sanitize(str(f["cluster"])),
             )
             self._what[code] = cells
         return cells

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.ui.widgets.columns import Column, RowCells, fit, layout_columns
+from kaudit_tui.ui.widgets.columns import MARK, Column, RowCells, fit, layout_columns
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 ROLES = (
@@ -99,8 +99,9 @@ class EventTable(ScrollView, can_focus=True):
         self.cells = RowCells(store)
         self.columns: list[Column] = []
         self.with_date = False
+        self.with_cluster = False
         self.marks: np.ndarray = _NO_ROWS
-        """Rows matching the find query: drawn with a marker in the first cell."""
+        """Rows matching the find query: drawn with a marker in a gutter left of TIME."""
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._styles: dict[tuple[str, bool], Style] = {}
 
@@ -137,7 +138,10 @@ class EventTable(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, immediate=True, force=True)
 
     def set_marks(self, marks: np.ndarray) -> None:
+        gutter = bool(len(self.marks)) != bool(len(marks))
         self.marks = marks
+        if gutter:  # the gutter comes and goes with the matches
+            self._relayout()
         self._cache.clear()
         self.refresh()
 
@@ -145,6 +149,12 @@ class EventTable(ScrollView, can_focus=True):
         """Show the policy rule column, with values from ``rule_of(row)`` (None hides it)."""
         self.cells.rule_of = rule_of
         self._relayout()
+
+    def set_with_cluster(self, with_cluster: bool) -> None:
+        """Show the CLUSTER column (the App does once any event names its cluster)."""
+        if with_cluster != self.with_cluster:
+            self.with_cluster = with_cluster
+            self._relayout()
 
     def set_with_date(self, with_date: bool) -> None:
         if with_date != self.with_date:
@@ -200,12 +210,15 @@ class EventTable(ScrollView, can_focus=True):
         self.cursor = max(0, len(self.rows) - 1)
 
     def go_to_row(self, row: int) -> None:
-        """Highlight store row ``row`` (or the nearest row of the view after it)."""
+        """Highlight store row ``row`` (or the nearest row of the view after it) in the
+        middle of the screen, so that a find jump shows the events around the match."""
         if not len(self.rows):
             return
         self.follow = False
-        self.cursor = min(int(np.searchsorted(self.rows, row)), len(self.rows) - 1)
-        self._scroll_cursor_into_view(center=True)
+        index = min(int(np.searchsorted(self.rows, row)), len(self.rows) - 1)
+        height = max(1, self.size.height)
+        self.scroll_to(y=max(0, index - height // 2), animate=False, immediate=True, force=True)
+        self.cursor = index
 
     def _scroll_cursor_into_view(self, center: bool = False) -> None:
         height = max(1, self.size.height)
@@ -261,7 +274,11 @@ class EventTable(ScrollView, can_focus=True):
 
     def _relayout(self) -> None:
         self.columns = layout_columns(
-            self.size.width, with_date=self.with_date, with_rule=self.cells.rule_of is not None
+            self.size.width,
+            with_date=self.with_date,
+            with_rule=self.cells.rule_of is not None,
+            with_cluster=self.with_cluster,
+            with_marks=bool(len(self.marks)),
         )
         self._cache.clear()
         self.refresh()
@@ -307,8 +324,8 @@ class EventTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for n, column in enumerate(self.columns):
             text, role = cells.get(column.key, ("", ""))
-            if n == 0 and marked:
-                text, role = "▶" + text, "match"
+            if column.key == "mark" and marked:
+                text, role = MARK, "match"
             if n:
                 segments.append(gap)
             segments.append(

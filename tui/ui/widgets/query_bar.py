@@ -23,6 +23,10 @@ from kaudit_tui.core.query import QueryError, parse_query
 from kaudit_tui.core.sanitize import sanitize
 
 PROMPTS = {"filter": "filter ›", "find": "find ›"}
+PLACEHOLDERS = {
+    "filter": "press / to filter, ? for help",
+    "find": "a query: matching events are marked, n/N jump between them, Esc leaves",
+}
 
 
 class QueryInput(Input):
@@ -89,9 +93,7 @@ class QueryBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(PROMPTS["filter"], classes="prompt")
-            yield QueryInput(
-                self.applied["filter"], placeholder="press / to filter, ? for help", id="query"
-            )
+            yield QueryInput(self.applied["filter"], placeholder=PLACEHOLDERS["filter"], id="query")
         yield Static("", classes="error")
 
     @property
@@ -116,6 +118,7 @@ class QueryBar(Vertical):
 
     def watch_mode(self, mode: str) -> None:
         self.query_one(".prompt", Label).update(PROMPTS[mode])
+        self.input.placeholder = PLACEHOLDERS[mode]
         self.set_class(mode == "find", "-find")
 
     @on(Input.Changed, "#query")

@@ -34,6 +34,8 @@ class StatusInfo:
     query: str = ""
     find: str = ""
     found: int = 0
+    match: int = 0
+    """1-based place of the highlighted event among the ``found`` matches; 0: not on one."""
     progress: str = ""
     """Indexing progress (events, MB, %) while a large input is read."""
     busy: bool = False
@@ -86,8 +88,17 @@ def status_text(info: StatusInfo) -> Text:
     if info.query:
         text.append(sep + "filter: " + sanitize(info.query))
     if info.find:
-        text.append(sep + f"find: {sanitize(info.find)} ({info.found:,}, n/N)")
+        text.append(sep + f"find: {sanitize(info.find)} ({find_position(info)})")
     return text
+
+
+def find_position(info: StatusInfo) -> str:
+    """``3 of 40`` on a match, ``40 matches`` elsewhere (before the first ``n``, say)."""
+    if info.match and info.found:
+        return f"{info.match:,} of {info.found:,}"
+    if not info.found:
+        return "no matches"
+    return f"{info.found:,} match" + ("es" if info.found != 1 else "")
 
 
 class StatusBar(Widget):
