@@ -22,16 +22,21 @@ class UsageError(Exception):
     """A mistake on the command line (bad option, bad query, bad policy): exit code 2."""
 
 
+def require_file(what: str, path: str) -> None:
+    """A usage error in plain words (``policy PATH: no such file``) unless ``path`` exists."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{what} {path}: {(error.strerror or str(error)).lower()}") from None
+
+
 def load_policy_file(path: str) -> LoadedPolicy:
     """The audit policy in ``path``; a missing or broken one is a usage error (exit 2)."""
     from kaudit_tui.core.policy import PolicyError, load_policy
 
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"policy {path}: no such file") from None
-    except OSError as error:
-        raise UsageError(f"policy {path}: {(error.strerror or str(error)).lower()}") from None
+    require_file("policy", path)
     try:
         return load_policy(path)
     except PolicyError as error:

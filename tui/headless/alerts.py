@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import orjson
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.usage import UsageError
+from kaudit_tui.usage import UsageError, require_file
 
 from .printing import dumps
 
@@ -25,12 +24,7 @@ def load_ruleset(paths: list[str]) -> Ruleset:
     from kaudit_tui.core.detect import RulesError, Ruleset, load_rules
 
     for path in paths:
-        try:
-            os.stat(path)
-        except FileNotFoundError:
-            raise UsageError(f"rules {path}: no such file") from None
-        except OSError as error:
-            raise UsageError(f"rules {path}: {(error.strerror or str(error)).lower()}") from None
+        require_file("rules", path)
     try:
         loaded = load_rules(paths)
     except RulesError as error:

@@ -15,7 +15,7 @@ and its documentation disagree, the documentation is followed (README, "Detectio
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -182,95 +182,76 @@ def _repositories(*keys: str) -> Callable[[dict, Any], Value]:
     return read
 
 
+def _collect(
+    *keys: str, values_of: Callable[[Any, dict], Iterable[str]]
+) -> Callable[[dict, Any], Value]:
+    """The values ``values_of(item, event)`` gives for each array item at ``keys``, flattened
+    (unavailable when there are none)."""
+
+    def read(event: dict, index: Any) -> Value:
+        items = _items(event, index, *keys)
+        if items is None:
+            return None
+        return [value for item in items for value in values_of(item, event)] or None
+
+    return read
+
+
 def _joined(*keys: str, sub: str) -> Callable[[dict, Any], Value]:
     """Per container, its command (or args) words joined by spaces."""
 
-    def read(event: dict, index: Any) -> Value:
-        items = _items(event, index, *keys)
-        if items is None:
-            return None
-        values = []
-        for item in items:
-            words = _get(item, sub)
-            if type(words) is not list:
-                continue
-            values.append(" ".join(json_text(word) for word in words))
-        return values or None
+    def words(item: Any, _event: dict) -> Iterable[str]:
+        found = _get(item, sub)
+        return [" ".join(json_text(word) for word in found)] if type(found) is list else ()
 
-    return read
+    return _collect(*keys, values_of=words)
 
 
 def _host_ports(*keys: str) -> Callable[[dict, Any], Value]:
-    def read(event: dict, index: Any) -> Value:
-        items = _items(event, index, *keys)
-        if items is None:
-            return None
-        values = []
-        for item in items:
-            ports = _get(item, "ports")
-            if type(ports) is not list:
+    def ports(item: Any, _event: dict) -> Iterable[str]:
+        found = _get(item, "ports")
+        for port in found if type(found) is list else ():
+            if type(port) is not dict:
                 continue
-            for port in ports:
-                if type(port) is not dict:
-                    continue
-                value = port.get("hostPort")
-                if value is None:
-                    value = port.get("containerPort")  # with hostNetwork, the host's port
-                if value is not None:
-                    values.append(json_text(value))
-        return values or None
+            value = port.get("hostPort")
+            if value is None:
+                value = port.get("containerPort")  # with hostNetwork, the host's port
+            if value is not None:
+                yield json_text(value)
 
-    return read
+    return _collect(*keys, values_of=ports)
+
+
+def _listed(*path: str) -> Callable[[Any, dict], Iterable[str]]:
+    """An item's list at ``path``, its non-null entries as text."""
+
+    def values(item: Any, _event: dict) -> Iterable[str]:
+        found = _get(item, *path)
+        return [json_text(v) for v in found if v is not None] if type(found) is list else ()
+
+    return values
 
 
 def _capabilities(*keys: str) -> Callable[[dict, Any], Value]:
-    def read(event: dict, index: Any) -> Value:
-        items = _items(event, index, *keys)
-        if items is None:
-            return None
-        values = []
-        for item in items:
-            added = _get(item, "securityContext", "capabilities", "add")
-            if type(added) is list:
-                values.extend(json_text(cap) for cap in added if cap is not None)
-        return values or None
-
-    return read
+    return _collect(*keys, values_of=_listed("securityContext", "capabilities", "add"))
 
 
 def _effective(*keys: str, key: str) -> Callable[[dict, Any], Value]:
     """Per container: its securityContext's ``key``, else the pod's, else 0."""
 
-    def read(event: dict, index: Any) -> Value:
-        items = _items(event, index, *keys)
-        if items is None:
-            return None
+    def value(item: Any, event: dict) -> Iterable[str]:
+        own = _get(item, "securityContext", key)
+        if own is not None:
+            return (json_text(own),)
         pod = _get(event, "requestObject", "spec", "securityContext", key)
-        fallback = "0" if pod is None else json_text(pod)
-        values = []
-        for item in items:
-            value = _get(item, "securityContext", key)
-            values.append(fallback if value is None else json_text(value))
-        return values or None
+        return ("0" if pod is None else json_text(pod),)
 
-    return read
+    return _collect(*keys, values_of=value)
 
 
 def _rules_field(key: str) -> Callable[[dict, Any], Value]:
     """``ka.req.role.rules.verbs`` and the like: every rule's ``key`` list, flattened."""
-
-    def read(event: dict, index: Any) -> Value:
-        items = _items(event, index, "requestObject", "rules")
-        if items is None:
-            return None
-        values = []
-        for item in items:
-            array = _get(item, key)
-            if type(array) is list:
-                values.extend(json_text(v) for v in array if v is not None)
-        return values or None
-
-    return read
+    return _collect("requestObject", "rules", values_of=_listed(key))
 
 
 def _subject_names(kind: str, *, namespaced: bool = False) -> Callable[[dict, Any], Value]:

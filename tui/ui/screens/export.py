@@ -14,7 +14,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiofiles
@@ -76,12 +76,8 @@ async def export_rows(
     Raises:
         ExportError: the file cannot be created or written (a sentence naming the path).
     """
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-    except OSError as error:
-        raise ExportError(_reason(error, path)) from None
     written = 0
-    try:
+    with _replacing(path) as fd:
         async with aiofiles.open(fd, "wb") as out:
             for start in range(0, len(rows), CHUNK):
                 if cancelled():
@@ -89,11 +85,6 @@ async def export_rows(
                 lines = await asyncio.to_thread(_render, store, rows[start : start + CHUNK])
                 await out.write(b"".join(lines))
                 written += len(lines)
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise ExportError(_reason(error, path)) from None
     return written
 
 
@@ -103,18 +94,31 @@ def write_private(path: Path, data: bytes) -> None:
     Raises:
         ExportError: the file cannot be created or written (a sentence naming the path).
     """
+    with _replacing(path) as fd, os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[int]:
+    """A new file (its descriptor, mode 0600) beside ``path``, renamed over it when the block
+    ends; removed instead if the block fails, so ``path`` is either whole and new or as it was.
+
+    Raises:
+        ExportError: the file cannot be created, written or renamed (a sentence naming it).
+    """
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
     except OSError as error:
         raise ExportError(_reason(error, path)) from None
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        yield fd
         os.replace(temporary, path)
-    except OSError as error:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise ExportError(_reason(error, path)) from None
+        if isinstance(error, OSError):
+            raise ExportError(_reason(error, path)) from None
+        raise
 
 
 class ExportScreen(ModalScreen[Path | None]):
