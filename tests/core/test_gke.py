@@ -22,15 +22,6 @@ from tests.events import AUDIT_ID, GKE_TIME, event_line, gke_entry, gke_line
 
 KHI = LOGS / "khi-gke-k8s-audit-logentries.yaml"
 PANTHER = LOGS / "panther-analysis-gke-k8s-test-events.jsonl"
-SHARED = next(
-    (
-        shared
-        for up in Path(__file__).resolve().parents[2:5]
-        if (shared := up / "shared" / "samples" / "logs").is_dir()
-    ),
-    Path("/nonexistent"),
-)
-"""The shared samples beside the checkout (``../shared/samples/logs``), where present."""
 
 
 def index_bytes(tmp_path: Path, data: bytes, name: str = "gke.log") -> EventStore:
@@ -406,30 +397,6 @@ def test_panther_gke_sample(tmp_path: Path) -> None:
     assert {"pods", "pods/exec", "clusterroles"} <= resources
     exec_ = run("--print", "-q", "resource:pods/exec", str(PANTHER)).stdout.splitlines()
     assert len(exec_) == 4
-
-
-@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared samples are not on this machine")
-@pytest.mark.parametrize(
-    ("name", "events", "skipped"),
-    [
-        ("sekoia-gcp-audit-gke-test-messages.jsonl", 2, {}),
-        (
-            "elastic-gcp-audit-test-audit-mixed-gke.log",
-            7,
-            {
-                "Cloud Logging entry of compute.googleapis.com, not k8s.io": 5,
-                "Cloud Logging entry of cloudbilling.googleapis.com, not k8s.io": 1,
-                "Cloud Logging entry of iam.googleapis.com, not k8s.io": 1,
-            },
-        ),
-        ("elastic-gcp-audit-test-k8s-nonmatching-resourcename.log", 1, {}),
-    ],
-)
-def test_samples_not_redistributed_here(name: str, events: int, skipped: dict) -> None:
-    """Samples whose licence keeps them out of this repository, read where they are."""
-    store = index_files(SHARED / name)
-    assert len(store) == events
-    assert dict(store.skips.counts) == skipped
 
 
 def test_stats_count_clusters_only_when_some_event_names_one(tmp_path: Path) -> None:
