@@ -201,9 +201,9 @@ def test_the_ui_opens_filters_shows_an_event_help_and_themes_and_quits_with_the_
     term.wait_for(lambda s: '"auditID"' not in s)
     time.sleep(0.5)
     term.keys("?")  # the keys (a screen whose widgets Textual imports lazily)
-    term.wait_for("Looking closer")
+    term.wait_for("Moving")
     term.keys("Escape")
-    term.wait_for(lambda s: "Looking closer" not in s)
+    term.wait_for(lambda s: "Moving" not in s)
     time.sleep(0.5)
     term.keys("C-p")  # the command palette, and in it the bundled themes
     term.type("theme")
