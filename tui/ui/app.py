@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 import time
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
@@ -57,6 +59,8 @@ PANEL_INTERVAL = 0.5
 """Least seconds between two computations of one panel (at most twice a second)."""
 PANEL_MIN_WIDTH = 20
 """Side panels narrow down to this width so the table keeps its main columns readable."""
+SIGNAL_GRACE = 3.0
+"""Seconds a signalled app has to shut down before the process ends without the terminal."""
 POLICY_POLL = 2.0
 """Seconds between checks of the policy file for changes."""
 
@@ -244,7 +248,7 @@ class KauditApp(AppActions, App[int]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.exit)
+                loop.add_signal_handler(sig, self._end_on_signal, sig)
         for name in self.initial_panels:
             self.action_toggle_panel(name)
         self.table.focus()
@@ -258,6 +262,15 @@ class KauditApp(AppActions, App[int]):
         self.set_interval(UPDATE_INTERVAL, self._update)
         if self.initial_query:
             self._submit_filter(self.initial_query)
+
+    def _end_on_signal(self, sig: int) -> None:
+        """End like ``q``; and if that cannot finish (a hung-up terminal: Textual's writer
+        thread dies on the closed terminal and its shutdown then waits for it forever), end
+        the process anyway after a grace period rather than linger with the index in memory."""
+        self.exit()
+        watchdog = threading.Timer(SIGNAL_GRACE, os._exit, args=(128 + sig,))
+        watchdog.daemon = True
+        watchdog.start()
 
     @property
     def table(self) -> EventTable:
