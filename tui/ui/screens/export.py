@@ -28,6 +28,7 @@ from textual.widgets import Input, Label
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
+from kaudit_tui.ui.widgets.ordered_input import OrderedInput
 
 CHUNK = 4096
 
@@ -136,7 +137,7 @@ class ExportScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
             yield Label(sanitize(f"Export {self.what} to:"))
-            yield Input(self.default, id="export-path")
+            yield OrderedInput(self.default, id="export-path")
             yield Label("Enter writes the file, Esc cancels.", classes="hint")
 
     @on(Input.Submitted)

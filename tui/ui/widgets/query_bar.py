@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,29 +21,13 @@ from textual.widgets import Input, Label, Static
 
 from kaudit_tui.core.query import QueryError, parse_query
 from kaudit_tui.core.sanitize import sanitize
+from kaudit_tui.ui.widgets.ordered_input import OrderedInput
 
 PROMPTS = {"filter": "filter ›", "find": "find ›"}
 PLACEHOLDERS = {
     "filter": "press / to filter, ? for help",
     "find": "a query: matching events are marked, n/N jump between them, Esc leaves",
 }
-
-
-class QueryInput(Input):
-    """An Input that runs its key bindings when the key arrives, in order with typed text.
-
-    Textual runs a focused widget's (non-priority) bindings only once the unhandled key has
-    bubbled up to the App, one message queue per ancestor. Printable keys are inserted by the
-    Input straight away, so in a burst (a paste, fast typing, tmux send-keys) the characters
-    after ``ctrl+u``, Backspace, End or Enter were inserted *before* that edit ran: ``ctrl+u
-    code:403 Enter`` left ``3``. Here the key goes through the same binding lookup as on the
-    App, but in the Input's own queue, so every key takes effect in the order it was typed.
-    """
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not event.is_printable and await self.app._check_bindings(event.key):
-            event.stop()  # handled: it must not reach the App and run a second time
-            event.prevent_default()  # nor Input's own handler (Textual calls each class's)
 
 
 class QueryBar(Vertical):
@@ -93,7 +77,8 @@ class QueryBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(PROMPTS["filter"], classes="prompt")
-            yield QueryInput(self.applied["filter"], placeholder=PLACEHOLDERS["filter"], id="query")
+            text, placeholder = self.applied["filter"], PLACEHOLDERS["filter"]
+            yield OrderedInput(text, placeholder=placeholder, id="query")
         yield Static("", classes="error")
 
     @property
