@@ -83,9 +83,7 @@ class RuleHits:
     level: str
     line: int
     events: int
-    share: float
     bytes: int
-    byte_share: float
 
 
 def rule_hits(
@@ -97,8 +95,6 @@ def rule_hits(
     sizes = store.column("len")[np.asarray(rows, dtype=np.int64) - store.first_id].astype(np.int64)
     events = np.bincount(rules, minlength=count + 1)
     volume = np.bincount(rules, weights=sizes, minlength=count + 1)
-    total_events = max(1, int(events.sum()))
-    total_bytes = max(1.0, float(volume.sum()))
     table = []
     for number in [*range(1, count + 1), NO_RULE]:
         rule = policy.rules[number - 1] if number else None
@@ -108,9 +104,7 @@ def rule_hits(
                 level=rule.level if rule else "None (no rule matched)",
                 line=rule.line if rule else 0,
                 events=int(events[number]),
-                share=events[number] / total_events,
                 bytes=int(volume[number]),
-                byte_share=volume[number] / total_bytes,
             )
         )
     return table
