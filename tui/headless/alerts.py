@@ -7,7 +7,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
-import orjson
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
@@ -48,21 +47,16 @@ class AlertWriter:
     def __init__(self, store: EventStore, ruleset: Ruleset) -> None:
         self.store = store
         self.ruleset = ruleset
+        self.scanner = ruleset.scanner(store)
         self.out = sys.stdout.buffer
         self.alerts = 0
 
     def write(self, rows: np.ndarray) -> None:
         """The alerts of the events of ``rows`` (ids still in the store), in order."""
         write = self.out.write
-        evaluate = self.ruleset.evaluate
-        for row in rows.tolist():
-            try:
-                event = orjson.loads(self.store.event_json(row))
-            except orjson.JSONDecodeError:
-                continue
-            if type(event) is not dict:
-                continue
-            for alert in evaluate(event):
+        scanner = self.scanner
+        for row, hits in scanner.scan(rows):
+            for alert in scanner.alerts(row, hits):
                 self.alerts += 1
                 write(dumps(alert.to_json()) + b"\n")
         self.out.flush()

@@ -4,13 +4,20 @@ rules' order; every rule that matches gives an :class:`Alert`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from .condition import Context
 from .fields import event_time_ns, format_clock
 from .rules import SOURCE, CompiledRule, LoadedRules, load_rules, load_rules_text
 
-__all__ = ["Alert", "Ruleset", "rfc3339_ns"]
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kaudit_tui.core.store import EventStore
+
+__all__ = ["Alert", "Ruleset", "Scanner", "rfc3339_ns"]
 
 
 def rfc3339_ns(ns: int | None) -> str | None:
@@ -70,11 +77,19 @@ class Ruleset:
         ctx = Context(event)
         return [rule for rule in self.rules if rule.predicate(ctx)]
 
+    def scanner(self, store: EventStore) -> Scanner:
+        """A scanner of ``store``'s rows (in log order) against these rules."""
+        return Scanner(self, store)
+
     def evaluate(self, event: dict) -> list[Alert]:
         """One alert per enabled rule ``event`` fires, in the rules' order."""
+        return self.alerts_of(event, self.rules)
+
+    def alerts_of(self, event: dict, fired: list[CompiledRule]) -> list[Alert]:
+        """The alerts of ``event`` for the rules of ``fired`` that it fires, in their order."""
         ctx = Context(event)
         alerts = []
-        for rule in self.rules:
+        for rule in fired:
             if not rule.predicate(ctx):
                 continue
             text, fields = rule.output.render(ctx)
@@ -95,3 +110,53 @@ class Ruleset:
                 )
             )
         return alerts
+
+
+Fired = tuple[int, tuple[int, ...]]
+"""A row of the store and the indexes (into ``Ruleset.rules``) of the rules it fires."""
+
+
+class Scanner:
+    """Evaluates a ruleset over the rows of a store, batch after batch, in log order.
+
+    The one way the UI and ``--alerts`` run rules over indexed events: it reads each event back
+    from the store, and it is the place that keeps whatever state evaluation carries from one
+    batch to the next.
+    """
+
+    def __init__(self, ruleset: Ruleset, store: EventStore) -> None:
+        self.ruleset = ruleset
+        self.store = store
+
+    def scan(self, rows: np.ndarray) -> list[Fired]:
+        """``(row, rule indexes)`` for each row of ``rows`` that fires a rule, in order.
+
+        ``rows`` are ids still in the store, in log order, each given once over the scanner's
+        life."""
+        fired: list[Fired] = []
+        rules = self.ruleset.rules
+        for row in rows.tolist():
+            event = self.event(row)
+            if event is None:
+                continue
+            ctx = Context(event)
+            hits = tuple(i for i, rule in enumerate(rules) if rule.predicate(ctx))
+            if hits:
+                fired.append((row, hits))
+        return fired
+
+    def event(self, row: int) -> dict | None:
+        """The event of ``row`` as a dict (None when it cannot be read back as one)."""
+        try:
+            event = orjson.loads(self.store.event_json(row))
+        except orjson.JSONDecodeError:
+            return None
+        return event if type(event) is dict else None
+
+    def alerts(self, row: int, hits: tuple[int, ...]) -> list[Alert]:
+        """The alerts of ``row`` for the rules of ``hits``, formatted (output, fields)."""
+        event = self.event(row)
+        if event is None:
+            return []
+        rules = self.ruleset.rules
+        return self.ruleset.alerts_of(event, [rules[i] for i in hits])
