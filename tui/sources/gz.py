@@ -21,6 +21,18 @@ OUT_CHUNK = 1 << 22
 """Bound on decompressed bytes per step, so a highly compressible backup cannot balloon memory."""
 
 
+MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(fd: int) -> bool:
+    """Does the regular file open as ``fd`` hold gzip data? Told from its first bytes, not its
+    name: a Firehose object or a saved CloudWatch Logs payload has no suffix."""
+    try:
+        return os.pread(fd, len(MAGIC), 0) == MAGIC
+    except OSError:
+        return False
+
+
 class GzipError(Exception):
     """The ``.gz`` is incomplete or corrupt; the message says which."""
 
