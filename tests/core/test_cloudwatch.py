@@ -94,6 +94,16 @@ def test_each_form_gives_the_events_and_stats_of_the_plain_log(
         assert result.stdout == plain.stdout
 
 
+@pytest.mark.parametrize("form", ["firehose-gzip", "subscription-gzip"])
+def test_gzip_piped_in_is_recognised_from_its_content(
+    form: str, form_paths: dict[str, Path], plain: subprocess.CompletedProcess
+) -> None:
+    """``aws s3 cp s3://BUCKET/OBJECT - | kaudit-tui``: no name to go by."""
+    result = run("--print", "--stats", stdin=form_paths[form].read_bytes())
+    assert without_cluster(result.stderr.decode())[0] == plain.stderr.decode()
+    assert result.stdout == plain.stdout
+
+
 def test_the_cluster_of_the_log_group_is_a_query_field(form_paths: dict[str, Path]) -> None:
     query = f"cluster:{cw.CLUSTER[:4]}*"
     found = run("--print", "-q", query, str(form_paths["firehose-gzip"])).stdout
