@@ -253,3 +253,20 @@ def test_aws_logs_tail_follow_through_a_pipe_is_read_live(form: str) -> None:
     assert [json.loads(line)["objectRef"]["name"] for line in reader.lines] == [
         f"live-{n}" for n in range(4)
     ]
+
+
+def test_a_firehose_object_may_be_longer_than_the_line_limit(tmp_path: Path) -> None:
+    """Firehose buffers up to 128 MiB into one object with no newline in it."""
+    messages = [message(name=f"p{n}") for n in range(30)]
+    data = b"".join(cw.compact(p) for p in cw.payloads(cw.log_events(messages), 4))
+    path = _write(tmp_path / "object", data)
+    limit = len(data) // 3
+    store = EventStore()
+    ingestor = Ingestor(store, max_line=limit)
+    reader = FileReader(str(path))
+    ingestor.feed(reader, 0, data)
+    ingestor.finish(reader)
+    assert len(store) == 30 and not store.skips.counts
+    too_long = _write(tmp_path / "line", b'{"kind":"Event",' + b" " * limit + b"}\n")
+    ingestor.feed(FileReader(str(too_long)), 0, too_long.read_bytes())
+    assert dict(store.skips.counts) == {f"line longer than {limit} bytes": 1}

@@ -51,6 +51,7 @@ _PAGE_KEYS = (b'"events": [', b'"logEvents": [')
 _GZIP_BASE64 = b"H4sI"
 """How base64 text of gzip data starts (the magic ``1f 8b 08``)."""
 _CONTROL = "CONTROL_MESSAGE"
+FIREHOSE_MAX = 256 << 20
 _cache: tuple[bytes, object] = (b"", None)
 
 
@@ -181,9 +182,9 @@ def page_opening(parts: list[bytes], line: bytes) -> str | None:
 
 
 def concatenated(body: bytes) -> list[tuple[int, int, object]]:
-    """JSON objects written one after the other with no separator (a Firehose object), as
-    ``(start, end, parsed)``; a damaged rest is ``(start, end, None)``. Empty when ``body``
-    does not start with two such objects."""
+    """Subscription payloads written one after the other with no separator (a Firehose
+    object), as ``(start, end, parsed)``; a damaged rest is ``(start, end, None)``. Empty
+    when ``body`` does not start with a payload followed by more."""
     pieces: list[tuple[int, int, object]] = []
     start = 0
     candidate = body.find(b'}{"')
@@ -193,6 +194,8 @@ def concatenated(body: bytes) -> list[tuple[int, int, object]]:
         except orjson.JSONDecodeError:
             pass  # a '}{"' inside a string: the object goes on
         else:
+            if not pieces and not (type(parsed) is dict and is_envelope(parsed)):
+                return []
             pieces.append((start, candidate + 1, parsed))
             start = candidate + 1
         candidate = body.find(b'}{"', candidate + 1)
@@ -203,6 +206,12 @@ def concatenated(body: bytes) -> list[tuple[int, int, object]]:
     except orjson.JSONDecodeError:
         pieces.append((start, len(body), None))
     return pieces
+
+
+def is_firehose_object(line: bytes) -> bool:
+    """Is this one line of subscription payloads, as large as Firehose writes them (its
+    buffer holds up to 128 MiB)? Each payload in it is a record of its own."""
+    return len(line) <= FIREHOSE_MAX and line.startswith(b'{"messageType":')
 
 
 def is_base64_gzip(body: bytes) -> bool:

@@ -259,7 +259,7 @@ class Ingestor:
                 del self._documents[seg]
                 if not doc.envelope:
                     self._skip_truncated(seg, doc)
-        if len(line) > self.max_line:
+        if len(line) > self.max_line and not cloudwatch.is_firehose_object(line):
             self.store.skips.add(f"line longer than {self.max_line} bytes", seg, pos, len(line))
             return
         first = line[start : start + 1]
