@@ -43,6 +43,8 @@ _YAML_START = re.compile(
 """A line that starts a YAML document of ``gcloud logging read``: the separator, a comment,
 or a top-level LogEntry field."""
 _OPENERS = (b"{", b"[")
+_TAIL_FIRST = frozenset(b"0123456789\x1b"[i : i + 1] for i in range(11))
+"""How a line of ``aws logs tail`` output can start (a digit of its time, or a colour)."""
 _ROW = struct.Struct("<QIIqqq")
 _ROW_FIELDS = np.dtype(
     [("shapes", "<u8"), ("name", "<u4"), ("uri", "<u4"),
@@ -567,7 +569,7 @@ def _starts_record(line: bytes, start: int) -> bool:
     return (
         line[start : start + 1] == b"{"
         or legacy.is_legacy(line[start:])
-        or cloudwatch.tail_message(line) >= 0
+        or (line[:1] in _TAIL_FIRST and cloudwatch.tail_message(line) >= 0)
     )
 
 
