@@ -22,6 +22,7 @@ from kaudit_tui.core.parallel import SPLIT_MIN, START_AFTER, ParallelIngestor
 from kaudit_tui.core.segments import FileReader
 from kaudit_tui.core.store import EventStore
 from tests.bench.generate import write as write_generated
+from tests.core import cloudwatch_forms
 from tests.events import event_line
 
 BATCH = 1 << 20
@@ -276,3 +277,17 @@ def test_a_stalled_helper_does_not_hold_indexing_back(
         shared.close()
     assert not woken, "indexing waited for the stopped helper"
     assert _contents(two) == _contents(one)
+
+
+@pytest.mark.parametrize("form", ["tail-detailed-color", "tail-json", "filter-log-events"])
+def test_cloudwatch_forms_come_out_the_same(tmp_path: Path, generated_log: Path, form: str) -> None:
+    """Pretty-printed messages and pages hold state across lines: a cut inside one must not
+    change what is indexed."""
+    messages = generated_log.read_text().splitlines()[:2000]
+    path = tmp_path / form
+    path.write_bytes(cloudwatch_forms.forms(messages)[form])
+    (one, _), (two, shared) = _both(path, size=BATCH // 2)
+    assert len(one) == 2000 and not one.skips.counts
+    assert _contents(two) == _contents(one)
+    if form == "tail-detailed-color":  # one record a line: cut anywhere, the helper takes part
+        assert shared.helper_lines > 0

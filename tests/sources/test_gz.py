@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kaudit_tui.sources.gz import OUT_CHUNK, GzipError, GzipInflater, same_content
+from kaudit_tui.sources.gz import (
+    OUT_CHUNK,
+    GzipError,
+    GzipInflater,
+    StreamInflater,
+    same_content,
+)
 
 
 class Collect:
@@ -107,3 +113,27 @@ def test_same_content(tmp_path: Path) -> None:
                 os.close(gz_fd)
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096])
+def test_a_piped_stream_inflates_member_after_member_as_it_arrives(piece: int) -> None:
+    first, second = text(300), text(2000)
+    data = gzip.compress(first) + gzip.compress(second) + b"\0" * 10
+    inflater = StreamInflater()
+    out = bytearray()
+    for start in range(0, len(data), piece):
+        for part in inflater.feed(data[start : start + piece]):
+            assert len(part) <= OUT_CHUNK
+            out += part
+    inflater.finish()
+    assert bytes(out) == first + second
+
+
+def test_a_piped_stream_cut_short_or_corrupt_is_an_error() -> None:
+    data = gzip.compress(text(3000))
+    cut = StreamInflater()
+    assert b"".join(cut.feed(data[: len(data) // 2]))
+    with pytest.raises(GzipError, match="ends early"):
+        cut.finish()
+    with pytest.raises(GzipError, match="corrupt"):
+        list(StreamInflater().feed(data[:20] + b"\xff" * 200))

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 import yaml
 
-from kaudit_tui.core import gke, legacy
+from kaudit_tui.core import cloudwatch, gke, legacy
 from kaudit_tui.core.tables import field_names, field_types
 from kaudit_tui.core.timestamps import event_times
 
@@ -249,6 +249,15 @@ def events_in(obj: object) -> Iterator[Found | Skip]:
         yield from _aks_records([obj])
     elif kind == REJECTED_BODY:
         yield Skip(f"webhook body rejected: {_text(obj.get('reason'))[:80]}")
+    elif cloudwatch.is_log_event(obj):
+        yield from _message_events(obj["message"], 0, "")
+    elif cloudwatch.is_envelope(obj):
+        cluster = cloudwatch.cluster_of(obj)
+        for index, event in enumerate(cloudwatch.log_events(obj)):
+            if type(event) is dict and cloudwatch.is_log_event(event):
+                yield from _message_events(event["message"], index, cluster)
+            else:
+                yield Skip("CloudWatch Logs event without a message")
     elif gke.is_log_entry(obj):
         service = gke.service_of(obj)
         if service == gke.GKE_SERVICE:
@@ -291,6 +300,29 @@ def _aks_records(records: list) -> Iterator[Found | Skip]:
             yield Skip("AKS record without an audit event")
 
 
+def _message_events(message: str, item: int, cluster: str) -> Iterator[Found | Skip]:
+    """The event a CloudWatch Logs message holds (the apiserver's JSON line), as item ``item``;
+    a message that holds none is skipped for the reason its line would be."""
+    if message[:1] == "{":
+        try:
+            parsed = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            yield Skip("invalid JSON" if message.rstrip().endswith("}") else "truncated JSON")
+            return
+        if type(parsed) is dict and _is_event(parsed, False):
+            yield parsed, _text(parsed.get("apiVersion")), item, cluster
+            return
+        found = next(events_in(parsed))
+        yield found if isinstance(found, Skip) else Skip("CloudWatch Logs message of many events")
+        return
+    line = message.encode()
+    event = legacy.to_event_dict(line) if legacy.is_legacy(line) else None
+    if event is not None:
+        yield event, "", item, cluster
+    else:
+        yield Skip("not JSON or a legacy audit line")
+
+
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML without implicit timestamps: times stay the text they were written as."""
 
@@ -314,7 +346,10 @@ def load_yaml(text: bytes) -> object:
 
 
 def load_record(record: bytes) -> object:
-    """A raw multi-event record (a JSON document, or a YAML document), parsed."""
+    """A raw multi-event record (a JSON document, a YAML document, or base64 text of a
+    gzip CloudWatch Logs payload), parsed."""
+    if cloudwatch.is_base64_gzip(record):
+        return cloudwatch.load_base64(record)
     try:
         return orjson.loads(record)
     except orjson.JSONDecodeError:
@@ -324,7 +359,10 @@ def load_record(record: bytes) -> object:
 
 
 def _found(record: bytes, item: int) -> tuple[object, Found]:
-    parsed = load_record(record)
+    return _find(load_record(record), item)
+
+
+def _find(parsed: object, item: int) -> tuple[object, Found]:
     for found in events_in(parsed):
         if not isinstance(found, Skip) and found[2] == item:
             return parsed, found
@@ -336,7 +374,7 @@ def event_json(record: bytes, item: int) -> bytes:
 
     A JSON-line event is returned exactly as read; an event inside a document is re-serialised
     compactly; a legacy text line becomes the equivalent v1-shaped JSON; a GKE entry becomes the
-    v1 Event it logs.
+    v1 Event it logs; a CloudWatch Logs message is the apiserver's line as it was logged.
     """
     if item == -1:
         if record.lstrip()[:1] == b"{":
@@ -344,7 +382,11 @@ def event_json(record: bytes, item: int) -> bytes:
             return record if b"\n" not in record else orjson.dumps(orjson.loads(record))
         event = legacy.to_event_dict(record)
         return orjson.dumps(event) if event is not None else record
-    return orjson.dumps(_found(record, item)[1][0])
+    parsed = load_record(record)
+    message = cloudwatch.message_of(parsed, item)
+    if message is not None and message[:1] == "{" and "\n" not in message:
+        return message.encode()
+    return orjson.dumps(_find(parsed, item)[1][0])
 
 
 def original_json(record: bytes, item: int) -> bytes:

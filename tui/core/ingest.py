@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import orjson
 
-from kaudit_tui.core import batch, legacy
+from kaudit_tui.core import batch, cloudwatch, legacy
 from kaudit_tui.core.decode import Skip, events_in, extract, load_yaml
 from kaudit_tui.core.schema import (
     DECODE_ERRORS,
@@ -43,6 +43,8 @@ _YAML_START = re.compile(
 """A line that starts a YAML document of ``gcloud logging read``: the separator, a comment,
 or a top-level LogEntry field."""
 _OPENERS = (b"{", b"[")
+_TAIL_FIRST = frozenset(b"0123456789\x1b"[i : i + 1] for i in range(11))
+"""How a line of ``aws logs tail`` output can start (a digit of its time, or a colour)."""
 _ROW = struct.Struct("<QIIqqq")
 _ROW_FIELDS = np.dtype(
     [("shapes", "<u8"), ("name", "<u4"), ("uri", "<u4"),
@@ -86,6 +88,8 @@ class _Document:
     size: int = 0
     yaml: bool = False
     """A YAML document (``gcloud logging read`` output): it ends where the next one starts."""
+    envelope: bool = False
+    """The rest of a CloudWatch Logs page after its events: read to its end, nothing kept."""
 
 
 @dataclass
@@ -95,6 +99,9 @@ class _Array:
     assembled is held, never the array."""
 
     element: _Document | None = None
+    page: str | None = None
+    """The log events of a pretty-printed CloudWatch Logs page or payload (``"events": [``):
+    the cluster its log group names; the rest of the page follows the array."""
 
 
 def _depth_change(line: bytes) -> int:
@@ -223,7 +230,7 @@ class Ingestor:
                 self._skip_truncated(seg, doc.element)
         elif doc is not None and doc.yaml:
             self._yaml_document(seg, doc)
-        elif doc is not None:
+        elif doc is not None and not doc.envelope:
             self._skip_truncated(seg, doc)
         return self._flush(seg)
 
@@ -252,8 +259,9 @@ class Ingestor:
                 # No document goes on with a new JSON line or a legacy line: the pending one
                 # was cut short. Without this, a truncated line would swallow every line after.
                 del self._documents[seg]
-                self._skip_truncated(seg, doc)
-        if len(line) > self.max_line:
+                if not doc.envelope:
+                    self._skip_truncated(seg, doc)
+        if len(line) > self.max_line and not cloudwatch.is_firehose_object(line):
             self.store.skips.add(f"line longer than {self.max_line} bytes", seg, pos, len(line))
             return
         first = line[start : start + 1]
@@ -269,6 +277,11 @@ class Ingestor:
             self._documents[seg] = _Document(pos, [line], size=len(line), yaml=True)
         elif legacy.is_legacy(line[start:]):
             self._text_line(seg, pos + start, line[start:])
+        elif cloudwatch.is_base64_gzip(line[start:]):
+            self._base64_line(seg, pos + start, line[start:])
+        elif (message := cloudwatch.tail_message(line)) >= 0:
+            if message < len(line):  # else the header line of a pretty-printed message
+                self._message(seg, pos, line, message)
         else:
             # A legacy line starts with its own timestamp, which looks like a kubectl prefix.
             unprefixed = _legacy_start(line)
@@ -282,13 +295,56 @@ class Ingestor:
             if body.strip() == b"[":
                 self._documents[seg] = _Array()
                 return
+            if "after document" in str(error) and (pieces := cloudwatch.concatenated(body)):
+                self._concatenated(seg, pos + start, body, pieces)
+                return
             if self._opens_document(body):
                 doc = _Document(pos + start, [body], _depth_change(body), len(body))
                 self._documents[seg] = doc
                 return
             self.store.skips.add(_json_error_reason(body, error), seg, pos + start, len(body))
             return
+        if type(obj) is dict and cloudwatch.is_envelope(obj):
+            self._envelope(seg, pos + start, body, obj)
+            return
         self._record(seg, pos + start, len(body), obj)
+
+    # -- CloudWatch Logs (see cloudwatch.py) -----------------------------------------------
+    def _message(self, seg: int, pos: int, line: bytes, start: int) -> None:
+        """The message of an ``aws logs tail`` line, where it stands on the line."""
+        if line[start : start + 1] in _OPENERS:
+            self._json_line(seg, pos, line, start)
+        else:
+            self._text_line(seg, pos + start, line[start:])
+
+    def _envelope(self, seg: int, pos: int, body: bytes, obj: dict) -> None:
+        for offset, length, record, cluster in cloudwatch.records(body, obj):
+            self._record(seg, pos + offset, length, record, cluster=cluster)
+
+    def _concatenated(self, seg: int, pos: int, body: bytes, pieces: list) -> None:
+        """JSON objects with no separator between them (a Firehose object): each is read
+        as if it were a line of its own."""
+        for start, end, obj in pieces:
+            piece = body[start:end]
+            if obj is None:
+                self.store.skips.add(_json_error_reason(piece, None), seg, pos + start, len(piece))
+            elif type(obj) is dict and cloudwatch.is_envelope(obj):
+                self._envelope(seg, pos + start, piece, obj)
+            else:
+                self._record(seg, pos + start, len(piece), obj)
+
+    def _base64_line(self, seg: int, pos: int, body: bytes) -> None:
+        """A CloudWatch Logs subscription payload as base64 text of gzip: one record whose
+        log events are its items."""
+        try:
+            obj = cloudwatch.load_base64(body)
+        except ValueError:
+            self.store.skips.add("not base64 text of gzip data", seg, pos, len(body))
+            return
+        except orjson.JSONDecodeError:
+            self.store.skips.add("gzip data that is not a JSON document", seg, pos, len(body))
+            return
+        self._record(seg, pos, len(body), obj)
 
     @staticmethod
     def _opens_document(body: bytes) -> bool:
@@ -301,6 +357,16 @@ class Ingestor:
         self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
 
     def _continue_document(self, seg: int, doc: _Document, pos: int, line: bytes) -> None:
+        if doc.envelope:
+            doc.depth += _depth_change(line)
+            if doc.depth <= 0:
+                del self._documents[seg]
+            return
+        if doc.depth == 1 and line.endswith(b"[") and doc.parts[0] == b"{":
+            cluster = cloudwatch.page_opening(doc.parts, line)
+            if cluster is not None:  # its log events are read one at a time, as records
+                self._documents[seg] = _Array(page=cluster)
+                return
         doc.parts.append(line)
         doc.size = pos + len(line) - doc.offset
         if not doc.yaml:
@@ -318,7 +384,7 @@ class Ingestor:
                 reason = _json_error_reason(body, error)
                 self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
                 return
-            self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
+            self._record(seg, doc.offset, doc.size, obj)
 
     def _yaml_document(self, seg: int, doc: _Document) -> None:
         body = b"\n".join(doc.parts)
@@ -330,7 +396,7 @@ class Ingestor:
         if obj is None:
             self.store.skips.add("YAML comments only", seg, doc.offset, doc.size, len(doc.parts))
             return
-        self._record(seg, doc.offset, doc.size, obj, len(doc.parts))
+        self._record(seg, doc.offset, doc.size, obj)
 
     def _array_line(self, seg: int, array: _Array, pos: int, line: bytes) -> bool:
         """One line inside a top-level JSON array; False when the line is not the array's
@@ -348,6 +414,8 @@ class Ingestor:
                 return True
             if stripped == b"]" or stripped == b"],":
                 del self._documents[seg]
+                if array.page is not None:
+                    self._documents[seg] = _Document(pos, depth=1, envelope=True)
                 return True
             if not stripped:
                 self.store.skips.add("blank line", seg, pos, len(line))
@@ -390,7 +458,7 @@ class Ingestor:
             reason = _json_error_reason(body, error)
             self.store.skips.add(reason, seg, element.offset, size, len(parts))
             return
-        self._record(seg, element.offset, size, obj, len(parts))
+        self._record(seg, element.offset, size, obj, array.page or "")
 
     def _text_line(self, seg: int, pos: int, line: bytes) -> None:
         if b"\x00" in line:
@@ -411,21 +479,26 @@ class Ingestor:
         self.store.skips.add("not JSON or a legacy audit line", seg, pos, len(line))
 
     # -- records ---------------------------------------------------------------------------
-    def _record(self, seg: int, pos: int, length: int, obj: object, lines: int = 1) -> None:
+    def _record(self, seg: int, pos: int, length: int, obj: object, cluster: str = "") -> None:
+        """Index the events of one parsed record; ``cluster``: the one its envelope names."""
         if type(obj) is dict and obj.get("kind") == "Event" and "items" not in obj:
             version = obj.get("apiVersion")
             if version is None or (type(version) is str and version.startswith("audit.k8s.io/")):
-                self._event(seg, pos, length, obj, -1)
+                self._event(seg, pos, length, obj, -1, cluster)
                 return
         found = list(events_in(obj))
-        # The record's lines count as skipped only when none of its items was an event.
-        skipped_lines = 0 if any(not isinstance(f, Skip) for f in found) else lines
+        # A record that holds no event counts as one skipped line however many lines it
+        # spans, so that one entry skips alike as a JSON line, a YAML document or an array
+        # element; it counts only when none of its items was an event. The log events of a
+        # CloudWatch Logs envelope are records of their own: each message skipped counts.
+        each = type(obj) is dict and cloudwatch.is_envelope(obj)
+        skipped_lines = 0 if any(not isinstance(f, Skip) for f in found) else 1
         for item in found:
             if isinstance(item, Skip):
-                self.store.skips.add(item.reason, seg, pos, length, skipped_lines)
+                self.store.skips.add(item.reason, seg, pos, length, 1 if each else skipped_lines)
                 skipped_lines = 0
             else:
-                self._event(seg, pos, length, item[0], item[2], item[3])
+                self._event(seg, pos, length, item[0], item[2], item[3] or cluster)
 
     def _event(
         self, seg: int, pos: int, length: int, event: dict, item: int, cluster: str = ""
@@ -493,7 +566,11 @@ def _starts_record(line: bytes, start: int) -> bool:
     """
     if line[start : start + 1] != b"{":
         start = _PREFIX.match(line, start).end()  # type: ignore[union-attr]
-    return line[start : start + 1] == b"{" or legacy.is_legacy(line[start:])
+    return (
+        line[start : start + 1] == b"{"
+        or legacy.is_legacy(line[start:])
+        or (line[:1] in _TAIL_FIRST and cloudwatch.tail_message(line) >= 0)
+    )
 
 
 def _legacy_start(line: bytes) -> int:
@@ -505,7 +582,7 @@ def _legacy_start(line: bytes) -> int:
     return 0
 
 
-def _json_error_reason(body: bytes, error: orjson.JSONDecodeError) -> str:
+def _json_error_reason(body: bytes, error: orjson.JSONDecodeError | None) -> str:
     message = str(error)
     if "UTF-8" in message or "surrogate" in message:
         return "invalid UTF-8"

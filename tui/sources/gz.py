@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Iterator
 from typing import Protocol
 
 from kaudit_tui.core.segments import pread_fully
@@ -19,6 +20,18 @@ from kaudit_tui.core.segments import pread_fully
 IN_CHUNK = 1 << 18
 OUT_CHUNK = 1 << 22
 """Bound on decompressed bytes per step, so a highly compressible backup cannot balloon memory."""
+
+
+MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(fd: int) -> bool:
+    """Does the regular file open as ``fd`` hold gzip data? Told from its first bytes, not its
+    name: a Firehose object or a saved CloudWatch Logs payload has no suffix."""
+    try:
+        return os.pread(fd, len(MAGIC), 0) == MAGIC
+    except OSError:
+        return False
 
 
 class GzipError(Exception):
@@ -75,6 +88,50 @@ class GzipInflater:
     def _close(self) -> None:
         self._gzip.close()
         self._file.close()  # the descriptor stays open: its owner closes it
+
+
+class StreamInflater:
+    """Decompresses gzip data as it arrives (a pipe), member after member, in pieces of at most
+    ``OUT_CHUNK`` bytes, as :class:`GzipInflater` reads a file."""
+
+    def __init__(self) -> None:
+        self._member = zlib.decompressobj(wbits=31)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed bytes ``data`` completes, piece by piece.
+
+        Raises:
+            GzipError: the data is corrupt.
+        """
+        member = self._member
+        while data:
+            if not self._started:
+                data = data.lstrip(b"\0")  # zero padding after a member, as gzip allows
+                if not data:
+                    return
+                self._started = True
+            try:
+                out = member.decompress(data, OUT_CHUNK)
+            except zlib.error as exc:
+                raise GzipError(f"corrupt gzip data ({exc})") from None
+            if out:
+                yield out
+            if member.eof:  # the next member, if any, starts here
+                data = member.unused_data
+                self._member = member = zlib.decompressobj(wbits=31)
+                self._started = False
+            else:
+                data = member.unconsumed_tail
+
+    def finish(self) -> None:
+        """The data has ended.
+
+        Raises:
+            GzipError: it ended inside a member.
+        """
+        if self._started:
+            raise GzipError("the compressed stream ends early")
 
 
 class _Comparison:

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 
 from .cursor import LineCursor
+from .gz import MAGIC, GzipError, StreamInflater
 from .items import CaughtUp, SegmentEnd, SourceError, SourceStatus
 from .protocol import SourceYield as Item
 from .spool import SpoolReader
@@ -51,23 +52,51 @@ class _SpoolingProtocol(asyncio.Protocol):
         self.error: Exception | None = None
         self.spool_error: OSError | None = None
         self._transport: asyncio.BaseTransport | None = None
+        self._first: bytes | None = b""
+        """The stream's first bytes, until they tell whether it is gzip (then None)."""
+        self._inflater: StreamInflater | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self.spool_error is not None:
+        if self.spool_error is not None or self.error is not None:
             return
-        try:
-            self.spool.append(data)
-        except OSError as exc:
-            self.spool_error = exc
-            self.ended = True
-            if self._transport is not None:
-                self._transport.close()
+        if self._first is not None:  # gzip is told from the content (``aws s3 cp ... -``)
+            data = self._first + data
+            if len(data) < len(MAGIC) and MAGIC.startswith(data):
+                self._first = data
+                return
+            self._first = None
+            if data.startswith(MAGIC):
+                self._inflater = StreamInflater()
+        self._spool(data)
         self.wake.set()
 
+    def _spool(self, data: bytes, final: bool = False) -> None:
+        try:
+            if self._inflater is None:
+                self.spool.append(data)
+            else:
+                for piece in self._inflater.feed(data):
+                    self.spool.append(piece)
+                if final:
+                    self._inflater.finish()
+        except OSError as exc:
+            self.spool_error = exc
+            self._stop()
+        except GzipError as exc:
+            self.error = exc
+            self._stop()
+
+    def _stop(self) -> None:
+        self.ended = True
+        if self._transport is not None:
+            self._transport.close()
+
     def eof_received(self) -> bool:
+        if self.spool_error is None and self.error is None and (self._first or self._inflater):
+            self._spool(self._first or b"", final=True)
         self.ended = True
         self.wake.set()
         return False

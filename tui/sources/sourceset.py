@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from .batching import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_INTERVAL, Batcher
 from .files import FileSetSource, FollowPlan, OpenedFile
+from .gz import is_gzip
 from .items import SourceError, SourceItem
 from .merge import Lane, merged
 from .pipe import PipeSource
@@ -204,6 +205,7 @@ class _FileOpener:
             fd = _open_path(active, missing_ok=self.follow and not gzip)
             if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode) and not files:
                 return PipeSource(fd, group.label)  # a FIFO, e.g. <(kubectl logs -f ...)
+            gzip = gzip or (fd is not None and is_gzip(fd))  # by content: names may lack .gz
             if self.follow and not gzip:
                 return FileSetSource(group.label, files, self._follow_plan(active, fd))
             assert fd is not None
