@@ -72,7 +72,7 @@ async def test_panel_lists_the_rules_that_fired_and_enter_narrows_to_one() -> No
         await pilot.press("enter")
         await filtered(pilot, app, 'alert:"Attach/Exec Pod"')
         assert f"{count('Attach/Exec Pod')} / {len(EVENTS)} events" in status(app)
-        await wait_until(pilot, lambda: panel_lines(app)[0].startswith("1 rules fired"))
+        await wait_until(pilot, lambda: panel_lines(app)[0].startswith("1 rule fired"))
         await pilot.press("escape")
         assert app.focused is app.table
 

@@ -16,12 +16,12 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from kaudit_tui.core.alerts import priority_rank
+from kaudit_tui.core.alerts import Finding, priority_rank
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.timestamps import NO_TIME, format_time
 from kaudit_tui.ui.messages import AddQueryTerm
 from kaudit_tui.ui.panels.base import Panel, PanelView, register
-from kaudit_tui.ui.widgets.columns import ALERT_ROLES, fit
+from kaudit_tui.ui.widgets.columns import ALERT_ROLES
 from kaudit_tui.view.alerts import Findings
 
 NO_RULES = "no detection rules loaded: start with --rules FILE"
@@ -113,7 +113,7 @@ class FindingsPanel(Panel, OptionList):
         return self.get_component_rich_style(f"findings-panel--{role}", partial=True)
 
     def _rebuild(self) -> None:
-        self._width = width = self._text_width()
+        self._width = self._text_width()
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         options: list[Option] = []
         findings = self.findings
@@ -125,7 +125,8 @@ class FindingsPanel(Panel, OptionList):
                 error = Text(f"{first} (the previous rules stay in force)",
                              style=self._style("error"))  # fmt: skip
                 options.append(Option(error, disabled=True))
-            head = f"{len(findings.rules)} rules fired in the view"
+            count = len(findings.rules)
+            head = f"{count} rule{'' if count == 1 else 's'} fired in the view"
             if findings.scanned < 1.0:
                 head += f" (scanning {findings.scanned:.0%})"
             if not findings.rules and findings.scanned >= 1.0:
@@ -133,21 +134,23 @@ class FindingsPanel(Panel, OptionList):
             options.append(Option(Text(head, style="dim"), disabled=True))
             digits = max((len(f"{f.count:,}") for f in findings.rules), default=1)
             for finding in findings.rules:
-                role = ALERT_ROLES[priority_rank(finding.priority)]
-                prompt = Text(f"{SHORT.get(finding.priority, finding.priority):<6} ",
-                              style=self._style(role))  # fmt: skip
-                prompt.append(f"{finding.count:>{digits},} ", style="bold")
-                prompt.append(fit(sanitize(finding.name), width - 8 - digits).rstrip())
-                prompt.append("\n" + " " * 7)
-                prompt.append(fit(time_range(finding.first, finding.last), width - 7).rstrip(),
-                              style="dim")  # fmt: skip
-                options.append(Option(prompt, id=finding.name))
+                options.append(Option(self._prompt(finding, digits), id=finding.name))
         self.set_options(options)
         if highlighted is not None:
             try:
                 self.highlighted = self.get_option_index(highlighted)
             except OptionDoesNotExist:  # the rule no longer fires in the view
                 pass
+
+    def _prompt(self, finding: Finding, digits: int) -> Text:
+        """Priority and count, the rule's name, then the time range (whole: they wrap)."""
+        role = ALERT_ROLES[priority_rank(finding.priority)]
+        short = SHORT.get(finding.priority, sanitize(finding.priority))
+        prompt = Text(f"{short:<6} ", style=self._style(role))
+        prompt.append(f"{finding.count:>{digits},} ", style="bold")
+        prompt.append(sanitize(finding.name))
+        prompt.append("\n" + time_range(finding.first, finding.last), style="dim")
+        return prompt
 
     def on_resize(self, event: events.Resize) -> None:
         if (self.findings is not None or self.message) and self._text_width() != self._width:
