@@ -103,6 +103,8 @@ class RowAlerts:
         """Row id of ``_data[0]``."""
         self.done = store.first_id
         """Rows below this id have been scanned."""
+        self._view = (self._data, self._base, self.done)
+        """What readers see, swapped whole: the buffer, its first row id, the rows scanned."""
         self.ranks = [priority_rank(rule.priority) for rule in ruleset.rules]
 
     # -- scanning --------------------------------------------------------------------------------
@@ -145,6 +147,7 @@ class RowAlerts:
                 code = self._intern(hits)
             data[row - base] = code
         self.done = end
+        self._view = (data, base, end)
 
     def _intern(self, hits: tuple[int, ...]) -> int:
         code = len(self.sets)
@@ -169,7 +172,7 @@ class RowAlerts:
     def codes_now(self, rows: np.ndarray) -> np.ndarray:
         """The set code of each of ``rows`` as far as scanned (0 for rows not scanned yet or
         gone); never waits."""
-        data, base, done = self._data, self._base, self.done
+        data, base, done = self._view
         rows = np.asarray(rows, dtype=np.int64)
         known = (rows >= base) & (rows < done)
         if known.all():
