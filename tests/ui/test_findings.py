@@ -212,3 +212,24 @@ async def test_rules_reload_when_the_file_changes_and_errors_keep_the_old_ones(
         await wait_until(pilot, lambda: "unknown field 'ka.bogus'" in panel_lines(app)[0])
         assert "Creates" in "".join(panel_lines(app))
         assert len(app.table.rows) == creates
+
+
+async def test_events_appended_to_a_followed_log_are_scanned_and_counted(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(lines(*(ui_event(n) for n in range(5))))
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULE.format("Exec", "ka.target.subresource = exec", "'exec %ka.user.name'",
+                                 "WARNING"))  # fmt: skip
+    app = make_app(log, follow=True, rules=read_ruleset([str(rules)]), panels=["findings"])
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app, 5)
+        await wait_until(pilot, lambda: "no rule fired in the view" in panel_lines(app)[0])
+        with log.open("ab") as out:
+            for n in range(5, 12):
+                out.write(lines(ui_event(n, verb="create", resource="pods",
+                                         subresource="exec", user="mallory")))  # fmt: skip
+        await loaded(pilot, app, 12)
+        await wait_until(pilot, lambda: "1 rule fired" in panel_lines(app)[0])
+        await wait_until(pilot, lambda: panel_lines(app)[1].split()[:3] == ["WARN", "7", "Exec"])
+        assert app.alerts.top_rank(app.store.first_id + 11) == 4  # Warning: the gutter marks it
+        assert app.alerts.top_rank(app.store.first_id) is None
