@@ -121,10 +121,12 @@ class RowAlerts:
             if start >= end:
                 return 0
             rows = np.arange(start, end, dtype=np.int64)
-            try:
-                fired = self.scanner.scan(rows)
-            except LookupError:  # the oldest rows were evicted meanwhile (--max-events)
-                fired = self.scanner.scan(rows[rows >= store.first_id])
+            while True:
+                try:
+                    fired = self.scanner.scan(rows)
+                    break
+                except LookupError:  # the oldest were evicted meanwhile (--max-events): the
+                    rows = rows[rows >= store.first_id]  # rest, again (an evicted row fires none)
             self._store_codes(end, fired)
             return end - start
 

@@ -60,7 +60,9 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     alerts = None
     if ruleset is not None and getattr(args, "alerts", False):
         # A query that asked for alerts has every row's already: write those, scan no more.
-        asked = row_alerts if query.fields & {"alert", "priority"} else None
+        from kaudit_tui.core.alerts import uses_alert_fields
+
+        asked = row_alerts if uses_alert_fields(query.fields) else None
         alerts = AlertWriter(store, ruleset, asked)
     writers = [writer.write for writer in (printer, alerts) if writer is not None]
     # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the

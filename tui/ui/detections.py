@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from kaudit_tui.core.alerts import ALERT_FIELDS
+from kaudit_tui.core.alerts import uses_alert_fields
 
 RULES_POLL = 2.0
 """Seconds between checks of the rules files for changes (as for the policy file)."""
@@ -97,7 +97,7 @@ class DetectionActions(_Base):
             count = len(state.ruleset.rules)
             self.notify(f"rules reloaded: {count} rules in force", markup=False)
             self.table.refresh_alerts()
-            if any(field in ALERT_FIELDS for field in self._query_fields()):
+            if uses_alert_fields(self._query_fields()):
                 self._submit_filter(self.query_text)  # its rows depend on the rules
         elif state.error and state.error != before:
             self.notify(f"{state.error}; the previous rules stay in force", title="rules",
