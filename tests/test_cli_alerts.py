@@ -164,7 +164,6 @@ def test_a_missing_rules_file_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--rules", RULES], b"--rules is read by --alerts"),
         (["--alerts", "--rules", RULES, "--print"], b"without --print"),
         (["--alerts", "--rules", RULES, "--rbac-for", "alice"], b"--rbac-for"),
     ],
@@ -191,3 +190,44 @@ def test_what_a_terminal_could_act_on_is_escaped(tmp_path: Path) -> None:
     assert b"\\u202e" in result.stdout and b"\\u001b" in result.stdout
     assert "\u202e" not in result.stdout.decode() and b"\x1b" not in result.stdout
     assert line["output"].endswith("user=mallory\u202e\x1b[31m")
+
+
+def test_alert_and_priority_queries_select_events_by_the_rules_they_fire() -> None:
+    ruleset = Ruleset.from_files([str(RULES)])
+    events = [orjson.loads(line) for line in TRACES.read_bytes().splitlines()]
+    fired = [[rule.name for rule in ruleset.matching(event)] for event in events]
+    priorities = [{rule.priority for rule in ruleset.matching(event)} for event in events]
+
+    printed = run("--print", "--rules", RULES, "-q", 'alert:"attach/exec pod"', TRACES)
+    assert printed.returncode == 0, printed.stderr
+    ids = [orjson.loads(line)["auditID"] for line in printed.stdout.splitlines()]
+    assert ids == [
+        e["auditID"] for e, names in zip(events, fired, strict=True) if "Attach/Exec Pod" in names
+    ]
+    assert len(ids) == 2
+
+    quiet = run("--print", "--rules", RULES, "-q", "alert:none", TRACES)
+    assert len(quiet.stdout.splitlines()) == sum(not names for names in fired)
+
+    # an event is selected by its alerts; --alerts then writes every alert of it
+    lines = alerts(run("--alerts", "--rules", RULES, "-q", "priority:>=warning", TRACES))
+    expected = [
+        (name, event["auditID"])
+        for event, names, p in zip(events, fired, priorities, strict=True)
+        if "Warning" in p
+        for name in names
+    ]
+    assert [(line["rule"], line["auditID"]) for line in lines] == expected
+    assert {line["priority"] for line in lines} == {"Warning", "Informational"}
+
+    wild = alerts(run("--alerts", "--rules", RULES, "-q", "alert:*ClusterRole*Created", TRACES))
+    assert {line["rule"] for line in wild} >= {"K8s ClusterRole Created"}
+
+
+def test_alert_queries_without_rules_say_what_they_need() -> None:
+    result = run("--print", "-q", "alert:any", TRACES)
+    assert result.returncode == 2
+    assert b"'alert' works once detection rules are loaded (--rules FILE)" in result.stderr
+    result = run("--print", "--rules", RULES, "-q", "priority:loud", TRACES)
+    assert result.returncode == 2
+    assert b"bad priority 'loud': expected a priority (emergency, alert," in result.stderr

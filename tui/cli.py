@@ -340,8 +340,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
         if args.alerts and not args.rules:
             raise UsageError("--alerts needs rules: pass --rules FILE")
-        if args.rules and not args.alerts:
-            raise UsageError("--rules is read by --alerts: add --alerts")
         if args.alerts and (
             args.print or args.explain or args.policy_report or args.rbac_for is not None
         ):

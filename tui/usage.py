@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kaudit_tui.core.detect import Ruleset
     from kaudit_tui.core.policy import LoadedPolicy
 
 EXIT_OK = 0
@@ -43,3 +44,15 @@ def load_policy_file(path: str) -> LoadedPolicy:
         raise UsageError(f"bad policy: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
+
+
+def load_rules_files(paths: list[str]) -> Ruleset:
+    """The detection rules of ``paths``; a missing or broken file is a usage error (exit 2)."""
+    from kaudit_tui.core.alerts import RulesUnusable, read_ruleset
+
+    for path in paths:
+        require_file("rules", path)
+    try:
+        return read_ruleset(paths)
+    except RulesUnusable as error:
+        raise UsageError(str(error)) from None

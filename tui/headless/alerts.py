@@ -10,31 +10,23 @@ import numpy as np
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.usage import UsageError, require_file
+from kaudit_tui.usage import load_rules_files
 
 from .printing import dumps
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from kaudit_tui.core.alerts import RowAlerts
     from kaudit_tui.core.detect import Ruleset
 
 
 def load_ruleset(paths: list[str]) -> Ruleset:
     """The rules of ``paths``, notes on stderr; a missing or broken file is a usage error."""
-    from kaudit_tui.core.detect import RulesError, Ruleset, load_rules
-
-    for path in paths:
-        require_file("rules", path)
-    try:
-        loaded = load_rules(paths)
-    except RulesError as error:
-        raise UsageError(f"bad rules: {error}") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(f"bad rules: not UTF-8 text: {error.reason}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read rules: {error.filename}: {error.strerror}") from None
-    for note in loaded.notes():
+    ruleset = load_rules_files(paths)
+    for note in ruleset.loaded.notes():
         print(f"kaudit-tui: note: {sanitize(note)}", file=sys.stderr)
-    return Ruleset(loaded)
+    return ruleset
 
 
 class AlertWriter:
@@ -44,10 +36,14 @@ class AlertWriter:
     (``\\u`` escapes: the same JSON). A closed pipe raises ``BrokenPipeError``.
     """
 
-    def __init__(self, store: EventStore, ruleset: Ruleset) -> None:
+    def __init__(
+        self, store: EventStore, ruleset: Ruleset, row_alerts: RowAlerts | None = None
+    ) -> None:
         self.store = store
         self.ruleset = ruleset
-        self.scanner = ruleset.scanner(store)
+        self.row_alerts = row_alerts
+        """The alerts of every row, when the query already needed them (``alert:``)."""
+        self.scanner = row_alerts.scanner if row_alerts is not None else ruleset.scanner(store)
         self.out = sys.stdout.buffer
         self.alerts = 0
 
@@ -55,8 +51,19 @@ class AlertWriter:
         """The alerts of the events of ``rows`` (ids still in the store), in order."""
         write = self.out.write
         scanner = self.scanner
-        for row, hits in scanner.scan(rows):
+        for row, hits in self._fired(rows):
             for alert in scanner.alerts(row, hits):
                 self.alerts += 1
                 write(dumps(alert.to_json()) + b"\n")
         self.out.flush()
+
+    def _fired(self, rows: np.ndarray) -> Iterable[tuple[int, tuple[int, ...]]]:
+        if self.row_alerts is None:
+            return self.scanner.scan(rows)
+        codes = self.row_alerts.codes(rows)
+        sets = self.row_alerts.sets
+        fired = codes != 0
+        return [
+            (row, sets[code])
+            for row, code in zip(rows[fired].tolist(), codes[fired].tolist(), strict=True)
+        ]

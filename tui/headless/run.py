@@ -30,28 +30,40 @@ from .stats import print_stats
 def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) -> int:
     """Run the modes ``args`` asks for over ``paths``; the exit code."""
     decisions = None
-    extra = None
+    extra = {}
     if args.policy:
         from kaudit_tui.core.decisions import RowDecisions, policy_fields
 
         decisions = RowDecisions(load_policy(args.policy))
         extra = policy_fields(decisions)
+    store = EventStore()
+    ruleset = load_ruleset(args.rules) if getattr(args, "rules", None) else None
+    row_alerts = None
+    if ruleset is not None:  # the query may ask for alerts: alert:NAME, priority:warning
+        from kaudit_tui.core.alerts import RowAlerts, alert_fields
+
+        row_alerts = RowAlerts(ruleset, store)
+        extra = {**extra, **alert_fields(lambda: row_alerts)}
     try:
         query = parse_query(query_text, extra_fields=extra)
     except QueryError as error:
         # The caller escapes what is not printable, so the caret counts escaped characters.
         caret = " " * len(sanitize(query_text[: error.column])) + "^"
         raise UsageError(f"bad query: {error}\n  {query_text}\n  {caret}") from None
-    ruleset = load_ruleset(args.rules) if getattr(args, "alerts", False) else None
     follow = bool(args.follow)
     try:
         sources = open_sources(paths, follow=follow)
     except SourceError as error:
         print(f"kaudit-tui: {sanitize(str(error))}", file=sys.stderr)
         return EXIT_SOURCE
-    store = EventStore()
     printer = Printer(store) if args.print else None
-    alerts = AlertWriter(store, ruleset) if ruleset is not None else None
+    alerts = None
+    if ruleset is not None and getattr(args, "alerts", False):
+        # A query that asked for alerts has every row's already: write those, scan no more.
+        from kaudit_tui.core.alerts import uses_alert_fields
+
+        asked = row_alerts if uses_alert_fields(query.fields) else None
+        alerts = AlertWriter(store, ruleset, asked)
     writers = [writer.write for writer in (printer, alerts) if writer is not None]
     # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the
     # store's order (file order, or the merge's time order for several sources), so the

@@ -33,6 +33,7 @@ from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import format_time
 from kaudit_tui.sources import SourceStatus
 from kaudit_tui.ui.actions import AppActions
+from kaudit_tui.ui.detections import DetectionActions
 from kaudit_tui.ui.messages import AddQueryTerm, NarrowTime
 from kaudit_tui.ui.panels import Panel, PanelView, panel_named, registered
 from kaudit_tui.ui.theming import (
@@ -65,7 +66,7 @@ POLICY_POLL = 2.0
 """Seconds between checks of the policy file for changes."""
 
 
-class KauditApp(AppActions, App[int]):
+class KauditApp(AppActions, DetectionActions, App[int]):
     """The audit log viewer.
 
     Args:
@@ -78,7 +79,8 @@ class KauditApp(AppActions, App[int]):
         theme_dirs: where to look for theme files (default: bundled, then the user's).
         max_events: keep at most this many events (oldest dropped first).
         panels: names of registered panels to show from the start ("facets", "histogram",
-            "policy", see :mod:`kaudit_tui.ui.panels`).
+            "policy", "findings", see :mod:`kaudit_tui.ui.panels`).
+        rules: detection rules (a ``Ruleset``) to scan every event with.
     """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -130,6 +132,7 @@ class KauditApp(AppActions, App[int]):
         theme_dirs: Iterable[Path] | None = None,
         max_events: int | None = None,
         panels: Iterable[str] = (),
+        rules: object | None = None,
     ) -> None:
         super().__init__()
         self.store = EventStore()
@@ -146,6 +149,12 @@ class KauditApp(AppActions, App[int]):
 
             self.policy = PolicyState(policy)  # type: ignore[arg-type]
             self._fields = policy_fields(self.policy)
+        self.alerts = None
+        if rules is not None:
+            from kaudit_tui.view.alerts import AlertState
+
+            self.alerts = AlertState(rules, self.store)  # type: ignore[arg-type]
+            self._fields = {**self._fields, **self.alerts.fields()}
         self.live = LiveView(self.store, parse_query(""), max_events=max_events)
         self.request_mode = False
         self.query_text = ""
@@ -259,6 +268,7 @@ class KauditApp(AppActions, App[int]):
             self.table.set_rule_lookup(lambda row: state.rule_of(self.store, row))
             self.set_interval(POLICY_POLL, self._poll_policy)
             self._notify_policy_warnings()
+        self._start_detections()
         self.set_interval(UPDATE_INTERVAL, self._update)
         if self.initial_query:
             self._submit_filter(self.initial_query)
@@ -330,6 +340,7 @@ class KauditApp(AppActions, App[int]):
                 self.table.highlighted_row,
                 panel.content_size.width,
                 self.policy,
+                self.alerts,
             )
             inputs = (live.generation, live.version, panel.inputs(view))
             if inputs == self._panel_inputs.get(name):
@@ -398,6 +409,7 @@ class KauditApp(AppActions, App[int]):
         if live.version != self._derived_version and now - self._derived_at >= DERIVED_INTERVAL:
             self._derived_version, self._derived_at = live.version, now
             self._refresh_derived(live.rows)
+        self._scan_tick()
         self._refresh_panels()
         status_bar.show(self._status(now))
 
@@ -421,7 +433,7 @@ class KauditApp(AppActions, App[int]):
             find=self.find_text,
             found=len(self.marks),
             match=self.find_position() if self.find_text else 0,
-            progress=live.progress_text(),
+            progress=live.progress_text() or (self.alerts and self.alerts.progress_text()) or "",
             busy=self.filtering,
         )
 
@@ -483,7 +495,11 @@ class KauditApp(AppActions, App[int]):
         from kaudit_tui.ui.screens.detail import DetailScreen  # on first use: keeps start-up fast
 
         screen = DetailScreen(
-            self.store, event.row, show_secrets=self.show_secrets, policy_text=policy_text
+            self.store,
+            event.row,
+            show_secrets=self.show_secrets,
+            policy_text=policy_text,
+            alerts_of=self.alerts.alert_lines if self.alerts is not None else None,
         )
         self.push_screen(screen)
 
@@ -516,6 +532,7 @@ class KauditApp(AppActions, App[int]):
 
     async def on_unmount(self) -> None:
         """Close the sources only now: their readers serve the detail view and export."""
+        self._stop_detections()
         self.live.close()
         closer = getattr(self.sources, "aclose", None)
         if closer is not None:

@@ -1,7 +1,8 @@
-"""Starting the UI from the command line: open the sources and the policy, run the App.
+"""Starting the UI from the command line: open the sources, the policy and the rules, run the App.
 
-Everything that can fail because of what the user typed (a missing file, a broken policy)
-fails here, before the terminal is taken over, with a one-line message and an exit code.
+Everything that can fail because of what the user typed (a missing file, a broken policy or
+rules file) fails here, before the terminal is taken over, with a one-line message and an exit
+code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
     """Open what the command line names and run the UI until the user quits; exit code."""
     from kaudit_tui.core.sanitize import sanitize
     from kaudit_tui.sources import SourceError, open_sources
-    from kaudit_tui.usage import EXIT_SOURCE, load_policy_file
+    from kaudit_tui.usage import EXIT_SOURCE, load_policy_file, load_rules_files
 
     demo = bool(getattr(args, "demo", False))
     follow = getattr(args, "follow", None)
@@ -26,6 +27,8 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
             return EXIT_SOURCE
     policy_path = getattr(args, "policy", None)
     policy = load_policy_file(policy_path) if policy_path else None  # UsageError: exit 2
+    rule_paths = getattr(args, "rules", None)
+    rules = load_rules_files(rule_paths) if rule_paths else None  # UsageError: exit 2
     try:
         if demo:
             from kaudit_tui.demo.replay import demo_files, start_replay
@@ -49,6 +52,7 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
         show_secrets=bool(getattr(args, "show_secrets", False)),
         max_events=getattr(args, "max_events", None),
         panels=(TimeHistogram.NAME, PolicyPanel.NAME) if demo else (),
+        rules=rules,
     )
     app.run()
     return app.return_code or 0

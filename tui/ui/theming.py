@@ -38,6 +38,11 @@ THEME_VARIABLE_DEFAULTS = {
     "find-match": "#ffd75f",
     "histogram-bar": "#5f87af",
     "histogram-error": "#ff5f5f",
+    "alert-critical": "#ff5fd7",
+    "alert-error": "#ff5f5f",
+    "alert-warning": "#e8a33d",
+    "alert-notice": "#7fb4e0",
+    "alert-info": "#8fa6b8",
 }
 """App colour roles and their fallbacks, so every theme (built-in ones too) can draw the app."""
 

@@ -14,12 +14,14 @@ from collections.abc import Callable
 from .errors import PolicyError
 from .loader import LoadedPolicy, load_policy
 
-__all__ = ["PolicyWatcher"]
+__all__ = ["PolicyWatcher", "file_stamp"]
 
 _Stamp = tuple[int, int, int]
 
 
-def _stamp(path: str) -> _Stamp | None:
+def file_stamp(path: str) -> _Stamp | None:
+    """(mtime, size, inode) of ``path``, None when it cannot be read: a change of any of them
+    is a change of the file (also the rename an editor saves with)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -47,7 +49,7 @@ class PolicyWatcher:
         self.policy = policy
         self.error: str | None = None
         self._loader = loader
-        self._stamp: _Stamp | None = _stamp(self.path) if policy is not None else None
+        self._stamp: _Stamp | None = file_stamp(self.path) if policy is not None else None
         self._seen_once = policy is not None
 
     def poll(self) -> tuple[bool, str | None]:
@@ -58,7 +60,7 @@ class PolicyWatcher:
             one; ``error`` is the message of the latest failed attempt (the last good
             policy stays in force), or None when the file loads.
         """
-        stamp = _stamp(self.path)
+        stamp = file_stamp(self.path)
         if self._seen_once and stamp == self._stamp:
             return False, self.error
         self._seen_once = True

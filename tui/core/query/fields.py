@@ -40,6 +40,10 @@ class FieldSpec:
     parse: Callable[[str], object]
     expected: str
     help: str = ""
+    match: Callable[[np.ndarray, tuple[object, ...]], np.ndarray] | None = None
+    """Which of the rows' values match the query's parsed values, as booleans (default: the
+    value equals one of them). For values that are codes of interned sets (the ``alert:``
+    field), it tests each set once and lifts the answer with one index."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,14 @@ ALIASES = {
     "sourceip": "ip",
     "file": "source",
 }
+
+
+LOADED_FIELDS = {
+    "alert": "detection rules are loaded (--rules FILE)",
+    "priority": "detection rules are loaded (--rules FILE)",
+}
+"""Fields another layer adds once something is loaded (see :class:`FieldSpec`): typed before
+that, the error says what they wait for instead of calling them unknown."""
 
 
 def canonical(name: str, extra: Mapping[str, FieldSpec]) -> str | None:

@@ -11,6 +11,7 @@ from kaudit_tui.core.query.errors import QueryError
 from kaudit_tui.core.query.fields import (
     ALIASES,
     FIELDS,
+    LOADED_FIELDS,
     FieldDef,
     FieldSpec,
     canonical,
@@ -207,7 +208,10 @@ def _field_term(raw: RawTerm, extra: Mapping[str, FieldSpec]) -> FieldTerm:
     name_column = raw.column + int(raw.negated)
     name = canonical(raw.field, extra)
     if name is None:
-        raise QueryError(_unknown_field(raw.field, extra), name_column, len(raw.field))
+        waits = LOADED_FIELDS.get(raw.field.lower())
+        message = f"'{raw.field}' works once {waits}" if waits else None
+        message = message or _unknown_field(raw.field, extra)
+        raise QueryError(message, name_column, len(raw.field))
     if name in FIELDS:
         values = _builtin_values(FIELDS[name], raw.values)
     else:

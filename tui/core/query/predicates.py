@@ -209,6 +209,9 @@ def bind_extra(spec: FieldSpec, values: tuple[object, ...], store: EventStore) -
             rows = np.arange(index.start + first, index.stop + first, dtype=np.int64)
         else:
             rows = index + first
-        return np.isin(np.asarray(spec.values(store, rows)), wanted)
+        found = np.asarray(spec.values(store, rows))
+        if spec.match is not None:
+            return spec.match(found, values)
+        return np.isin(found, wanted)
 
     return test

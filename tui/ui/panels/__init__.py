@@ -16,9 +16,10 @@ with :func:`register`. The class declares:
     terminals so TIME, USER, VERB, RESOURCE and CODE stay readable) or ``"below"`` the table;
 ``compute(view) -> result``
     called in a worker thread with a :class:`PanelView` (the store, the current view's row
-    ids, the highlighted row, the panel's width, the policy) — at most twice a second per
-    panel, only while it is shown, only when its inputs changed (the view, its width, and the
-    highlighted row if ``FOLLOWS_HIGHLIGHT``), never two at once; it may delegate to
+    ids, the highlighted row, the panel's width, the policy, the detection rules) — at most
+    twice a second per panel, only while it is shown, only when its inputs changed (the view,
+    its width, and the highlighted row if ``FOLLOWS_HIGHLIGHT``), never two at once; it may
+    delegate to
     ``kaudit_tui.view`` and must not touch widgets;
 ``show(result)``
     called on the UI thread with the result: draw it.
@@ -48,11 +49,13 @@ from kaudit_tui.ui.panels.base import (
     unregister,
 )
 from kaudit_tui.ui.panels.facets import FacetsPanel
+from kaudit_tui.ui.panels.findings import FindingsPanel
 from kaudit_tui.ui.panels.histogram import TimeHistogram
 from kaudit_tui.ui.panels.policy import PolicyPanel
 
 __all__ = [
     "FacetsPanel",
+    "FindingsPanel",
     "Panel",
     "PanelView",
     "PolicyPanel",

@@ -10,6 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from kaudit_tui.core.store import EventStore
+    from kaudit_tui.view.alerts import AlertState
     from kaudit_tui.view.policy import PolicyState
 
 
@@ -26,6 +27,8 @@ class PanelView:
     """The panel's content width in cells when the snapshot was taken."""
     policy: PolicyState | None = None
     """The loaded audit policy, if any."""
+    alerts: AlertState | None = None
+    """The loaded detection rules and the alerts of every row, if any (``--rules``)."""
 
 
 class Panel:

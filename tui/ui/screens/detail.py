@@ -7,6 +7,9 @@ masked unless the app runs with ``--show-secrets``. ``y`` copies the event as on
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 import orjson
 from rich.text import Text
 from textual import work
@@ -25,6 +28,9 @@ from kaudit_tui.core.sanitize import sanitize, sanitize_bytes, sanitize_json
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import format_time
 
+if TYPE_CHECKING:
+    from kaudit_tui.view.alerts import AlertLine
+
 HIGHLIGHT_LIMIT = 256 * 1024
 """Larger events are shown without colours: highlighting megabytes would stall the screen."""
 
@@ -42,6 +48,21 @@ def event_text(raw: bytes, show_secrets: bool) -> tuple[str, str]:
     return sanitize_json(pretty), sanitize_json(orjson.dumps(event).decode())
 
 
+def alerts_text(alerts: Sequence[AlertLine]) -> Text:
+    """The alerts of an event, one per line: the priority, the rule, then Falco's output (its
+    texts already sanitized)."""
+    if not alerts:
+        return Text("alerts: none (no rule fires on this event)", style="dim")
+    text = Text()
+    for n, alert in enumerate(alerts):
+        if n:
+            text.append("\n")
+        text.append(f"{alert.priority} ", style="bold")
+        text.append(alert.rule, style="bold underline")
+        text.append(f"  {alert.output}")
+    return text
+
+
 class DetailScreen(Screen[None]):
     """Full-screen view of store row ``row``."""
 
@@ -53,13 +74,21 @@ class DetailScreen(Screen[None]):
     ]
 
     def __init__(
-        self, store: EventStore, row: int, *, show_secrets: bool = False, policy_text: str = ""
+        self,
+        store: EventStore,
+        row: int,
+        *,
+        show_secrets: bool = False,
+        policy_text: str = "",
+        alerts_of: Callable[[int], Sequence[AlertLine]] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.row = row
         self.show_secrets = show_secrets
         self.policy_text = policy_text
+        self.alerts_of = alerts_of
+        """The alerts of a row (with ``--rules``), asked in the worker thread that reads it."""
         self.compact = ""
         self.pretty = ""
 
@@ -69,6 +98,8 @@ class DetailScreen(Screen[None]):
             yield OptionList(id="detail-stages")
             if self.policy_text:
                 yield Static(Text(self.policy_text), id="detail-policy")
+            if self.alerts_of is not None:
+                yield Static(Text("alerts: …", style="dim"), id="detail-alerts")
         with VerticalScroll(id="detail-body"):
             yield Static("reading…", id="detail-json")
         yield Footer()
@@ -115,10 +146,20 @@ class DetailScreen(Screen[None]):
             return
         pretty, compact = event_text(raw, self.show_secrets)
         content = highlight(pretty, language="json") if len(pretty) < HIGHLIGHT_LIMIT else None
-        self.app.call_from_thread(self._show, row, pretty, compact, content)
+        alerts = None
+        if self.alerts_of is not None:
+            try:
+                alerts = alerts_text(self.alerts_of(row))
+            except LookupError:  # dropped meanwhile
+                alerts = Text("")
+        self.app.call_from_thread(self._show, row, pretty, compact, content, alerts)
 
-    def _show(self, row: int, pretty: str, compact: str, content: Content | None) -> None:
+    def _show(
+        self, row: int, pretty: str, compact: str, content: Content | None, alerts: Text | None
+    ) -> None:
         self.row, self.pretty, self.compact = row, pretty, compact
+        if alerts is not None:
+            self.query_one("#detail-alerts", Static).update(alerts)
         self.query_one("#detail-json", Static).update(
             content if content is not None else Text(pretty)
         )

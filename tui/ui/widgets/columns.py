@@ -73,6 +73,13 @@ def min_table_width(*, with_date: bool = False) -> int:
 
 MARK = "▶"
 """Drawn in the gutter left of TIME on events that match the find query."""
+ALERT_MARK = "!"
+"""Drawn in the alert gutter (with ``--rules``) on events that fire a rule, in the colour of
+their most severe priority."""
+ALERT_ROLES = (
+    ("alert-critical",) * 3 + ("alert-error", "alert-warning", "alert-notice") + ("alert-info",) * 2
+)
+"""Colour role per Falco priority rank: Emergency, Alert, Critical ... Informational, Debug."""
 
 
 def layout_columns(
@@ -82,17 +89,23 @@ def layout_columns(
     with_rule: bool = False,
     with_cluster: bool = False,
     with_marks: bool = False,
+    with_alerts: bool = False,
 ) -> list[Column]:
     """Columns filling ``width`` cells (one space between columns), in display order; CLUSTER
     (after TIME) when ``with_cluster``, RULE (last) when ``with_rule``.
 
-    ``with_marks``: a one-cell gutter first, for the find marker (TIME keeps its width).
+    ``with_marks``: a one-cell gutter first, for the find marker (TIME keeps its width);
+    ``with_alerts``: one for the alert marker (detection rules loaded).
     """
-    if with_marks:
+    gutters = [key for key, shown in (("mark", with_marks), ("alert", with_alerts)) if shown]
+    if gutters:
         rest = layout_columns(
-            max(0, width - 2), with_date=with_date, with_rule=with_rule, with_cluster=with_cluster
+            max(0, width - 2 * len(gutters)),
+            with_date=with_date,
+            with_rule=with_rule,
+            with_cluster=with_cluster,
         )
-        return [Column("mark", "", 1), *rest]
+        return [*(Column(key, "", 1) for key in gutters), *rest]
     fixed = {key: Column(key, title, w, right) for key, title, w, right in _FIXED}
     if with_date:
         fixed["time"] = Column("time", "TIME (UTC)", DATED_TIME, clip=True)
@@ -215,6 +228,8 @@ class RowCells:
     def __init__(self, store: EventStore, rule_of: Callable[[int], int | None] | None = None):
         self.store = store
         self.rule_of = rule_of
+        self.alert_of: Callable[[int], int | None] | None = None
+        """The most severe priority rank of a row's alerts (None: no alert), with --rules."""
         self._who: dict[int, str] = {}
         self._what: dict[int, tuple[Cell, Cell, Cell, Cell, str, bool, str]] = {}
 
@@ -249,6 +264,10 @@ class RowCells:
         if self.rule_of is not None:
             rule = self.rule_of(row)
             cells["rule"] = ("-" if rule is None else f"#{rule}", "rule")
+        if self.alert_of is not None:
+            rank = self.alert_of(row)
+            if rank is not None:
+                cells["alert"] = (ALERT_MARK, ALERT_ROLES[min(rank, len(ALERT_ROLES) - 1)])
         return cells
 
     def _who_text(self, code: int) -> str:

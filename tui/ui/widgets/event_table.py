@@ -29,6 +29,7 @@ ROLES = (
     "time", "latency", "stage", "rule", "verb-read", "verb-write", "verb-delete", "verb-other",
     "status-ok", "status-other", "status-client-error", "status-server-error",
     "level-none", "level-metadata", "level-request", "level-requestresponse", "match",
+    "alert-critical", "alert-error", "alert-warning", "alert-notice", "alert-info",
 )  # fmt: skip
 
 
@@ -149,6 +150,17 @@ class EventTable(ScrollView, can_focus=True):
         """Show the policy rule column, with values from ``rule_of(row)`` (None hides it)."""
         self.cells.rule_of = rule_of
         self._relayout()
+
+    def set_alert_lookup(self, alert_of: Callable[[int], int | None] | None) -> None:
+        """Show the alert gutter, marking rows for which ``alert_of(row)`` gives a priority
+        rank (None hides it). It must not wait: it is called while drawing."""
+        self.cells.alert_of = alert_of
+        self._relayout()
+
+    def refresh_alerts(self) -> None:
+        """More rows were scanned for alerts: draw the lines on screen again."""
+        self._cache.clear()
+        self.refresh()
 
     def set_with_cluster(self, with_cluster: bool) -> None:
         """Show the CLUSTER column (the App does once any event names its cluster)."""
@@ -279,6 +291,7 @@ class EventTable(ScrollView, can_focus=True):
             with_rule=self.cells.rule_of is not None,
             with_cluster=self.with_cluster,
             with_marks=bool(len(self.marks)),
+            with_alerts=self.cells.alert_of is not None,
         )
         self._cache.clear()
         self.refresh()
