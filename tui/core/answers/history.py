@@ -358,7 +358,7 @@ def _entry(store: EventStore, row: int) -> tuple[Entry, dict]:
         denied=code == DENIED_CODE or values["decision"] == "forbid",
     )
     entry.failed = code >= 400 and not entry.denied
-    if entry.verb == "patch":
+    if entry.verb == "patch" and event.get("requestObject") is not None:
         entry.patch_kind = patch_kind(event.get("requestObject"), query)
     if entry.verb == "delete":
         entry.deletion = _deletion(event.get("requestObject"), query)
@@ -398,7 +398,8 @@ def _follow(
     if not took_effect:
         return current, kind
     if not logged:
-        entry.notes.append(f"no body logged (level {entry.level or 'unknown'}): change unknown")
+        unknown = "the delete options unknown" if entry.verb == "delete" else "change unknown"
+        entry.notes.append(f"no body logged (level {entry.level or 'unknown'}): {unknown}")
         return None, kind
     if entry.verb == "delete":
         if _is_object(response, kind) and _metadata(response).get("deletionTimestamp"):

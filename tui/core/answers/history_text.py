@@ -7,6 +7,14 @@ from kaudit_tui.core.answers.history import Entry, History, who_text
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.timestamps import format_time
 
+PATCH_KINDS = {
+    "json": "JSON Patch",
+    "merge": "merge patch",
+    "strategic": "strategic merge patch",
+    "apply": "server-side apply",
+    "unknown": "patch body of unknown kind",
+}
+
 
 def history_lines(history: History, entries: list[Entry], *, noise: bool = False) -> list[str]:
     """The text timeline: a header, one line per request with its notes and diff, and who
@@ -31,7 +39,7 @@ def entry_line(entry: Entry) -> str:
     """``TIME  VERB  WHO  CODE  STAGE  LATENCY  MARKS`` for one request."""
     verb = entry.verb + (f" {entry.subresource}" if entry.subresource else "")
     if entry.patch_kind:
-        verb += f" ({entry.patch_kind} patch)"
+        verb += f" ({PATCH_KINDS.get(entry.patch_kind, entry.patch_kind)})"
     parts = [
         format_time(entry.time) or "(no time)",
         sanitize(verb),

@@ -16,9 +16,10 @@ computed. Two approximations, both documented in the README:
   directives (or named by a ``$setElementOrder`` key) is merged item by item on the
   ``name`` key, the merge key of containers, volumes, env and most lists a patch touches;
   other lists are replaced, as a merge patch replaces them.
-* A server-side apply is applied as a merge patch of the configuration sent: fields the
-  same manager owned before and no longer sends are not removed (that needs the managed
-  fields of every manager).
+* A server-side apply is applied like that strategic merge, with every list of objects that
+  all have a ``name`` merged on it (containers, env, volumes): fields the same manager owned
+  before and no longer sends are not removed (that needs the managed fields of every
+  manager), and lists keyed otherwise (ports) are replaced.
 
 Versions are compared as JSON Patch operations (python-json-patch's ``make_patch``) and, for
 reading, as unified diffs of YAML per top-level section (``metadata``, ``spec``, ``status``,
@@ -100,8 +101,8 @@ def apply_patch(before: dict, body: object, kind: str) -> dict:
             raise PatchError(f"the JSON Patch does not apply: {error}") from None
     if not isinstance(body, dict):
         raise PatchError("the patch body is not an object")
-    if kind == "strategic":
-        return _strategic(before, body)
+    if kind in ("strategic", "apply"):
+        return _strategic(before, body, by_name=kind == "apply")
     return merge_patch(before, body)
 
 
@@ -118,8 +119,9 @@ def merge_patch(target: object, patch: object) -> Any:
     return result
 
 
-def _strategic(target: object, patch: dict) -> Any:
-    """The strategic merge approximation of the module docstring."""
+def _strategic(target: object, patch: dict, *, by_name: bool = False) -> Any:
+    """The strategic merge approximation of the module docstring; ``by_name`` (apply): every
+    list of objects that all have a ``name`` is merged item by item."""
     directive = patch.get(DIRECTIVE)
     if directive == "delete":
         return None
@@ -140,13 +142,19 @@ def _strategic(target: object, patch: dict) -> Any:
         if value is None:
             result.pop(key, None)
         elif isinstance(value, dict):
-            merged = _strategic(result.get(key), value)
+            merged = _strategic(result.get(key), value, by_name=by_name)
             if merged is None:
                 result.pop(key, None)
             else:
                 result[key] = merged
-        elif isinstance(value, list) and (key in ordered or _has_directives(value)):
-            result[key] = _merge_list(result.get(key), value)
+        elif isinstance(value, list) and (
+            key in ordered or _has_directives(value) or (by_name and _named_items(value))
+        ):
+            merged_list = _merge_list(result.get(key), value, by_name=by_name)
+            if merged_list:
+                result[key] = merged_list
+            else:  # the apiserver writes no empty list (Go's omitempty)
+                result.pop(key, None)
         else:
             result[key] = _strip_directives(value)
     if isinstance(retain, list):
@@ -154,7 +162,11 @@ def _strategic(target: object, patch: dict) -> Any:
     return result
 
 
-def _merge_list(target: object, patch: list) -> list:
+def _named_items(value: list) -> bool:
+    return bool(value) and all(isinstance(item, dict) and MERGE_KEY in item for item in value)
+
+
+def _merge_list(target: object, patch: list, *, by_name: bool = False) -> list:
     """Merge a list of objects item by item on their ``name`` (strategic merge)."""
     if any(isinstance(item, dict) and item.get(DIRECTIVE) == "replace" for item in patch):
         return [_strip_directives(i) for i in patch if not _is_directive_item(i)]
@@ -175,7 +187,7 @@ def _merge_list(target: object, patch: list) -> list:
         elif at is None:
             result.append(_strip_directives(item))
         else:
-            result[at] = _strategic(result[at], item)
+            result[at] = _strategic(result[at], item, by_name=by_name)
     return result
 
 
