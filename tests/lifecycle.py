@@ -172,7 +172,8 @@ def lifecycle() -> list[Step]:
                       apply, v5, v5))  # fmt: skip
 
     scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
-             "metadata": {"name": NAME, "namespace": NAMESPACE}, "spec": {"replicas": 3}}  # fmt: skip
+             "metadata": {"name": NAME, "namespace": NAMESPACE},
+             "spec": {"replicas": 3}}  # fmt: skip
     scaled = copy.deepcopy(scale) | {"status": {"replicas": 1}}
     v6 = _served(_change(v5, lambda o: o["spec"].update(replicas=3)), 7, 5, "kubectl")
     steps.append(Step("update", "alice", f"{BASE}/{NAME}/scale", scale, scaled, v6,
@@ -203,7 +204,8 @@ def lifecycle() -> list[Step]:
     options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground",
                "preconditions": {"uid": UID}}  # fmt: skip
     done = {"kind": "Status", "apiVersion": "v1", "status": "Success",
-            "details": {"name": NAME, "group": "apps", "kind": "deployments", "uid": UID}}  # fmt: skip
+            "details": {"name": NAME, "group": "apps", "kind": "deployments",
+                        "uid": UID}}  # fmt: skip
     steps.append(Step("delete", "alice", f"{BASE}/{NAME}", options, done, None))
     return steps
 
@@ -238,8 +240,9 @@ def lifecycle_events(level: str = "RequestResponse") -> list[dict]:
         )
         if step.verb != "get":
             received = {k: v for k, v in fields.items() if k != "level"}
-            events.append(audit_event(**received, level=level, stage="RequestReceived", code=None,
-                                      received=_time(second), stage_time=_time(second)))  # fmt: skip
+            events.append(audit_event(**received, level=level, stage="RequestReceived",
+                                      code=None, received=_time(second),
+                                      stage_time=_time(second)))  # fmt: skip
         events.append(
             audit_event(
                 **fields,
