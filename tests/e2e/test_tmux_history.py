@@ -45,8 +45,8 @@ def test_history_of_the_highlighted_event(tmp_path: Path, terminal) -> None:  # 
     styled = term.styled_screen()
     added = foreground(styled, "+      - image: shop/frontend:1.1")
     removed = foreground(styled, "-      - env:")
-    hunk = foreground(styled, "@@ -10,8 +10,5 @@")
-    assert len({added, removed, hunk}) == 3, (added, removed, hunk)
+    plain = foreground(styled, "deleted by alice")
+    assert len({added, removed, plain}) == 3, (added, removed, plain)
 
     term.keys("Escape")
     term.wait_for("2 / 28 events")
