@@ -66,7 +66,7 @@ class ObjectSpec:
     group: str | None = None
 
     def label(self) -> str:
-        resource = self.resource if self.group is None else f"{self.resource}.{self.group}"
+        resource = f"{self.resource}.{self.group}" if self.group else self.resource
         parts = [resource, self.namespace, self.name] if self.namespace else [resource, self.name]
         return "/".join(parts)
 
@@ -128,6 +128,8 @@ class Entry:
     dry_run: bool = False
     denied: bool = False
     failed: bool = False
+    body_logged: bool = False
+    """Whether the log holds a request or response body (level Request or RequestResponse)."""
     patch_kind: str = ""
     """For a PATCH: ``json``, ``merge``, ``strategic``, ``apply`` (see :mod:`.patches`)."""
     before: dict | None = None
@@ -323,7 +325,7 @@ def object_history(store: EventStore, spec: ObjectSpec, *, policy: object | None
         except LookupError:  # dropped to keep within --max-events meanwhile
             continue
         current, kind = _follow(entry, event, current, kind)
-        if entry.is_write and entry.level not in BODY_LEVELS and policy is not None:
+        if entry.is_write and not entry.body_logged and policy is not None:
             entry.notes.append(_policy_note(store, row, policy))
         entries.append(entry)
     return History(spec, entries)
@@ -382,7 +384,9 @@ def _follow(
 ) -> tuple[dict | None, str | None]:
     """Work out what ``entry`` did to the object known as ``current``; the version after it."""
     request, response = event.get("requestObject"), event.get("responseObject")
-    logged = entry.level in BODY_LEVELS
+    logged = entry.body_logged = (
+        entry.level in BODY_LEVELS or request is not None or response is not None
+    )
     took_effect = entry.code < 400 and not entry.denied and not entry.dry_run
     if entry.dry_run:
         entry.notes.append("dry run: not applied")
