@@ -121,12 +121,34 @@ def test_an_object_nobody_touched(log: Path) -> None:
     assert "no request on secrets/shop/none" in result.stderr
 
 
-@pytest.mark.parametrize("spec", ["deployments", "a/b/c/d", "pods//x", ""])
+@pytest.mark.parametrize("spec", ["deployments", "a/b/c/d/e", "pods//x", ""])
 def test_a_bad_spec_is_a_usage_error(log: Path, spec: str) -> None:
     result = run("--history", spec, log)
     assert result.returncode == 2
     assert "--history: expected RESOURCE/NAMESPACE/NAME or RESOURCE/NAME" in result.stderr
     assert "Traceback" not in result.stderr and not result.stdout
+
+
+def test_a_subresource_spec_names_the_object_instead(log: Path) -> None:
+    result = run("--history", "deployments/shop/frontend/status", log)
+    assert result.returncode == 2
+    assert "name the object: deployments/shop/frontend" in result.stderr
+
+
+def test_without_bodies_the_policy_says_which_rule_would_log_them(tmp_path: Path) -> None:
+    from kaudit_tui.cli import demo_paths
+
+    path = tmp_path / "metadata.log"
+    write_lifecycle(path, "Metadata")
+    result = run("--history", SPEC, "-p", demo_paths()[1], path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("13 requests (0 changes, 1 denied, 1 dry run)")
+    at = next(i for i, line in enumerate(lines) if "  patch  carol  " in line)
+    assert lines[at + 1] == "    no body logged (level Metadata): change unknown"
+    assert lines[at + 2].startswith("    rule ")
+    assert lines[at + 2].endswith("would log its body (level RequestResponse)")
+    assert lines[-1] == "# deleted by alice at 2026-11-26T09:13:00.091000Z"
 
 
 def test_history_goes_alone(log: Path) -> None:

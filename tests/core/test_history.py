@@ -70,7 +70,12 @@ def test_a_spec_names_resource_namespace_and_name(text, resource, namespace, nam
     assert spec.label() == text
 
 
-@pytest.mark.parametrize("text", ["", "pods", "pods//x", "a/b/c/d", "/ns/x", ".apps/x/y"])
+def test_a_subresource_in_the_spec_points_to_the_object() -> None:
+    with pytest.raises(SpecError, match="part of its object's history.*: pods/default/web"):
+        parse_spec("pods/default/web/status")
+
+
+@pytest.mark.parametrize("text", ["", "pods", "pods//x", "a/b/c/d/e", "/ns/x", ".apps/x/y"])
 def test_a_bad_spec_says_what_is_expected(text: str) -> None:
     with pytest.raises(SpecError, match="expected RESOURCE"):
         parse_spec(text)

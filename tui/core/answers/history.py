@@ -24,6 +24,7 @@ unknown, and a policy, when given, tells which rule would have logged it.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ from kaudit_tui.core.timestamps import NO_TIME, format_time
 WRITES = frozenset({"create", "update", "patch", "delete"})
 """Verbs that change an object (``deletecollection`` names no object)."""
 BODY_LEVELS = frozenset({"Request", "RequestResponse"})
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._:-]+")
+"""Names that JSON writes as they are (no escapes), so a byte search finds them."""
 
 
 class SpecError(ValueError):
@@ -78,6 +81,11 @@ def parse_spec(text: str) -> ObjectSpec:
         SpecError: not two or three non-empty parts separated by ``/``.
     """
     parts = text.split("/")
+    if len(parts) == 4 and all(parts):
+        raise SpecError(
+            f"expected RESOURCE/NAMESPACE/NAME, not {text!r}: a subresource ({parts[3]!r}) is "
+            f"part of its object's history, so name the object: {'/'.join(parts[:3])}"
+        )
     if len(parts) not in (2, 3) or not all(parts):
         raise SpecError(
             f"expected RESOURCE/NAMESPACE/NAME or RESOURCE/NAME (cluster-scoped), such as "
@@ -271,12 +279,16 @@ def object_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
 
 def _names_object(store: EventStore, row: int, spec: ObjectSpec) -> bool:
     name = str(store.row(row)["name"])
-    return name == spec.name if name else _name_of_create(store, row) == spec.name
+    return name == spec.name if name else _name_of_create(store, row, spec.name) == spec.name
 
 
-def _name_of_create(store: EventStore, row: int) -> str:
+def _name_of_create(store: EventStore, row: int, wanted: str | None = None) -> str:
     """The name of a create whose objectRef has none: from the URL (a subresource create such
-    as ``pods/NAME/binding``), else the response's, else the request body's."""
+    as ``pods/NAME/binding``), else the response's, else the request body's.
+
+    ``wanted``: the name looked for; an event whose text does not hold it is not parsed (a
+    namespace may hold thousands of creates by ``generateName``).
+    """
     values = store.row(row)
     uri = str(values["uri"])
     if uri:
@@ -284,7 +296,10 @@ def _name_of_create(store: EventStore, row: int) -> str:
         if info.is_resource and info.name:
             return info.name
     try:
-        event = orjson.loads(store.event_json(row))
+        raw = store.event_json(row)
+        if wanted is not None and _PLAIN_NAME.fullmatch(wanted) and wanted.encode() not in raw:
+            return ""
+        event = orjson.loads(raw)
     except (orjson.JSONDecodeError, LookupError, OSError):
         return ""
     for key in ("responseObject", "requestObject"):
