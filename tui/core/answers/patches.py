@@ -278,5 +278,7 @@ _Dumper.add_representer(str, _represent_str)
 def _yaml_lines(section: str, value: dict) -> list[str]:
     if section not in value:
         return []
-    text = yaml.dump({section: value[section]}, Dumper=_Dumper, sort_keys=True, width=4096)
+    text = yaml.dump(
+        {section: value[section]}, Dumper=_Dumper, sort_keys=True, width=4096, allow_unicode=True
+    )
     return text.splitlines()
