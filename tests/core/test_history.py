@@ -287,3 +287,34 @@ def test_a_cluster_scoped_object_in_the_falco_log() -> None:
     assert all(entry.verb for entry in history.entries)
     assert history.spec.namespace == ""
     assert object_history(index_files(FALCO), parse_spec(f"pods/{NAMESPACE}/{NAME}")).entries == []
+
+
+def test_a_deletecollection_that_lists_the_object_ends_its_history(tmp_path: Path) -> None:
+    from tests.events import event_line
+
+    def pod(name: str) -> dict:
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": name}, "spec": {}}
+
+    path = tmp_path / "audit.log"
+    common = dict(level="RequestResponse", uri="/api/v1/namespaces/default/pods")
+    path.write_bytes(
+        event_line(verb="create", name="web-1", code=201, response_object=pod("web-1"),
+                   audit_id="c1", stage_time="2026-11-26T10:00:01Z", **common)
+        + event_line(verb="deletecollection", user="ops", audit_id="d1", code=200,
+                     response_object={"kind": "PodList", "items": [pod("web-1"), pod("web-2")]},
+                     request_object={"kind": "DeleteOptions", "propagationPolicy": "Background"},
+                     stage_time="2026-11-26T10:00:02Z", **common)
+        + event_line(verb="deletecollection", user="ops", audit_id="d2", code=200,
+                     level="Metadata", uri=common["uri"], stage_time="2026-11-26T10:00:03Z")
+    )  # fmt: skip
+    store = index_files(path)
+    history = object_history(store, parse_spec("pods/default/web-1"))
+    assert [(e.verb, e.user) for e in history.entries] == [
+        ("create", "alice"),
+        ("deletecollection", "ops"),
+    ]
+    assert history.entries[1].notes == ["deleted with its collection"]
+    assert history.footer() == (
+        "deleted by ops at 2026-11-26T10:00:02.000000Z (propagationPolicy: Background)"
+    )
+    assert object_history(store, parse_spec("pods/default/web-3")).entries == []

@@ -16,7 +16,8 @@ Versions: each successful write with a logged body gives the object's new versio
 ``responseObject`` when it is the object, else the ``requestObject`` (a create's or update's
 object, or a patch applied to the version before, see :mod:`.patches`); a ``get`` that logged
 its response also tells the current version, without being a change. ``scale`` bodies set
-``spec.replicas``; a ``status`` update sets ``status``. Dry runs (``dryRun=All``), failed and
+``spec.replicas``; a ``status`` update sets ``status``. A ``deletecollection`` of the resource
+and namespace is the object's when its logged response lists it. Dry runs (``dryRun=All``), failed and
 denied requests change nothing. When the log holds no body (level ``Metadata``) the change is
 unknown, and a policy, when given, tells which rule would have logged it.
 """
@@ -47,8 +48,9 @@ from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import NO_TIME, format_time
 
-WRITES = frozenset({"create", "update", "patch", "delete"})
-"""Verbs that change an object (``deletecollection`` names no object)."""
+WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+"""Verbs that change an object (a ``deletecollection`` counts when its response lists it)."""
+DELETES = frozenset({"delete", "deletecollection"})
 BODY_LEVELS = frozenset({"Request", "RequestResponse"})
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._:-]+")
 """Names that JSON writes as they are (no escapes), so a byte search finds them."""
@@ -198,7 +200,7 @@ class History:
         """The delete that ended the history, when the last write that took effect was one."""
         for entry in reversed(self.entries):
             if entry.is_write and not (entry.dry_run or entry.failed or entry.denied):
-                return entry if entry.verb == "delete" and not entry.subresource else None
+                return entry if entry.verb in DELETES and not entry.subresource else None
         return None
 
     def header(self) -> str:
@@ -255,14 +257,16 @@ def candidate_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
         if group is None:
             return np.zeros(0, dtype=np.int64)
         shapes &= table.field_codes("apigroup") == group
-    create = table.tables["verb"].find("create")
-    unnamed_create = shapes & (table.field_codes("verb") == create) if create is not None else None
+    verbs = table.field_codes("verb")
+    unnamed = np.zeros(len(verbs), np.bool_)
+    for verb in ("create", "deletecollection"):
+        code = table.tables["verb"].find(verb)
+        if code is not None:
+            unnamed |= shapes & (verbs == code)
     names = store.column("name")
-    in_shape = shapes[what]
     name = store.names.find(spec.name)
-    hit = in_shape & (names == name) if name is not None else np.zeros(len(what), np.bool_)
-    if unnamed_create is not None:
-        hit |= unnamed_create[what] & (names == 0)
+    hit = shapes[what] & (names == name) if name is not None else np.zeros(len(what), np.bool_)
+    hit |= unnamed[what] & (names == 0)
     return np.flatnonzero(hit).astype(np.int64) + first
 
 
@@ -278,8 +282,35 @@ def object_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
 
 
 def _names_object(store: EventStore, row: int, spec: ObjectSpec) -> bool:
-    name = str(store.row(row)["name"])
-    return name == spec.name if name else _name_of_create(store, row, spec.name) == spec.name
+    values = store.row(row)
+    name = str(values["name"])
+    if name:
+        return name == spec.name
+    if values["verb"] == "deletecollection":
+        return _collection_item(_event_with(store, row, spec.name), spec.name) is not None
+    return _name_of_create(store, row, spec.name) == spec.name
+
+
+def _event_with(store: EventStore, row: int, wanted: str) -> dict:
+    """The event of ``row`` as a dict, or ``{}`` when its text cannot hold ``wanted``."""
+    try:
+        raw = store.event_json(row)
+        if _PLAIN_NAME.fullmatch(wanted) and wanted.encode() not in raw:
+            return {}
+        event = orjson.loads(raw)
+    except (orjson.JSONDecodeError, LookupError, OSError):
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _collection_item(event: dict, name: str) -> dict | None:
+    """The object named ``name`` in a deletecollection's response (a list), or None."""
+    response = event.get("responseObject")
+    items = response.get("items") if isinstance(response, dict) else None
+    for item in items if isinstance(items, list) else ():
+        if _metadata(item).get("name") == name:
+            return item
+    return None
 
 
 def _name_of_create(store: EventStore, row: int, wanted: str | None = None) -> str:
@@ -295,13 +326,7 @@ def _name_of_create(store: EventStore, row: int, wanted: str | None = None) -> s
         info = parse_request_uri(uri, "create")
         if info.is_resource and info.name:
             return info.name
-    try:
-        raw = store.event_json(row)
-        if wanted is not None and _PLAIN_NAME.fullmatch(wanted) and wanted.encode() not in raw:
-            return ""
-        event = orjson.loads(raw)
-    except (orjson.JSONDecodeError, LookupError, OSError):
-        return ""
+    event = _event_with(store, row, wanted or "")
     for key in ("responseObject", "requestObject"):
         name = _metadata(event.get(key)).get("name")
         if isinstance(name, str) and name:
@@ -339,7 +364,7 @@ def object_history(store: EventStore, spec: ObjectSpec, *, policy: object | None
             entry, event = _entry(store, row)
         except LookupError:  # dropped to keep within --max-events meanwhile
             continue
-        current, kind = _follow(entry, event, current, kind)
+        current, kind = _follow(entry, event, current, kind, spec.name)
         if entry.is_write and not entry.body_logged and policy is not None:
             entry.notes.append(_policy_note(store, row, policy))
         entries.append(entry)
@@ -377,7 +402,7 @@ def _entry(store: EventStore, row: int) -> tuple[Entry, dict]:
     entry.failed = code >= 400 and not entry.denied
     if entry.verb == "patch" and event.get("requestObject") is not None:
         entry.patch_kind = patch_kind(event.get("requestObject"), query)
-    if entry.verb == "delete":
+    if entry.verb in DELETES:
         entry.deletion = _deletion(event.get("requestObject"), query)
     return entry, event
 
@@ -395,7 +420,7 @@ def _deletion(body: object, query: dict[str, list[str]]) -> dict[str, Any] | Non
 
 
 def _follow(
-    entry: Entry, event: dict, current: dict | None, kind: str | None
+    entry: Entry, event: dict, current: dict | None, kind: str | None, name: str
 ) -> tuple[dict | None, str | None]:
     """Work out what ``entry`` did to the object known as ``current``; the version after it."""
     request, response = event.get("requestObject"), event.get("responseObject")
@@ -417,14 +442,16 @@ def _follow(
     if not took_effect:
         return current, kind
     if not logged:
-        unknown = "the delete options unknown" if entry.verb == "delete" else "change unknown"
+        unknown = "the delete options unknown" if entry.verb in DELETES else "change unknown"
         entry.notes.append(f"no body logged (level {entry.level or 'unknown'}): {unknown}")
         return None, kind
-    if entry.verb == "delete":
+    if entry.verb in DELETES:
+        if entry.verb == "deletecollection":
+            response = _collection_item(event, name)
         if _is_object(response, kind) and _metadata(response).get("deletionTimestamp"):
             _record(entry, current, response)  # still there, terminating (finalizers)
             return response, kind
-        entry.notes.append("deleted")
+        entry.notes.append("deleted" if entry.verb == "delete" else "deleted with its collection")
         return None, kind
     if entry.verb == "create" and not entry.subresource:
         current = None  # a create makes a new object, whatever came before
