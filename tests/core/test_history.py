@@ -318,3 +318,29 @@ def test_a_deletecollection_that_lists_the_object_ends_its_history(tmp_path: Pat
         "deleted by ops at 2026-11-26T10:00:02.000000Z (propagationPolicy: Background)"
     )
     assert object_history(store, parse_spec("pods/default/web-3")).entries == []
+
+
+def test_a_write_whose_response_is_not_logged_has_an_unknown_outcome(tmp_path: Path) -> None:
+    from tests.events import event_line
+
+    path = tmp_path / "audit.log"
+    body = {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    path.write_bytes(
+        event_line(verb="create", resource="configmaps", name="c", code=201,
+                   level="RequestResponse", response_object=body, audit_id="a1",
+                   stage_time="2026-11-26T10:00:01Z")
+        + event_line(verb="patch", resource="configmaps", name="c", code=None,
+                     stage="RequestReceived", level="Request", audit_id="a2",
+                     request_object={"data": {"a": "2"}}, stage_time="2026-11-26T10:00:02Z")
+        + event_line(verb="patch", resource="configmaps", name="c", code=200, level="Request",
+                     request_object={"data": {"b": "3"}}, audit_id="a3",
+                     stage_time="2026-11-26T10:00:03Z")
+    )  # fmt: skip
+    history = object_history(index_files(path), parse_spec("configmaps/default/c"))
+    created, unknown, after = history.entries
+    assert unknown.notes == ["no response logged (stage RequestReceived): outcome unknown"]
+    assert (unknown.changed, unknown.patch) == (False, None)
+    # the version after an unknown outcome is unknown: the next patch cannot be applied
+    assert (after.changed, after.patch) == (False, None)
+    assert after.notes == ["merge patch on a version not in the log: change unknown"]
+    assert history.deleted_by is None

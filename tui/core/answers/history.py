@@ -156,6 +156,11 @@ class Entry:
     def is_write(self) -> bool:
         return self.verb in WRITES
 
+    @property
+    def took_effect(self) -> bool:
+        """Answered with success (a code below 400), not denied, not a dry run."""
+        return 0 < self.code < 400 and not self.denied and not self.dry_run
+
     def diff(self, *, noise: bool = False) -> list[str]:
         """The change as unified diff lines, one hunk group per section."""
         if not self.changed or self.after is None:
@@ -199,7 +204,7 @@ class History:
     def deleted_by(self) -> Entry | None:
         """The delete that ended the history, when the last write that took effect was one."""
         for entry in reversed(self.entries):
-            if entry.is_write and not (entry.dry_run or entry.failed or entry.denied):
+            if entry.is_write and entry.took_effect:
                 return entry if entry.verb in DELETES and not entry.subresource else None
         return None
 
@@ -434,7 +439,7 @@ def _follow(
     logged = entry.body_logged = (
         entry.level in BODY_LEVELS or request is not None or response is not None
     )
-    took_effect = entry.code < 400 and not entry.denied and not entry.dry_run
+    took_effect = entry.took_effect
     if entry.dry_run:
         entry.notes.append("dry run: not applied")
     if not entry.is_write:
@@ -446,6 +451,11 @@ def _follow(
         entry.notes.append("denied: nothing changed")
     elif entry.failed:
         entry.notes.append("failed: nothing changed")
+    elif not entry.code and not entry.dry_run:
+        entry.notes.append(
+            f"no response logged (stage {entry.stage or 'unknown'}): outcome unknown"
+        )
+        return None, kind
     if not took_effect:
         return current, kind
     if not logged:
