@@ -344,3 +344,17 @@ def test_a_write_whose_response_is_not_logged_has_an_unknown_outcome(tmp_path: P
     assert (after.changed, after.patch) == (False, None)
     assert after.notes == ["merge patch on a version not in the log: change unknown"]
     assert history.deleted_by is None
+
+
+def test_a_namespace_is_found_under_its_own_name_as_well() -> None:
+    """kube-apiserver logs ``/api/v1/namespaces/foo`` with namespace ``foo``, the create of
+    the Namespace with none: both are the history of ``namespaces/foo``."""
+    store = index_files(FALCO)
+    history = object_history(store, parse_spec("namespaces/foo"))
+    assert [(e.verb, e.user) for e in history.entries] == [
+        ("create", "some-user"), ("delete", "minikube-user"), ("create", "minikube-user"),
+    ]  # fmt: skip
+    assert history.entries[1].deletion == {"propagationPolicy": "Background"}
+    assert history.deleted_by is None  # created again after the delete
+    delete = history.entries[1].row
+    assert object_of_row(store, delete).label() == "namespaces/foo"

@@ -114,7 +114,10 @@ def object_of_row(store: EventStore, row: int) -> ObjectSpec | None:
         name = _name_of_create(store, row) if values["verb"] == "create" else ""
     if not name:
         return None
-    return ObjectSpec(str(values["resource"]), str(values["ns"]), name, str(values["apigroup"]))
+    resource, namespace = str(values["resource"]), str(values["ns"])
+    if resource == "namespaces" and namespace == name:
+        namespace = ""  # a Namespace is cluster-scoped
+    return ObjectSpec(resource, namespace, name, str(values["apigroup"]))
 
 
 @dataclass
@@ -252,10 +255,12 @@ def candidate_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
     first = store.first_id
     table = store.what
     resource = table.tables["resource"].find(spec.resource)
-    namespace = table.tables["ns"].find(spec.namespace)
-    if resource is None or namespace is None:
+    namespaces = table.tables["ns"].codes_of(_namespaces_of(spec))
+    if resource is None or not namespaces:
         return np.zeros(0, dtype=np.int64)
-    shapes = (table.field_codes("resource") == resource) & (table.field_codes("ns") == namespace)
+    shapes = (table.field_codes("resource") == resource) & np.isin(
+        table.field_codes("ns"), namespaces
+    )
     shapes &= table.field_codes("objref").astype(bool)
     if spec.group is not None:
         group = table.tables["apigroup"].find(spec.group)
@@ -273,6 +278,15 @@ def candidate_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
     hit = shapes[what] & (names == name) if name is not None else np.zeros(len(what), np.bool_)
     hit |= unnamed[what] & (names == 0)
     return np.flatnonzero(hit).astype(np.int64) + first
+
+
+def _namespaces_of(spec: ObjectSpec) -> list[str]:
+    """The objectRef namespaces of requests on the object: a Namespace's own requests carry its
+    name as their namespace (the apiserver parses ``/api/v1/namespaces/NAME`` so), its create
+    none."""
+    if spec.resource == "namespaces" and not spec.namespace:
+        return ["", spec.name]
+    return [spec.namespace]
 
 
 def object_rows(store: EventStore, spec: ObjectSpec) -> np.ndarray:
