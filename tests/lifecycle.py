@@ -17,7 +17,7 @@ Steps, in order (:func:`lifecycle`):
 7. ``patch``, server-side apply (fieldManager=kubectl): an annotation and a CPU limit
 8. ``update deployments/scale`` by alice (kubectl scale --replicas=3)
 9. ``update`` denied (403) to mallory
-10. ``patch`` with ``dryRun=All`` by alice (the replicas: never applied)
+10. ``patch`` with ``dryRun=All`` by alice as ci-bot (the replicas: never applied)
 11. ``patch deployments/status``, merge patch, by the controller
 12. ``patch``, strategic merge patch deleting the env var (``$patch: delete``)
 13. ``delete`` by alice, ``propagationPolicy: Foreground`` in the DeleteOptions body
@@ -63,6 +63,8 @@ class Step:
     subresource: str | None = None
     dry_run: bool = False
     changes: bool = True
+    impersonated: str | None = None
+    """The user the request acted as (``impersonatedUser``)."""
     """Whether the request changed the object (False for reads, denied and dry runs)."""
 
 
@@ -188,7 +190,7 @@ def lifecycle() -> list[Step]:
     dry = {"spec": {"replicas": 10}}
     would = _served(_change(v6, lambda o: o["spec"].update(replicas=10)), 7, 6, "kubectl")
     steps.append(Step("patch", "alice", f"{BASE}/{NAME}?dryRun=All", dry, would, None,
-                      dry_run=True, changes=False))  # fmt: skip
+                      dry_run=True, changes=False, impersonated="ci-bot"))  # fmt: skip
 
     status = {"status": {"replicas": 3, "readyReplicas": 3, "observedGeneration": 5}}
     v7 = _served(_change(v6, lambda o: o["status"].update(status["status"])), 8, 5,
@@ -237,6 +239,7 @@ def lifecycle_events(level: str = "RequestResponse") -> list[dict]:
             audit_id=audit_id,
             level=level,
             agent="kubectl/v1.31.0",
+            impersonated=step.impersonated,
         )
         if step.verb != "get":
             received = {k: v for k, v in fields.items() if k != "level"}

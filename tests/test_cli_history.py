@@ -51,7 +51,7 @@ def test_text_timeline_with_diffs_marks_and_the_delete(log: Path) -> None:
     ]  # fmt: skip
     assert requests[4].split("  ")[1:3] == ["patch (JSON Patch)", "carol"]
     assert requests[8].endswith("DENIED") and " mallory " in requests[8]
-    assert requests[9].endswith("DRY RUN")
+    assert requests[9].endswith("DRY RUN") and "  alice as ci-bot  200  " in requests[9]
     # the JSON Patch's change as a unified diff of the spec
     at = lines.index(requests[4])
     assert lines[at + 1 : at + 4] == ["    changed: spec", "    --- spec", "    +++ spec"]
