@@ -185,3 +185,28 @@ def test_hostile_strings_are_escaped(tmp_path: Path) -> None:
     record = orjson.loads(as_json.stdout)
     assert record["user"] == hostile
     assert record["patch"][0]["value"]["data"]["k"] == hostile
+
+
+def test_the_audit2rbac_demo_log_at_metadata_level_with_a_policy() -> None:
+    """A real Metadata-level log: no write has a body; the GCE policy names the rule that would
+    have logged each, the same rule ``--explain`` gives for that request."""
+    log = LOGS / "liggitt-audit2rbac-demo-v1beta1-original.log"
+    policy = LOGS.parent / "policies" / "gce.yaml"
+    spec = "clusterrolebindings/audit2rbac:sa1"
+    result = run("--history", spec, "-q", "-verb:get,list,watch", "-p", policy, log)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"# kaudit-tui: history of {spec}: 48 requests (0 changes, 1 failed)",
+        "# 24 of them match the query",
+    ]
+    assert lines[2].split("  ")[1:4] == ["create", "system:admin", "201"]
+    assert lines[3] == "    no body logged (level Metadata): change unknown"
+    assert lines[4] == (
+        f"    rule 16 (line 139) of {policy} would log its body (level RequestResponse)"
+    )
+    created = orjson.loads(run("--history", spec, "--json", "-q", "verb:create", log).stdout)
+    explained = run("--explain", "-p", policy, "-q", f"id:{created['auditID']}", log)
+    rules = {orjson.loads(line)["rule"] for line in explained.stdout.splitlines()}
+    assert rules == {16}
+    assert created["patch"] is None and created["code"] == 201
