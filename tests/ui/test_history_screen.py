@@ -3,6 +3,7 @@ diffs, ``n`` for the noise fields, Esc back; in the footer, the help and the pal
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from rich.segment import Segment
@@ -10,6 +11,7 @@ from rich.segment import Segment
 from kaudit_tui.ui.app import KauditApp
 from kaudit_tui.ui.screens.help import HelpScreen
 from kaudit_tui.ui.screens.history import HistoryScreen
+from tests.conftest import index_files
 from tests.lifecycle import write_lifecycle
 from tests.ui.support import SIZE, loaded, make_app, wait_until
 
@@ -127,3 +129,20 @@ async def test_the_key_is_in_the_footer_the_help_and_the_palette(tmp_path: Path)
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+
+
+def test_a_long_history_shows_its_latest_requests(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from kaudit_tui.core.answers.history import object_history, parse_spec
+    from kaudit_tui.ui.screens.history import history_renderable
+
+    path = tmp_path / "audit.log"
+    write_lifecycle(path)
+    history = object_history(index_files(path), parse_spec("deployments/shop/frontend"))
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(history_renderable(history, limit=2))
+    text = console.export_text()
+    assert "the first 11 requests are not shown here: kaudit-tui --history prints them all" in text
+    assert "  delete  alice  200  " in text and "  create  alice  " not in text
+    assert "deleted by alice" in text

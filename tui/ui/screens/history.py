@@ -29,15 +29,26 @@ from kaudit_tui.core.sanitize import sanitize
 HIGHLIGHT_LIMIT = 256 * 1024
 """Diffs longer than this (in all) are shown without colours: highlighting megabytes would stall
 the screen."""
+SHOWN_LIMIT = 2_000
+"""Requests shown, the latest ones: an object touched every few seconds (a lease) gathers
+hundreds of thousands, which ``--history`` prints in full."""
 
 
-def history_renderable(history: History, *, noise: bool = False) -> RenderableType:
+def history_renderable(
+    history: History, *, noise: bool = False, limit: int = SHOWN_LIMIT
+) -> RenderableType:
     """The timeline as Rich renderables: the header, a line per request (denied and failed ones
-    in red, dry runs in yellow), its notes, and the diff of each change."""
-    diffs = [entry.diff(noise=noise) for entry in history.entries]
+    in red, dry runs in yellow), its notes, and the diff of each change; only the latest
+    ``limit`` requests, saying so."""
+    entries = history.entries[-limit:] if limit else []
+    diffs = [entry.diff(noise=noise) for entry in entries]
     plain = sum(len(line) for diff in diffs for line in diff) > HIGHLIGHT_LIMIT
     parts: list[RenderableType] = [Text(history.header(), style="bold")]
-    for entry, diff in zip(history.entries, diffs, strict=True):
+    left_out = len(history.entries) - len(entries)
+    if left_out:
+        parts.append(Text(f"the first {left_out:,} requests are not shown here: "
+                          "kaudit-tui --history prints them all", style="italic"))  # fmt: skip
+    for entry, diff in zip(entries, diffs, strict=True):
         style = "bold"
         if entry.denied or entry.failed:
             style = "bold red"
