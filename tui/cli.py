@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="per policy rule: events hit, bytes logged and bytes the policy would write",
     )
     modes.add_argument(
-        "--json", action="store_true", help="machine-readable --stats / --policy-report output"
+        "--json",
+        action="store_true",
+        help="machine-readable --stats / --policy-report / --history output",
     )
     rbac = parser.add_argument_group("least-privilege RBAC")
     rbac.add_argument(
