@@ -136,3 +136,47 @@ def test_missing_file(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert_shown(done.stderr)
     assert f"{SHOWN}.log: no such file" in done.stderr
+
+
+def hostile_write_log(tmp_path: Path) -> Path:
+    """A patch by a hostile user of an object with a hostile name, its body changing a label
+    to a hostile value (the diff shows it)."""
+    log = tmp_path / "audit.log"
+    before = {"kind": "Pod", "metadata": {"name": HOSTILE, "labels": {"a": "b"}}}
+    after = {"kind": "Pod", "metadata": {"name": HOSTILE, "labels": {"a": HOSTILE}}}
+    log.write_bytes(lines(
+        ui_event(0, user=HOSTILE, name=HOSTILE, level="RequestResponse", response_object=before),
+        ui_event(1, user=HOSTILE, name=HOSTILE, verb="patch", level="RequestResponse",
+                 request_object={"metadata": {"labels": {"a": HOSTILE}}},
+                 response_object=after),
+    ))  # fmt: skip
+    return log
+
+
+def test_history(tmp_path: Path) -> None:
+    done = kaudit("--history", f"pods/default/{HOSTILE}", hostile_write_log(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert_shown(done.stdout)
+    assert f"history of pods/default/{SHOWN}: 2 requests (1 change)" in done.stdout
+    assert f"  patch (merge patch)  {SHOWN}  200  " in done.stdout
+
+
+async def test_ui_history(tmp_path: Path) -> None:
+    from kaudit_tui.ui.screens.history import HistoryScreen
+
+    app = make_app(hostile_write_log(tmp_path))
+    async with app.run_test(size=(400, 30)) as pilot:
+        await loaded(pilot, app, 2)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.rendered >= 1)
+        static = screen.query_one("#history-text")
+        text = "\n".join(
+            "".join(segment.text for segment in line)
+            for line in static.render_lines(static.region.reset_offset)
+        )
+        assert_shown(text.replace("\n", " "))
+        assert f"patch (merge patch)  {SHOWN}  200" in text
+        title = "".join(s.text for s in screen.query_one("#history-title").render_line(0))
+        assert f"history of pods/default/{SHOWN}" in title

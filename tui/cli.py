@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="per policy rule: events hit, bytes logged and bytes the policy would write",
     )
     modes.add_argument(
-        "--json", action="store_true", help="machine-readable --stats / --policy-report output"
+        "--json",
+        action="store_true",
+        help="machine-readable --stats / --policy-report / --history output",
     )
     rbac = parser.add_argument_group("least-privilege RBAC")
     rbac.add_argument(
@@ -77,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rbac-skip-denied",
         action="store_true",
         help="leave requests that were denied (403) out of --rbac-for, and count them",
+    )
+    parser.add_argument_group("object history").add_argument(
+        "--history",
+        metavar="RESOURCE[/NAMESPACE]/NAME",
+        help="every request on one object in time order, with each change as a diff "
+        "(--json: one JSON line per request, the change as a JSON Patch)",
     )
     detections = parser.add_argument_group("detections")
     detections.add_argument(
@@ -354,6 +362,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kaudit_tui.headless.rbac import check_rbac_arguments
 
             check_rbac_arguments(args)
+            headless = True
+        if args.history is not None:
+            from kaudit_tui.headless.history import check_history_arguments
+
+            check_history_arguments(args)
             headless = True
         resolve_max_events(args, headless=headless)
         if headless:

@@ -20,6 +20,7 @@ from kaudit_tui.sources import SourceError, SourceSet, open_sources
 from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
 
 from .alerts import AlertWriter, load_ruleset
+from .history import print_history
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
@@ -86,7 +87,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         try:
             await _ingest_until_stopped(pipeline, sources)
             pipeline.close()
-            if not streaming or args.stats or policy_output or args.rbac_for is not None:
+            history = getattr(args, "history", None) is not None
+            if not streaming or args.stats or policy_output or args.rbac_for is not None or history:
                 await pipeline.apply(query)
             rows = pipeline.rows
             if not streaming:
@@ -98,6 +100,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
             if args.rbac_for is not None:
                 print_rbac(store, rows, args)
+            if history:
+                print_history(store, rows, args, decisions.policy if decisions else None)
             if policy_output:
                 assert decisions is not None
                 print_policy(
@@ -125,6 +129,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     if not follow:
         # Streamed ``--print`` output holds every matching event; other outputs only the kept.
         others = bool(args.stats or policy_output or args.rbac_for is not None)
+        others = others or getattr(args, "history", None) is not None
         report_dropped(store, printed_all=streaming, others=others)
     return code
 

@@ -175,6 +175,31 @@ class AppActions(_Base):
         text = await asyncio.to_thread(answer.yaml)
         await self.push_screen(RbacScreen(text, identity, answer.name))
 
+    def action_history(self) -> None:
+        """The history of the highlighted event's object, over the whole log."""
+        row = self.table.highlighted_row
+        if row is None:
+            self.notify("highlight an event first", markup=False)
+            return
+        self._history(row)
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def _history(self, row: int) -> None:
+        from kaudit_tui.core.answers.history import object_history, object_of_row
+        from kaudit_tui.ui.screens.history import HistoryScreen
+
+        try:
+            spec = await asyncio.to_thread(object_of_row, self.store, row)
+        except LookupError:
+            spec = None
+        if spec is None:
+            self.notify("this event names no object (a list, or a non-resource request)",
+                        markup=False)  # fmt: skip
+            return
+        policy = self.policy.policy if self.policy is not None else None
+        history = await asyncio.to_thread(object_history, self.store, spec, policy=policy)
+        await self.push_screen(HistoryScreen(history))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands, then one per key binding of the App (panels included), then the
         commands on the highlighted event."""

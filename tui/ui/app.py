@@ -107,6 +107,8 @@ class KauditApp(AppActions, DetectionActions, App[int]):
                 tooltip="policy rules with hits and bytes for the view"),
         Binding("r", "toggle_requests", "Requests", priority=True,
                 tooltip="one row per request (audit ID) instead of one per stage"),
+        Binding("o", "history", "History", priority=True,
+                tooltip="every request on the highlighted event's object, each change a diff"),
         Binding("e", "export", "Export", priority=True,
                 tooltip="write the view as JSON lines to a file"),
         Binding("exclamation_mark", "skipped", "Skipped", show=False, priority=True,
