@@ -16,6 +16,8 @@ from tests.events import event_line
 
 RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
 TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
+COMMUNITY = ("--no-default-rules", "--rules", RULES)
+"""The community rules alone (without the built-in triage rules)."""
 KEYS = ["time", "rule", "priority", "output", "output_fields", "source", "tags", "auditID"]
 
 
@@ -31,7 +33,7 @@ def alerts(result: subprocess.CompletedProcess[bytes]) -> list[dict]:
 
 
 def test_alerts_are_falco_json_lines_in_log_order() -> None:
-    lines = alerts(run("--alerts", "--rules", RULES, TRACES))
+    lines = alerts(run("--alerts", *COMMUNITY, TRACES))
     assert len(lines) == 66
     assert all(list(line) == KEYS for line in lines)
     assert {line["source"] for line in lines} == {"k8s_audit"}
@@ -59,7 +61,7 @@ def test_alerts_are_falco_json_lines_in_log_order() -> None:
 
 
 def test_one_event_fires_several_rules() -> None:
-    lines = alerts(run("--alerts", "--rules", RULES, "-q", "ns:kube-public", TRACES))
+    lines = alerts(run("--alerts", *COMMUNITY, "-q", "ns:kube-public", TRACES))
     assert [line["rule"] for line in lines] == [
         "Pod Created in Kube Namespace",
         "Service Account Created in Kube Namespace",
@@ -69,17 +71,17 @@ def test_one_event_fires_several_rules() -> None:
 
 
 def test_the_query_selects_the_events() -> None:
-    lines = alerts(run("--alerts", "--rules", RULES, "-q", "resource:pods/exec", TRACES))
+    lines = alerts(run("--alerts", *COMMUNITY, "-q", "resource:pods/exec", TRACES))
     assert [line["rule"] for line in lines] == ["Attach/Exec Pod"]
     assert lines[0]["output_fields"]["ka.uri.param[command]"] == "bash"
 
 
 def test_a_query_counting_back_from_the_newest_event_applies_at_the_end() -> None:
     """``since:`` with a duration is applied once everything is read; then alerts are written."""
-    streamed = alerts(run("--alerts", "--rules", RULES, TRACES))
-    at_end = alerts(run("--alerts", "--rules", RULES, "-q", "since:100000h", TRACES))
+    streamed = alerts(run("--alerts", *COMMUNITY, TRACES))
+    at_end = alerts(run("--alerts", *COMMUNITY, "-q", "since:100000h", TRACES))
     assert at_end == streamed
-    recent = alerts(run("--alerts", "--rules", RULES, "-q", "since:1h", TRACES))
+    recent = alerts(run("--alerts", *COMMUNITY, "-q", "since:1h", TRACES))
     assert 0 < len(recent) < len(streamed)
 
 
@@ -88,7 +90,19 @@ def test_later_rules_files_override_earlier_ones(tmp_path: Path) -> None:
     local.write_text(
         "- rule: Attach/Exec Pod\n  priority: critical\n  override:\n    priority: replace\n"
     )
-    lines = alerts(run("--alerts", "--rules", RULES, "--rules", local, "-q", "sub:exec", TRACES))
+    lines = alerts(
+        run(
+            "--alerts",
+            "--no-default-rules",
+            "--rules",
+            RULES,
+            "--rules",
+            local,
+            "-q",
+            "sub:exec",
+            TRACES,
+        )
+    )
     assert [(line["rule"], line["priority"]) for line in lines] == [("Attach/Exec Pod", "Critical")]
     assert " Critical Attach/Exec to pod" in lines[0]["output"]
 
@@ -98,18 +112,28 @@ def test_skipped_rules_of_other_sources_are_noted(tmp_path: Path) -> None:
     syscall.write_text(
         "- rule: Shell\n  desc: d\n  condition: proc.name = sh\n  output: o\n  priority: info\n"
     )
-    result = run("--alerts", "--rules", syscall, "--rules", RULES, TRACES)
+    result = run("--alerts", "--no-default-rules", "--rules", syscall, "--rules", RULES, TRACES)
     assert len(alerts(result)) == 66
     assert b"1 rule of other sources skipped (1 syscall); 48 k8s_audit rules loaded" in (
         result.stderr
     )
 
 
-def test_alerts_without_rules_is_a_usage_error() -> None:
-    result = run("--alerts", TRACES)
+def test_alerts_without_any_rules_is_a_usage_error() -> None:
+    result = run("--alerts", "--no-default-rules", TRACES)
     assert result.returncode == 2
-    assert b"pass --rules FILE" in result.stderr
+    assert b"--no-default-rules needs rules: pass --rules FILE" in result.stderr
     assert result.stdout == b""
+
+
+def test_alerts_alone_run_the_built_in_rules_and_rules_files_add_to_them() -> None:
+    built_in = alerts(run("--alerts", TRACES))
+    assert built_in
+    assert all("kaudit" in line["tags"] for line in built_in)
+    community = alerts(run("--alerts", *COMMUNITY, TRACES))
+    both = alerts(run("--alerts", "--rules", RULES, TRACES))
+    assert len(both) == len(built_in) + len(community)
+    assert {line["rule"] for line in both} == {line["rule"] for line in built_in + community}
 
 
 BASE = "- rule: R\n  desc: d\n  condition: {}\n  output: {}\n  priority: {}\n  source: k8s_audit\n"
@@ -137,7 +161,7 @@ BASE = "- rule: R\n  desc: d\n  condition: {}\n  output: {}\n  priority: {}\n  s
 def test_broken_rules_files_are_usage_errors(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
-    result = run("--alerts", "--rules", RULES, "--rules", path, TRACES)
+    result = run("--alerts", *COMMUNITY, "--rules", path, TRACES)
     assert result.returncode == 2
     assert result.stdout == b""
     message = result.stderr.decode()
@@ -164,7 +188,6 @@ def test_a_missing_rules_file_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--rules", RULES], b"--rules is read by --alerts"),
         (["--alerts", "--rules", RULES, "--print"], b"without --print"),
         (["--alerts", "--rules", RULES, "--rbac-for", "alice"], b"--rbac-for"),
     ],
@@ -176,7 +199,7 @@ def test_option_combinations(args: list, words: bytes) -> None:
 
 
 def test_alerts_with_stats_keep_stdout_json_lines() -> None:
-    result = run("--alerts", "--rules", RULES, "--stats", TRACES)
+    result = run("--alerts", *COMMUNITY, "--stats", TRACES)
     assert len(alerts(result)) == 66
     assert b"verb" in result.stderr
 

@@ -1,5 +1,6 @@
-"""``--alerts``: the rules of ``--rules`` over every matching event, one JSON line per alert
-(Falco's JSON alert format, plus the event's ``auditID``), in log order."""
+"""``--alerts``: the built-in triage rules and those of ``--rules`` over every matching event,
+one JSON line per alert (Falco's JSON alert format, plus the event's ``auditID``), in log
+order."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import numpy as np
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
-from kaudit_tui.usage import UsageError, require_file
 
 from .printing import dumps
 
@@ -18,23 +18,15 @@ if TYPE_CHECKING:
     from kaudit_tui.core.detect import Ruleset
 
 
-def load_ruleset(paths: list[str]) -> Ruleset:
-    """The rules of ``paths``, notes on stderr; a missing or broken file is a usage error."""
-    from kaudit_tui.core.detect import RulesError, Ruleset, load_rules
+def load_ruleset(paths: list[str], default: bool = True) -> Ruleset:
+    """The built-in rules (unless ``default`` is False) and those of ``paths``, notes on
+    stderr; a missing or broken file is a usage error."""
+    from kaudit_tui.rulesfiles import load_ruleset as load
 
-    for path in paths:
-        require_file("rules", path)
-    try:
-        loaded = load_rules(paths)
-    except RulesError as error:
-        raise UsageError(f"bad rules: {error}") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(f"bad rules: not UTF-8 text: {error.reason}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read rules: {error.filename}: {error.strerror}") from None
-    for note in loaded.notes():
+    ruleset = load(paths, default)
+    for note in ruleset.loaded.notes():
         print(f"kaudit-tui: note: {sanitize(note)}", file=sys.stderr)
-    return Ruleset(loaded)
+    return ruleset
 
 
 class AlertWriter:

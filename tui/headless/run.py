@@ -42,7 +42,9 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         # The caller escapes what is not printable, so the caret counts escaped characters.
         caret = " " * len(sanitize(query_text[: error.column])) + "^"
         raise UsageError(f"bad query: {error}\n  {query_text}\n  {caret}") from None
-    ruleset = load_ruleset(args.rules) if getattr(args, "alerts", False) else None
+    ruleset = None
+    if getattr(args, "alerts", False):
+        ruleset = load_ruleset(args.rules, not getattr(args, "no_default_rules", False))
     follow = bool(args.follow)
     try:
         sources = open_sources(paths, follow=follow)

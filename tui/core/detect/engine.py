@@ -119,31 +119,143 @@ Fired = tuple[int, tuple[int, ...]]
 class Scanner:
     """Evaluates a ruleset over the rows of a store, batch after batch, in log order.
 
-    The one way the UI and ``--alerts`` run rules over indexed events: it reads each event back
-    from the store, and it is the place that keeps whatever state evaluation carries from one
-    batch to the next.
+    The one way the UI and ``--alerts`` run rules over indexed events. Checks on fields the
+    index holds are answered once per distinct value (see :mod:`.lift`); an event is read back
+    from the store only when the index cannot decide one of its rules. Rules with a rate window
+    (``kaudit_rate``, see :mod:`.rate`) keep their counts here, from one batch to the next.
     """
 
     def __init__(self, ruleset: Ruleset, store: EventStore) -> None:
+        from .lift import Lifter
+        from .rate import RateState
+
         self.ruleset = ruleset
         self.store = store
+        self.lifter = Lifter(store)
+        self.rates = {
+            index: RateState(rule.rate)
+            for index, rule in enumerate(ruleset.rules)
+            if rule.rate is not None
+        }
+        self.events_read = 0
+        """Events read back from disk to decide rules (what the index could not)."""
 
     def scan(self, rows: np.ndarray) -> list[Fired]:
         """``(row, rule indexes)`` for each row of ``rows`` that fires a rule, in order.
 
         ``rows`` are ids still in the store, in log order, each given once over the scanner's
         life."""
+        import numpy as np
+
+        rows = np.asarray(rows, np.int64)
         fired: list[Fired] = []
-        rules = self.ruleset.rules
-        for row in rows.tolist():
-            event = self.event(row)
-            if event is None:
-                continue
-            ctx = Context(event)
-            hits = tuple(i for i, rule in enumerate(rules) if rule.predicate(ctx))
-            if hits:
-                fired.append((row, hits))
+        for start in range(0, len(rows), _CHUNK):
+            fired.extend(self._scan(rows[start : start + _CHUNK]))
         return fired
+
+    def _scan(self, rows: np.ndarray) -> list[Fired]:
+        import numpy as np
+
+        from kaudit_tui.core.store import OTHER_ID
+        from kaudit_tui.core.timestamps import NO_TIME
+
+        from .lift import NO_TIME_CLASS, SOME_TIME_CLASS, TRUE, UNKNOWN, ZERO_TIME_CLASS
+
+        rules = self.ruleset.rules
+        if not len(rows) or not rules:
+            return []
+        store = self.store
+        index = rows - store.first_id
+        u64 = np.uint64
+        pair = store.column("who")[index].astype(u64) << u64(32) | store.column("what")[index]
+        pairs, pair_of = np.unique(pair, return_inverse=True)
+        noid = (store.column("id_hi")[index] == u64(OTHER_ID)) & (store.column("id_lo")[index] == 0)
+        ts, rx = store.column("ts")[index], store.column("rx")[index]
+        time_class = np.where(
+            ts == NO_TIME,
+            NO_TIME_CLASS,
+            np.where((ts == 0) | (rx == 0), ZERO_TIME_CLASS, SOME_TIME_CLASS),
+        )
+        # One key per row: batch pair (19 bits), name (32), code (10), time class (2), no ID.
+        key = (
+            pair_of.astype(u64) << u64(45)
+            | store.column("name")[index].astype(u64) << u64(13)
+            | store.column("code")[index].astype(u64) << u64(3)
+            | time_class.astype(u64) << u64(1)
+            | noid.astype(u64)
+        )
+        keys, combo_of = np.unique(key, return_inverse=True)
+        pair_codes = pairs[(keys >> u64(45)).astype(np.int64)]
+        combos = {
+            "who": (pair_codes >> u64(32)).astype(np.int64),
+            "what": (pair_codes & u64(0xFFFFFFFF)).astype(np.int64),
+            "name": ((keys >> u64(13)) & u64(0xFFFFFFFF)).astype(np.int64),
+            "code": ((keys >> u64(3)) & u64(1023)).astype(np.int64),
+            "time": ((keys >> u64(1)) & u64(3)).astype(np.int64),
+            "noid": (keys & u64(1)).astype(np.bool_),
+        }
+        answers = np.stack(self.lifter.evaluate(rules, combos))
+        true, unknown = answers == TRUE, answers == UNKNOWN
+        outcomes: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        for combo in np.flatnonzero((true | unknown).any(axis=0)).tolist():
+            outcomes[combo] = (
+                tuple(np.flatnonzero(true[:, combo]).tolist()),
+                tuple(np.flatnonzero(unknown[:, combo]).tolist()),
+            )
+        if not outcomes:
+            return []
+        interesting = np.zeros(len(keys), np.bool_)
+        interesting[list(outcomes)] = True
+        positions = np.flatnonzero(interesting[combo_of])
+        times = store.column("ts")[index[positions]].tolist()
+        combo_list = combo_of[positions].tolist()
+        row_list = rows[positions].tolist()
+        fired: list[Fired] = []
+        for row, combo, time_us in zip(row_list, combo_list, times, strict=True):
+            sure, open_ = outcomes[combo]
+            ctx: Context | None = None
+            if open_:
+                event = self.event(row)
+                self.events_read += 1
+                if event is not None:
+                    ctx = Context(event)
+                    extra = [i for i in open_ if rules[i].predicate(ctx)]
+                    sure = tuple(sorted(sure + tuple(extra))) if extra else sure
+            if sure and self.rates:
+                sure = self._windows(row, sure, time_us, ctx)
+            if sure:
+                fired.append((row, sure))
+        return fired
+
+    def _windows(
+        self, row: int, hits: tuple[int, ...], time_us: int, ctx: Context | None
+    ) -> tuple[int, ...]:
+        """``hits`` without the rate rules whose window the event does not fill."""
+        from kaudit_tui.core.timestamps import NO_TIME
+
+        from .lift import indexed_value
+
+        kept = []
+        for i in hits:
+            state = self.rates.get(i)
+            if state is None:
+                kept.append(i)
+                continue
+            group = []
+            for ref in state.rate.by:
+                exact, value = (
+                    (False, None) if ctx is not None else indexed_value(self.store, row, ref.text)
+                )
+                if not exact:
+                    if ctx is None:
+                        event = self.event(row)
+                        self.events_read += 1
+                        ctx = Context(event if event is not None else {})
+                    value = ref.read(ctx.event)
+                group.append(_hashable(value))
+            if state.fires(tuple(group), None if time_us == NO_TIME else time_us):
+                kept.append(i)
+        return tuple(kept)
 
     def event(self, row: int) -> dict | None:
         """The event of ``row`` as a dict (None when it cannot be read back as one)."""
@@ -160,3 +272,11 @@ class Scanner:
             return []
         rules = self.ruleset.rules
         return self.ruleset.alerts_of(event, [rules[i] for i in hits])
+
+
+_CHUNK = 1 << 19
+"""Rows evaluated at once (the combination keys hold a batch position in 19 bits)."""
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value

@@ -1,0 +1,175 @@
+"""The scanner answers rules from the index where it can and reads events back only where it
+cannot: its hits must be exactly those of evaluating every event whole.
+
+Hypothesis writes logs of events whose indexed fields are drawn from the values the rules look
+at, and from values of the wrong types (numbers, booleans, objects, nulls, missing fields), which
+the index coerces and so cannot tell apart; the community rules and the built-in triage rules
+(without their rate windows) then run both ways over the same store.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kaudit_tui.core.detect import Ruleset, load_rules
+from kaudit_tui.core.detect.defaults import DEFAULT_RULES
+from tests.conftest import DATA, index_files
+from tests.events import audit_event
+
+COMMUNITY = DATA / "rules" / "falco-k8s_audit_rules.yaml"
+
+ODD = st.sampled_from([None, 5, 1.5, 1e20, True, {"a": 1}, ["x"], ""])
+USERS = st.one_of(
+    st.sampled_from(
+        [
+            "system:anonymous",
+            "system:node:n1",
+            "system:kube-controller-manager",
+            "system:serviceaccount:kube-system:replicaset-controller",
+            "system:serviceaccount:team:app",
+            "alice",
+            "admin",
+        ]
+    ),
+    ODD,
+)
+GROUPS = st.one_of(
+    st.lists(
+        st.sampled_from(
+            ["system:authenticated", "system:unauthenticated", "system:masters", 7, None]
+        ),
+        max_size=3,
+    ),
+    ODD,
+)
+RESOURCES = st.one_of(
+    st.sampled_from(
+        [
+            "pods",
+            "secrets",
+            "configmaps",
+            "clusterrolebindings",
+            "rolebindings",
+            "clusterroles",
+            "serviceaccounts",
+            "certificatesigningrequests",
+            "namespaces",
+            "validatingwebhookconfigurations",
+        ]
+    ),
+    ODD,
+)
+SUBRESOURCES = st.one_of(
+    st.sampled_from(["exec", "attach", "portforward", "token", "approval"]), ODD
+)
+VERBS = st.one_of(
+    st.sampled_from(["create", "get", "list", "watch", "update", "patch", "delete"]), ODD
+)
+NAMESPACES = st.one_of(st.sampled_from(["kube-system", "default", "kube-public"]), ODD)
+NAMES = st.one_of(st.sampled_from(["app", "cluster-admin", "kubeadmin", "x1", "42"]), ODD)
+CODES = st.one_of(st.sampled_from([200, 201, 101, 403, 404, "403", "042", 42, 2000]), ODD)
+STAGES = st.one_of(st.sampled_from(["ResponseComplete", "ResponseStarted", "Panic"]), ODD)
+IDS = st.one_of(st.just("00000000-0000-4000-8000-000000000001"), st.sampled_from(["x", ""]), ODD)
+BODIES = st.sampled_from(
+    [
+        None,
+        {"roleRef": {"name": "cluster-admin"}, "subjects": [{"kind": "User", "name": "bob"}]},
+        {"rules": [{"verbs": ["*"], "resources": ["pods"]}]},
+        {"spec": {"hostNetwork": True, "containers": [{"image": "busybox"}]}},
+        {"spec": {"containers": [{"image": "nginx", "securityContext": {"privileged": True}}]}},
+    ]
+)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> dict:
+    event = audit_event(
+        user={"username": draw(USERS), "groups": draw(GROUPS)},
+        stage=draw(STAGES),
+        verb=draw(VERBS),
+        resource=draw(RESOURCES),
+        subresource=draw(SUBRESOURCES) if draw(st.booleans()) else None,
+        namespace=draw(NAMESPACES),
+        name=draw(NAMES),
+        code=draw(CODES),
+        audit_id=draw(IDS),
+        request_object=draw(BODIES),
+        object_ref=draw(st.integers(0, 5)) > 0,
+        impersonated=draw(st.sampled_from([None, "bob", ""])),
+        annotations=draw(st.sampled_from([None, {"authorization.k8s.io/decision": "allow"}])),
+    )
+    if draw(st.integers(0, 6)) == 0:
+        event["user"] = draw(ODD)
+    if draw(st.integers(0, 6)) == 0:
+        event["objectRef"] = {**(event.get("objectRef") or {}), "name": draw(ODD)}
+    if draw(st.integers(0, 8)) == 0:
+        event["impersonatedUser"] = {"username": draw(ODD)}
+    if draw(st.integers(0, 6)) == 0:
+        times = ["1970-01-01T00:00:00Z", "2026-11-26 10:00:00", "bad", 5, None]
+        for key in ("stageTimestamp", "requestReceivedTimestamp", "timestamp"):
+            if draw(st.booleans()):
+                event[key] = draw(st.sampled_from(times))
+            else:
+                event.pop(key, None)
+        event["metadata"] = {"creationTimestamp": draw(st.sampled_from(times))}
+    return event
+
+
+@functools.cache
+def ruleset() -> Ruleset:
+    loaded = load_rules([str(DEFAULT_RULES), str(COMMUNITY)])
+    for rule in loaded.rules:
+        rule.rate = None  # windows are stateful: compared in test_rate_windows
+    return Ruleset(loaded)
+
+
+def reference(store, rules: Ruleset, rows: np.ndarray) -> list[tuple[int, tuple[int, ...]]]:
+    """Every event read back and evaluated whole against every rule."""
+    out = []
+    for row in rows.tolist():
+        event = orjson.loads(store.event_json(row))
+        matched = rules.matching(event)
+        hits = tuple(i for i, rule in enumerate(rules.rules) if rule in matched)
+        if hits:
+            out.append((row, hits))
+    return out
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(log=st.lists(events(), min_size=1, max_size=25))
+def test_scanner_hits_are_those_of_every_event_evaluated_whole(log, tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in log))
+    store = index_files(path)
+    rows = np.arange(store.first_id, store.next_id)
+    rules = ruleset()
+    assert rules.scanner(store).scan(rows) == reference(store, rules, rows)
+
+
+def test_index_answers_most_rows_without_reading_them(tmp_path: Path) -> None:
+    """Plain Metadata events the rules can be decided on from the index are never read."""
+    lines = [
+        audit_event(user=f"system:serviceaccount:team:app-{n % 7}", verb="get", resource="pods")
+        for n in range(300)
+    ]
+    lines.append(audit_event(verb="create", resource="pods", subresource="exec", name="app"))
+    path = tmp_path / "audit.log"
+    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in lines))
+    store = index_files(path)
+    scanner = ruleset().scanner(store)
+    rows = np.arange(store.first_id, store.next_id)
+    fired = scanner.scan(rows)
+    assert fired == reference(store, ruleset(), rows)
+    assert scanner.events_read < 10
+    names = {ruleset().rules[i].name for _, hits in fired for i in hits}
+    assert "Exec or attach into a pod" in names

@@ -1,0 +1,302 @@
+"""Rule conditions over the index: each check evaluated once per distinct indexed value, in
+three-valued logic, and lifted to rows; only rows the index cannot decide are read back.
+
+A check on a field the index holds (user, groups, verb, resource, subresource, namespace,
+stage, decision, name, response code, ...) is evaluated on the field's possible values for each
+interned code: one value when the index tells it exactly, several when it cannot tell them
+apart (an empty string in the index is a missing field or an empty one), and *unknown* when it
+cannot tell at all (a value of the wrong type was coerced to text, an event without an audit
+ID, a float written as text). Checks combine by Kleene's logic (false < unknown < true: ``and``
+is the minimum, ``or`` the maximum, ``not`` the mirror), so a rule is true, false or unknown per
+distinct combination of codes; a true or false answer is exactly what evaluating the event
+itself gives, and only unknown rows are read from disk and evaluated whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kaudit_tui.core.store import OTHER_ID
+
+from .condition import And, Context, Node, Not, Or
+from .rules import CompiledRule, Leaf
+
+if TYPE_CHECKING:
+    from kaudit_tui.core.store import EventStore
+
+__all__ = ["FALSE", "TRUE", "UNKNOWN", "Lifter", "indexed_value"]
+
+FALSE, UNKNOWN, TRUE = 0, 1, 2
+_UNKNOWN = object()
+"""Candidates meaning "any value at all"."""
+_COMPOSITE = object()
+"""A candidate standing for the JSON text of an object or array (``{...}``, ``[...]``)."""
+
+# field (as written) -> (shape column, shape field, a ka.* field: needs an auditID)
+_SHAPE_FIELDS: dict[str, tuple[str, str, bool]] = {
+    "ka.user.name": ("who", "user", True),
+    "ka.impuser.name": ("who", "as", True),
+    "ka.useragent": ("who", "ua", True),
+    "ka.user.groups": ("who", "groups", True),
+    "ka.sourceips": ("who", "ip", True),
+    "ka.verb": ("what", "verb", True),
+    "ka.stage": ("what", "stage", True),
+    "ka.auth.decision": ("what", "decision", True),
+    "ka.target.resource": ("what", "resource", True),
+    "ka.target.subresource": ("what", "sub", True),
+    "ka.target.namespace": ("what", "ns", True),
+    "json.value[/stage]": ("what", "stage", False),
+    "jevt.value[/stage]": ("what", "stage", False),
+    "json.value[/verb]": ("what", "verb", False),
+    "jevt.value[/verb]": ("what", "verb", False),
+    "json.value[/user/username]": ("who", "user", False),
+    "jevt.value[/user/username]": ("who", "user", False),
+}
+_OBJECT_REF_FIELDS = frozenset({"resource", "sub", "ns"})
+"""Shape fields read from objectRef: missing for sure when the event has no objectRef."""
+_LIST_FIELDS = frozenset({"groups", "ip"})
+_NAME_FIELDS = frozenset({"ka.target.name", "ka.req.configmap.name"})
+_CODE_FIELD = "ka.response.code"
+_CODES = 1000
+_TIME_FIELDS = frozenset({"jevt.rawtime", "json.rawtime"})
+NO_TIME_CLASS, SOME_TIME_CLASS, ZERO_TIME_CLASS = 0, 1, 2
+"""Per row, what the index tells of the event's time (the field is the stage time, else the
+received time, else the logged one, else the creation time: always one of the index's two
+times): none at all, some time that is not zero, or maybe zero."""
+
+
+def _float_text(text: str) -> bool:
+    """Text ``str(float)`` could have given (then the event may hold a number, which the
+    plugin writes as JSON: ``1e+20`` in the index is ``1e20`` in the field)."""
+    if text.lstrip("-").isdigit():
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _scalar_candidates(value: str) -> Any:
+    """The field values a per-row interned text (name) can stand for."""
+    if value == "":
+        return (None, "", "true", "false", _COMPOSITE)
+    return _UNKNOWN if _float_text(value) else (value,)
+
+
+def _composite(leaf: Leaf) -> int:
+    """A check on the JSON text of some object or array, when that can be told without it."""
+    check = leaf.check
+    if check.left.transformers or check.right_field is not None:
+        return UNKNOWN
+    op, values = check.op, check.values
+    if op == "exists":
+        return TRUE
+    if any(value[:1] in ("{", "[") for value in values):
+        return UNKNOWN
+    if op in ("=", "==", "in", "intersects") and values is not None:
+        return FALSE
+    if op == "!=":
+        return TRUE
+    if op == "startswith" and values and values[0]:
+        return FALSE
+    return UNKNOWN
+
+
+def _tri(leaf: Leaf, key: str, candidates: Any) -> int:
+    """The check over every value in ``candidates``: true or false when all agree."""
+    if candidates is _UNKNOWN:
+        return UNKNOWN
+    seen = set()
+    for value in candidates:
+        if value is _COMPOSITE:
+            outcome = _composite(leaf)
+        else:
+            ctx = Context({})
+            ctx.cache[key] = value
+            outcome = TRUE if leaf.predicate(ctx) else FALSE
+        seen.add(outcome)
+        if len(seen) > 1 or UNKNOWN in seen:
+            return UNKNOWN
+    (outcome,) = seen
+    return outcome
+
+
+class _LeafPlan:
+    """One indexed check: its three-valued answer per code of its column, kept up to date."""
+
+    def __init__(self, leaf: Leaf, store: EventStore) -> None:
+        self.leaf = leaf
+        self.store = store
+        self.key = leaf.fields[0]
+        self.column, self.field, self.needs_id = self._where()
+        self.values: np.ndarray = np.zeros(0, np.int8)
+        """Per code of the field's own table (shape fields, names): the answer."""
+        self.epoch = -1
+        self.none = _tri(leaf, self.key, (None,))
+        self.codes: np.ndarray | None = None
+
+    def _where(self) -> tuple[str, str, bool]:
+        if self.key in _SHAPE_FIELDS:
+            return _SHAPE_FIELDS[self.key]
+        if self.key in _NAME_FIELDS:
+            return "name", "name", True
+        if self.key in _TIME_FIELDS:
+            return "time", "time", False
+        return "code", "code", True
+
+    def answers(self) -> np.ndarray:
+        """The answer per code of the column (shape code, name code, response code, time
+        class)."""
+        if self.column == "time":
+            return np.array([self.none, _some_time(self.leaf), UNKNOWN], np.int8)
+        if self.column == "code":
+            if self.codes is None:
+                codes = np.full(_CODES, UNKNOWN, np.int8)
+                for code in range(100, _CODES):
+                    codes[code] = _tri(self.leaf, self.key, (str(code),))
+                self.codes = codes
+            return self.codes
+        if self.column == "name":
+            return self._table_answers(self.store.names, _scalar_candidates)
+        _, shapes = self.store.shape_table(self.field)
+        table = shapes.tables[self.field]
+        listed = self.field in _LIST_FIELDS
+        values = self._table_answers(table, _list_candidates if listed else _shape_candidates)
+        answers = values[shapes.field_codes(self.field)]
+        if self.field in _OBJECT_REF_FIELDS:
+            no_ref = shapes.field_codes("objref") == 0
+            answers = np.where(no_ref, np.int8(self.none), answers)
+        if shapes.coerced:
+            answers = answers.copy()
+            coerced = np.fromiter(shapes.coerced, np.int64, len(shapes.coerced))
+            answers[coerced[coerced < len(answers)]] = UNKNOWN
+        return answers
+
+    def _table_answers(self, table: Any, candidates: Callable[[Any], Any]) -> np.ndarray:
+        if table.epoch != self.epoch:  # codes given new values since: start over
+            self.values = np.zeros(0, np.int8)
+            self.epoch = table.epoch
+        known = len(self.values)
+        values = table.values[known:]
+        if values:
+            leaf, key = self.leaf, self.key
+            more = np.fromiter(
+                (_tri(leaf, key, candidates(value)) for value in values), np.int8, len(values)
+            )
+            self.values = np.concatenate([self.values, more])
+        return self.values
+
+
+def _some_time(leaf: Leaf) -> int:
+    """A check on the nanoseconds of some time that is not zero."""
+    check = leaf.check
+    if check.left.transformers or check.right_field is not None:
+        return UNKNOWN
+    if check.op == "exists":
+        return TRUE
+    if check.op in ("=", "==") and check.values == ["0"]:
+        return FALSE
+    if check.op == "!=" and check.values == ["0"]:
+        return TRUE
+    return UNKNOWN
+
+
+def _shape_candidates(value: str) -> tuple:
+    """A text shape field of a shape no coerced value reached: exactly the event's text, or
+    (when empty) a missing field or an empty one."""
+    return (None, "") if value == "" else (value,)
+
+
+def _list_candidates(values: tuple) -> tuple:
+    return (list(values) if values else None,)
+
+
+class Lifter:
+    """Three-valued answers of rules over distinct combinations of a batch's codes."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.plans: dict[int, _LeafPlan | None] = {}
+
+    def plan(self, leaf: Leaf) -> _LeafPlan | None:
+        plan = self.plans.get(id(leaf), False)
+        if plan is False:
+            indexed = len(leaf.fields) == 1 and (
+                leaf.fields[0] in _SHAPE_FIELDS
+                or leaf.fields[0] in _NAME_FIELDS
+                or leaf.fields[0] == _CODE_FIELD
+                or leaf.fields[0] in _TIME_FIELDS
+            )
+            plan = _LeafPlan(leaf, self.store) if indexed else None
+            self.plans[id(leaf)] = plan
+        return plan  # type: ignore[return-value]
+
+    def evaluate(
+        self, rules: list[CompiledRule], combos: dict[str, np.ndarray]
+    ) -> list[np.ndarray]:
+        """Per rule, its answer for each combination (``combos``: per column, the code of each
+        combination; ``time``: its time class; ``noid``: whether it has no audit ID)."""
+        size = len(combos["who"])
+        memo: dict[int, np.ndarray] = {}
+        column_answers: dict[int, np.ndarray] = {}
+        unknown = np.full(size, UNKNOWN, np.int8)
+
+        def walk(node: Node) -> np.ndarray:
+            found = memo.get(id(node))
+            if found is not None:
+                return found
+            if isinstance(node, And):
+                out = walk(node.children[0])
+                for child in node.children[1:]:
+                    if not out.any():
+                        break  # false everywhere
+                    out = np.minimum(out, walk(child))
+            elif isinstance(node, Or):
+                out = walk(node.children[0])
+                for child in node.children[1:]:
+                    if (out == TRUE).all():
+                        break
+                    out = np.maximum(out, walk(child))
+            elif isinstance(node, Not):
+                out = TRUE - walk(node.child)
+            else:
+                assert isinstance(node, Leaf)
+                plan = self.plan(node)
+                if plan is None:
+                    out = unknown
+                else:
+                    answers = column_answers.get(id(plan))
+                    if answers is None:
+                        answers = column_answers[id(plan)] = plan.answers()
+                    codes = combos[plan.column]
+                    out = answers[codes] if len(answers) else unknown
+                    if plan.needs_id:
+                        out = np.where(combos["noid"], np.int8(UNKNOWN), out)
+            memo[id(node)] = out
+            return out
+
+        return [walk(rule.tree) if rule.tree is not None else unknown for rule in rules]
+
+
+def indexed_value(store: EventStore, row: int, field: str) -> tuple[bool, Any]:
+    """``(True, value)`` when the index tells exactly what the event's ``field`` holds (as
+    the field reads it: text, a list, None), else ``(False, None)``: then read the event."""
+    where = _SHAPE_FIELDS.get(field)
+    if where is None:
+        return False, None
+    column, name, needs_id = where
+    i = row - store.first_id
+    if needs_id and store.column("id_hi")[i] == OTHER_ID and store.column("id_lo")[i] == 0:
+        return False, None
+    shapes = store.who if column == "who" else store.what
+    code = int(store.column(column)[i])
+    if code in shapes.coerced:
+        return False, None
+    value = store.field_value(row, name)
+    if name in _LIST_FIELDS:
+        return True, list(value) if value else None  # type: ignore[call-overload]
+    return (True, value) if value != "" else (False, None)
