@@ -196,22 +196,19 @@ class Scanner:
         }
         answers = np.stack(self.lifter.evaluate(rules, combos))
         true, unknown = answers == TRUE, answers == UNKNOWN
-        outcomes: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        for combo in np.flatnonzero((true | unknown).any(axis=0)).tolist():
-            outcomes[combo] = (
-                tuple(np.flatnonzero(true[:, combo]).tolist()),
-                tuple(np.flatnonzero(unknown[:, combo]).tolist()),
-            )
-        if not outcomes:
+        candidates = np.flatnonzero((true | unknown).any(axis=0))
+        if not len(candidates):
             return []
+        outcomes = _outcomes(candidates, true, unknown)
         interesting = np.zeros(len(keys), np.bool_)
-        interesting[list(outcomes)] = True
+        interesting[candidates] = True
         positions = np.flatnonzero(interesting[combo_of])
         times = store.column("ts")[index[positions]].tolist()
         combo_list = combo_of[positions].tolist()
         row_list = rows[positions].tolist()
+        groups = self._indexed_groups(index[positions]) if self.rates else {}
         fired: list[Fired] = []
-        for row, combo, time_us in zip(row_list, combo_list, times, strict=True):
+        for at, (row, combo, time_us) in enumerate(zip(row_list, combo_list, times, strict=True)):
             sure, open_ = outcomes[combo]
             ctx: Context | None = None
             if open_:
@@ -222,18 +219,34 @@ class Scanner:
                     extra = [i for i in open_ if rules[i].predicate(ctx)]
                     sure = tuple(sorted(sure + tuple(extra))) if extra else sure
             if sure and self.rates:
-                sure = self._windows(row, sure, time_us, ctx)
+                sure = self._windows(row, sure, time_us, ctx, groups, at)
             if sure:
                 fired.append((row, sure))
         return fired
 
+    def _indexed_groups(self, index: np.ndarray) -> dict[str, list]:
+        """Per ``by`` field of the rate rules, its value at each position where the index
+        tells it exactly (else None: the event is read)."""
+        from .lift import indexed_values
+
+        found: dict[str, list] = {}
+        for state in self.rates.values():
+            for ref in state.rate.by:
+                if ref.text not in found:
+                    found[ref.text] = indexed_values(self.store, index, ref.text)
+        return found
+
     def _windows(
-        self, row: int, hits: tuple[int, ...], time_us: int, ctx: Context | None
+        self,
+        row: int,
+        hits: tuple[int, ...],
+        time_us: int,
+        ctx: Context | None,
+        groups: dict[str, list],
+        at: int,
     ) -> tuple[int, ...]:
         """``hits`` without the rate rules whose window the event does not fill."""
         from kaudit_tui.core.timestamps import NO_TIME
-
-        from .lift import indexed_value
 
         kept = []
         for i in hits:
@@ -243,16 +256,14 @@ class Scanner:
                 continue
             group = []
             for ref in state.rate.by:
-                exact, value = (
-                    (False, None) if ctx is not None else indexed_value(self.store, row, ref.text)
-                )
-                if not exact:
+                value = groups[ref.text][at]
+                if value is None:
                     if ctx is None:
                         event = self.event(row)
                         self.events_read += 1
                         ctx = Context(event if event is not None else {})
-                    value = ref.read(ctx.event)
-                group.append(_hashable(value))
+                    value = _hashable(ref.read(ctx.event))
+                group.append(value)
             if state.fires(tuple(group), None if time_us == NO_TIME else time_us):
                 kept.append(i)
         return tuple(kept)
@@ -276,6 +287,37 @@ class Scanner:
 
 _CHUNK = 1 << 19
 """Rows evaluated at once (the combination keys hold a batch position in 19 bits)."""
+
+
+def _outcomes(
+    candidates: np.ndarray, true: np.ndarray, unknown: np.ndarray
+) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Per combination of ``candidates``: the rules it fires for sure, and those to decide on
+    the event (rule indexes in order); combinations share few distinct patterns."""
+    import numpy as np
+
+    sure = np.packbits(true[:, candidates].T, axis=1)
+    open_ = np.packbits(unknown[:, candidates].T, axis=1)
+    count = true.shape[0]
+    width = sure.shape[1]
+    sure_bytes, open_bytes = sure.tobytes(), open_.tobytes()
+    decoded: dict[bytes, tuple[int, ...]] = {}
+
+    def rules_of(bits: bytes) -> tuple[int, ...]:
+        found = decoded.get(bits)
+        if found is None:
+            flags = np.unpackbits(np.frombuffer(bits, np.uint8), count=count)
+            found = decoded[bits] = tuple(np.flatnonzero(flags).tolist())
+        return found
+
+    out = {}
+    for at, combo in enumerate(candidates.tolist()):
+        start = at * width
+        out[combo] = (
+            rules_of(sure_bytes[start : start + width]),
+            rules_of(open_bytes[start : start + width]),
+        )
+    return out
 
 
 def _hashable(value: object) -> object:

@@ -27,7 +27,7 @@ from .rules import CompiledRule, Leaf
 if TYPE_CHECKING:
     from kaudit_tui.core.store import EventStore
 
-__all__ = ["FALSE", "TRUE", "UNKNOWN", "Lifter", "indexed_value"]
+__all__ = ["FALSE", "TRUE", "UNKNOWN", "Lifter", "indexed_values"]
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 _UNKNOWN = object()
@@ -282,21 +282,22 @@ class Lifter:
         return [walk(rule.tree) if rule.tree is not None else unknown for rule in rules]
 
 
-def indexed_value(store: EventStore, row: int, field: str) -> tuple[bool, Any]:
-    """``(True, value)`` when the index tells exactly what the event's ``field`` holds (as
-    the field reads it: text, a list, None), else ``(False, None)``: then read the event."""
+def indexed_values(store: EventStore, index: np.ndarray, field: str) -> list:
+    """Per array index of live rows, the value of ``field`` when the index tells it exactly
+    (text, or a tuple for a list field), else None (then read the event)."""
     where = _SHAPE_FIELDS.get(field)
     if where is None:
-        return False, None
+        return [None] * len(index)
     column, name, needs_id = where
-    i = row - store.first_id
-    if needs_id and store.column("id_hi")[i] == OTHER_ID and store.column("id_lo")[i] == 0:
-        return False, None
     shapes = store.who if column == "who" else store.what
-    code = int(store.column(column)[i])
-    if code in shapes.coerced:
-        return False, None
-    value = store.field_value(row, name)
-    if name in _LIST_FIELDS:
-        return True, list(value) if value else None  # type: ignore[call-overload]
-    return (True, value) if value != "" else (False, None)
+    codes = store.column(column)[index].astype(np.int64)
+    values = shapes.field_codes(name)[codes]
+    exact = values != 0  # code 0 is the empty value: missing or empty, the index cannot tell
+    if needs_id:
+        hi, lo = store.column("id_hi")[index], store.column("id_lo")[index]
+        exact &= ~((hi == np.uint64(OTHER_ID)) & (lo == 0))
+    if shapes.coerced:
+        coerced = np.fromiter(shapes.coerced, np.int64, len(shapes.coerced))
+        exact &= ~np.isin(codes, coerced)
+    table = shapes.tables[name].values
+    return [table[v] if ok else None for v, ok in zip(values.tolist(), exact.tolist(), strict=True)]
