@@ -88,21 +88,23 @@ class Ruleset:
     def alerts_of(self, event: dict, fired: list[CompiledRule]) -> list[Alert]:
         """The alerts of ``event`` for the rules of ``fired`` that it fires, in their order."""
         ctx = Context(event)
+        return self.format_alerts(ctx, [rule for rule in fired if rule.predicate(ctx)])
+
+    def format_alerts(self, ctx: Context, rules: list[CompiledRule]) -> list[Alert]:
+        """The alerts of the event of ``ctx`` for ``rules``, known to fire, in their order."""
+        event = ctx.event
+        time_ns = event_time_ns(event)
+        # Falco's JSON ``output`` starts with the event's time and the priority.
+        clock = "<NA>" if time_ns is None else format_clock(time_ns)
+        audit_id = event.get("auditID")
         alerts = []
-        for rule in fired:
-            if not rule.predicate(ctx):
-                continue
+        for rule in rules:
             text, fields = rule.output.render(ctx)
-            time_ns = event_time_ns(event)
-            # Falco's JSON ``output`` starts with the event's time and the priority.
-            clock = "<NA>" if time_ns is None else format_clock(time_ns)
-            output = f"{clock}: {rule.priority} {text}"
-            audit_id = event.get("auditID")
             alerts.append(
                 Alert(
                     rule=rule.name,
                     priority=rule.priority,
-                    output=output,
+                    output=f"{clock}: {rule.priority} {text}",
                     output_fields=fields,
                     tags=rule.tags,
                     time_ns=time_ns,
@@ -282,7 +284,7 @@ class Scanner:
         if event is None:
             return []
         rules = self.ruleset.rules
-        return self.ruleset.alerts_of(event, [rules[i] for i in hits])
+        return self.ruleset.format_alerts(Context(event), [rules[i] for i in hits])
 
 
 _CHUNK = 1 << 19

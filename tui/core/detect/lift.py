@@ -138,6 +138,8 @@ class _LeafPlan:
         self.epoch = -1
         self.none = _tri(leaf, self.key, (None,))
         self.codes: np.ndarray | None = None
+        self.shaped: tuple[tuple[int, int], np.ndarray] | None = None
+        """The answers per shape code, and the (shapes, coerced shapes) they were made for."""
 
     def _where(self) -> tuple[str, str, bool]:
         if self.key in _SHAPE_FIELDS:
@@ -152,7 +154,9 @@ class _LeafPlan:
         """The answer per code of the column (shape code, name code, response code, time
         class)."""
         if self.column == "time":
-            return np.array([self.none, _some_time(self.leaf), UNKNOWN], np.int8)
+            if self.codes is None:
+                self.codes = np.array([self.none, _some_time(self.leaf), UNKNOWN], np.int8)
+            return self.codes
         if self.column == "code":
             if self.codes is None:
                 codes = np.full(_CODES, UNKNOWN, np.int8)
@@ -163,6 +167,14 @@ class _LeafPlan:
         if self.column == "name":
             return self._table_answers(self.store.names, _scalar_candidates)
         _, shapes = self.store.shape_table(self.field)
+        size = (len(shapes), len(shapes.coerced))
+        if self.shaped is not None and self.shaped[0] == size:
+            return self.shaped[1]  # no new shape since: the same answers
+        answers = self._shape_answers(shapes)
+        self.shaped = (size, answers)
+        return answers
+
+    def _shape_answers(self, shapes: Any) -> np.ndarray:
         table = shapes.tables[self.field]
         listed = self.field in _LIST_FIELDS
         values = self._table_answers(table, _list_candidates if listed else _shape_candidates)
