@@ -167,7 +167,7 @@ class _LeafPlan:
         if self.column == "name":
             return self._table_answers(self.store.names, _scalar_candidates)
         _, shapes = self.store.shape_table(self.field)
-        size = (len(shapes), len(shapes.coerced))
+        size = (len(shapes), len(shapes.coerced_log))
         if self.shaped is not None and self.shaped[0] == size:
             return self.shaped[1]  # no new shape since: the same answers
         answers = self._shape_answers(shapes)
@@ -175,16 +175,21 @@ class _LeafPlan:
         return answers
 
     def _shape_answers(self, shapes: Any) -> np.ndarray:
+        # Indexing may go on in another thread: the shapes' codes are read before the values'
+        # answers (a shape's values are interned before the shape), and cut to one length.
+        codes = shapes.field_codes(self.field)
         table = shapes.tables[self.field]
         listed = self.field in _LIST_FIELDS
         values = self._table_answers(table, _list_candidates if listed else _shape_candidates)
-        answers = values[shapes.field_codes(self.field)]
         if self.field in _OBJECT_REF_FIELDS:
-            no_ref = shapes.field_codes("objref") == 0
-            answers = np.where(no_ref, np.int8(self.none), answers)
-        if shapes.coerced:
+            objref = shapes.field_codes("objref")
+            size = min(len(codes), len(objref))
+            answers = np.where(objref[:size] == 0, np.int8(self.none), values[codes[:size]])
+        else:
+            answers = values[codes]
+        coerced = np.array(shapes.coerced_log[:], np.int64)
+        if len(coerced):
             answers = answers.copy()
-            coerced = np.fromiter(shapes.coerced, np.int64, len(shapes.coerced))
             answers[coerced[coerced < len(answers)]] = UNKNOWN
         return answers
 
@@ -308,8 +313,8 @@ def indexed_values(store: EventStore, index: np.ndarray, field: str) -> list:
     if needs_id:
         hi, lo = store.column("id_hi")[index], store.column("id_lo")[index]
         exact &= ~((hi == np.uint64(OTHER_ID)) & (lo == 0))
-    if shapes.coerced:
-        coerced = np.fromiter(shapes.coerced, np.int64, len(shapes.coerced))
+    coerced = np.array(shapes.coerced_log[:], np.int64)
+    if len(coerced):
         exact &= ~np.isin(codes, coerced)
     table = shapes.tables[name].values
     return [table[v] if ok else None for v, ok in zip(values.tolist(), exact.tolist(), strict=True)]
