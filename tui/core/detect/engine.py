@@ -73,7 +73,8 @@ class Ruleset:
         return cls(load_rules_text(*texts))
 
     def matching(self, event: dict) -> list[CompiledRule]:
-        """The enabled rules ``event`` fires, in the rules' order."""
+        """The enabled rules ``event`` fires, in the rules' order (a rule with a rate window
+        counts when its condition holds: windows are the scanner's)."""
         ctx = Context(event)
         return [rule for rule in self.rules if rule.predicate(ctx)]
 
