@@ -210,6 +210,7 @@ class Scanner:
         combo_list = combo_of[positions].tolist()
         row_list = rows[positions].tolist()
         groups = self._indexed_groups(index[positions]) if self.rates else {}
+        rated = self.rates.keys()
         fired: list[Fired] = []
         for at, (row, combo, time_us) in enumerate(zip(row_list, combo_list, times, strict=True)):
             sure, open_ = outcomes[combo]
@@ -221,7 +222,7 @@ class Scanner:
                     ctx = Context(event)
                     extra = [i for i in open_ if rules[i].predicate(ctx)]
                     sure = tuple(sorted(sure + tuple(extra))) if extra else sure
-            if sure and self.rates:
+            if sure and not rated.isdisjoint(sure):
                 sure = self._windows(row, sure, time_us, ctx, groups, at)
             if sure:
                 fired.append((row, sure))
