@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaudit_tui.core.detect import Ruleset, load_rules
 from kaudit_tui.core.detect.defaults import DEFAULT_RULES
-from tests.conftest import DATA, index_files
+from tests.conftest import DATA, LOGS, index_files
 from tests.events import audit_event
 
 COMMUNITY = DATA / "rules" / "falco-k8s_audit_rules.yaml"
@@ -173,3 +174,13 @@ def test_index_answers_most_rows_without_reading_them(tmp_path: Path) -> None:
     assert scanner.events_read < 10
     names = {ruleset().rules[i].name for _, hits in fired for i in hits}
     assert "Exec or attach into a pod" in names
+
+
+@pytest.mark.parametrize(
+    "log", sorted(path.name for path in LOGS.iterdir() if path.name != "SOURCES.md")
+)
+def test_the_sample_logs_give_the_same_hits_both_ways(log: str) -> None:
+    """Every input form (legacy lines, EventLists, GKE entries, AKS records, v1alpha1...)."""
+    store = index_files(LOGS / log)
+    rows = np.arange(store.first_id, store.next_id)
+    assert ruleset().scanner(store).scan(rows) == reference(store, ruleset(), rows)
