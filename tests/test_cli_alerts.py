@@ -214,3 +214,24 @@ def test_what_a_terminal_could_act_on_is_escaped(tmp_path: Path) -> None:
     assert b"\\u202e" in result.stdout and b"\\u001b" in result.stdout
     assert "\u202e" not in result.stdout.decode() and b"\x1b" not in result.stdout
     assert line["output"].endswith("user=mallory\u202e\x1b[31m")
+
+
+def test_a_burst_alerts_once_at_the_event_that_fills_the_window(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(
+        b"".join(
+            event_line(
+                audit_id=f"00000000-0000-4000-8000-{n:012d}",
+                user="mallory",
+                code=403,
+                stage_time=f"2026-11-26T10:00:{n:02d}.000000Z",
+            )
+            for n in range(30)
+        )
+    )
+    lines = alerts(run("--alerts", log))
+    bursts = [line for line in lines if line["rule"] == "Burst of denied requests"]
+    assert [line["auditID"] for line in bursts] == ["00000000-0000-4000-8000-000000000019"]
+    assert bursts[0]["priority"] == "Warning"
+    assert bursts[0]["time"] == "2026-11-26T10:00:19.000000000Z"
+    assert bursts[0]["tags"] == ["burst", "kaudit"]
