@@ -14,6 +14,7 @@ itself gives, and only unknown rows are read from disk and evaluated whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -68,16 +69,17 @@ received time, else the logged one, else the creation time: always one of the in
 times): none at all, some time that is not zero, or maybe zero."""
 
 
+_FLOAT_REPR = re.compile(r"-?(?:inf|nan|\d+\.\d+(?:e[+-]\d+)?|\d+e[+-]\d+)")
+"""What ``str(float)`` writes (``1.5``, ``1e+20``, ``-0.0``, ``inf``, ``nan``)."""
+
+
 def _float_text(text: str) -> bool:
     """Text ``str(float)`` could have given (then the event may hold a number, which the
     plugin writes as JSON: ``1e+20`` in the index is ``1e20`` in the field)."""
-    if text.lstrip("-").isdigit():
-        return False
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return text[:1] in _FLOAT_START and _FLOAT_REPR.fullmatch(text) is not None
+
+
+_FLOAT_START = frozenset("-0123456789in")
 
 
 def _scalar_candidates(value: str) -> Any:
@@ -125,12 +127,35 @@ def _tri(leaf: Leaf, key: str, candidates: Any) -> int:
     return outcome
 
 
+_NOT_DONE = 3
+"""A name's answer not worked out yet."""
+
+
+class _FloatNames:
+    """The codes of the names that read as a float, kept up to date with the names table."""
+
+    def __init__(self) -> None:
+        self.epoch = -1
+        self.seen = 0
+        self.codes: list[int] = []
+
+    def __call__(self, names: Any, size: int) -> np.ndarray:
+        if names.epoch != self.epoch:
+            self.epoch, self.seen, self.codes = names.epoch, 0, []
+        if self.seen < size:
+            values = names.values
+            self.codes += [code for code in range(self.seen, size) if _float_text(values[code])]
+            self.seen = size
+        return np.array(self.codes, np.int64)
+
+
 class _LeafPlan:
     """One indexed check: its three-valued answer per code of its column, kept up to date."""
 
-    def __init__(self, leaf: Leaf, store: EventStore) -> None:
+    def __init__(self, leaf: Leaf, store: EventStore, float_names: _FloatNames) -> None:
         self.leaf = leaf
         self.store = store
+        self.float_names = float_names
         self.key = leaf.fields[0]
         self.column, self.field, self.needs_id = self._where()
         self.values: np.ndarray = np.zeros(0, np.int8)
@@ -150,9 +175,10 @@ class _LeafPlan:
             return "time", "time", False
         return "code", "code", True
 
-    def answers(self) -> np.ndarray:
+    def answers(self, needed: np.ndarray | None = None) -> np.ndarray:
         """The answer per code of the column (shape code, name code, response code, time
-        class)."""
+        class); for names, only the codes ``needed`` are sure to be answered (there can be
+        millions of names, most of them never needed)."""
         if self.column == "time":
             if self.codes is None:
                 self.codes = np.array([self.none, _some_time(self.leaf), UNKNOWN], np.int8)
@@ -165,7 +191,7 @@ class _LeafPlan:
                 self.codes = codes
             return self.codes
         if self.column == "name":
-            return self._table_answers(self.store.names, _scalar_candidates)
+            return self._name_answers(needed)
         _, shapes = self.store.shape_table(self.field)
         size = (len(shapes), len(shapes.coerced_log))
         if self.shaped is not None and self.shaped[0] == size:
@@ -173,6 +199,49 @@ class _LeafPlan:
         answers = self._shape_answers(shapes)
         self.shaped = (size, answers)
         return answers
+
+    def _membership(self) -> tuple[int, int, tuple[str, ...]] | None:
+        """(answer for the values listed, answer for the others, the values) when the check
+        is ``=``, ``!=``, ``in`` or ``intersects`` on the text itself: answered by looking the
+        values up, not by testing every value of the table."""
+        check, items = self.leaf.check, self.leaf.items
+        if check.left.transformers or items is None or self.field in _LIST_FIELDS:
+            return None
+        if check.op in ("=", "==", "in", "intersects"):
+            return TRUE, FALSE, items
+        if check.op == "!=":
+            return FALSE, TRUE, items
+        return None
+
+    def _name_answers(self, needed: np.ndarray | None) -> np.ndarray:
+        names = self.store.names
+        if names.epoch != self.epoch:  # codes given new values since: start over
+            self.values = np.zeros(0, np.int8)
+            self.epoch = names.epoch
+        values = names.values
+        size = len(values)
+        membership = self._membership()
+        if membership is not None:
+            if len(self.values) != size:
+                listed, others, items = membership
+                answers = np.full(size, others, np.int8)
+                codes = [code for code in names.codes_of(items) if code < size]
+                answers[codes] = listed
+                answers[0] = _tri(self.leaf, self.key, _scalar_candidates(values[0]))
+                floats = self.float_names(names, size)
+                answers[floats[floats < size]] = UNKNOWN
+                self.values = answers
+            return self.values
+        if len(self.values) < size:
+            grown = np.full(size, _NOT_DONE, np.int8)
+            grown[: len(self.values)] = self.values
+            self.values = grown
+        todo = np.arange(size) if needed is None else np.unique(needed)
+        todo = todo[self.values[todo] == _NOT_DONE]
+        leaf, key = self.leaf, self.key
+        for code in todo.tolist():
+            self.values[code] = _tri(leaf, key, _scalar_candidates(values[code]))
+        return self.values
 
     def _shape_answers(self, shapes: Any) -> np.ndarray:
         # Indexing may go on in another thread: the shapes' codes are read before the values'
@@ -197,6 +266,16 @@ class _LeafPlan:
         if table.epoch != self.epoch:  # codes given new values since: start over
             self.values = np.zeros(0, np.int8)
             self.epoch = table.epoch
+        membership = self._membership() if candidates is _shape_candidates else None
+        if membership is not None:
+            size = len(table.values)
+            if len(self.values) != size:
+                listed, others, items = membership
+                answers = np.full(size, others, np.int8)
+                answers[[code for code in table.codes_of(items) if code < size]] = listed
+                answers[0] = _tri(self.leaf, self.key, candidates(table.values[0]))
+                self.values = answers
+            return self.values
         known = len(self.values)
         values = table.values[known:]
         if values:
@@ -238,6 +317,7 @@ class Lifter:
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.plans: dict[int, _LeafPlan | None] = {}
+        self.float_names = _FloatNames()
 
     def plan(self, leaf: Leaf) -> _LeafPlan | None:
         plan = self.plans.get(id(leaf), False)
@@ -248,7 +328,7 @@ class Lifter:
                 or leaf.fields[0] == _CODE_FIELD
                 or leaf.fields[0] in _TIME_FIELDS
             )
-            plan = _LeafPlan(leaf, self.store) if indexed else None
+            plan = _LeafPlan(leaf, self.store, self.float_names) if indexed else None
             self.plans[id(leaf)] = plan
         return plan  # type: ignore[return-value]
 
@@ -288,7 +368,8 @@ class Lifter:
                 else:
                     answers = column_answers.get(id(plan))
                     if answers is None:
-                        answers = column_answers[id(plan)] = plan.answers()
+                        needed = combos[plan.column] if plan.column == "name" else None
+                        answers = column_answers[id(plan)] = plan.answers(needed)
                     codes = combos[plan.column]
                     out = answers[codes] if len(answers) else unknown
                     if plan.needs_id:

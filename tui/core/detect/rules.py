@@ -212,6 +212,8 @@ class Leaf(Node):
     predicate: Predicate
     fields: tuple[str, ...]
     """The fields it reads (``FieldRef.text``), left then ``val(...)``."""
+    items: tuple[str, ...] | None = None
+    """The values it compares with, list names expanded (None for ``val(...)``)."""
 
 
 @dataclass
@@ -663,7 +665,13 @@ class _Compiler:
             for operand in (node.left, node.right_field)
             if operand is not None
         )
-        return Leaf(node.column, node, compile_condition(node, self.resolver()), fields)
+        items = None
+        if node.right_field is None and node.op in LIST_OPS:
+            items = tuple(self.list_values(node.values, node.quoted or [False] * len(node.values)))
+        elif node.right_field is None:
+            items = tuple(node.values)
+        predicate = compile_condition(node, self.resolver())
+        return Leaf(node.column, node, predicate, fields, items)
 
     def exception_tree(self, definition: _Def, fail: Callable[..., RulesError]) -> Node | None:
         """``(t1) or (t2) ...`` over every exception's value tuples, or None without values."""
