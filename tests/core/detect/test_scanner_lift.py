@@ -73,7 +73,11 @@ VERBS = st.one_of(
     st.sampled_from(["create", "get", "list", "watch", "update", "patch", "delete"]), ODD
 )
 NAMESPACES = st.one_of(st.sampled_from(["kube-system", "default", "kube-public"]), ODD)
-NAMES = st.one_of(st.sampled_from(["app", "cluster-admin", "kubeadmin", "x1", "42"]), ODD)
+NAMES = st.one_of(
+    st.sampled_from(["app", "cluster-admin", "kubeadmin", "x1", "42", "1e+20", "-0.5", "nan"]),
+    ODD,
+    st.text(max_size=4),
+)
 CODES = st.one_of(st.sampled_from([200, 201, 101, 403, 404, "403", "042", 42, 2000]), ODD)
 STAGES = st.one_of(st.sampled_from(["ResponseComplete", "ResponseStarted", "Panic"]), ODD)
 IDS = st.one_of(st.just("00000000-0000-4000-8000-000000000001"), st.sampled_from(["x", ""]), ODD)

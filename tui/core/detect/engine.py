@@ -3,13 +3,15 @@ rules' order; every rule that matches gives an :class:`Alert`."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .condition import Context
-from .fields import event_time_ns, format_clock
+from .fields import format_clock
+from .output import event_time
 from .rules import SOURCE, CompiledRule, LoadedRules, load_rules, load_rules_text
 
 if TYPE_CHECKING:
@@ -24,11 +26,16 @@ def rfc3339_ns(ns: int | None) -> str | None:
     """``2018-10-25T13:58:49.730588000Z`` of epoch nanoseconds (Falco's alert ``time``)."""
     if ns is None:
         return None
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return f"{_utc_second(seconds)}.{fraction:09d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_second(seconds: int) -> str:
+    """``2018-10-25T13:58:49`` (alerts come many to a second: formatted once)."""
     from datetime import UTC, datetime
 
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{fraction:09d}Z"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass
@@ -94,7 +101,7 @@ class Ruleset:
     def format_alerts(self, ctx: Context, rules: list[CompiledRule]) -> list[Alert]:
         """The alerts of the event of ``ctx`` for ``rules``, known to fire, in their order."""
         event = ctx.event
-        time_ns = event_time_ns(event)
+        time_ns = event_time(ctx)
         # Falco's JSON ``output`` starts with the event's time and the priority.
         clock = "<NA>" if time_ns is None else format_clock(time_ns)
         audit_id = event.get("auditID")
