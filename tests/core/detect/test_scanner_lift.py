@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kaudit_tui.core.detect import Ruleset, load_rules
+from kaudit_tui.core.detect import Ruleset, load_rules, load_rules_text
 from kaudit_tui.core.detect.defaults import DEFAULT_RULES
 from tests.conftest import DATA, LOGS, index_files
 from tests.events import audit_event
@@ -188,3 +188,22 @@ def test_the_sample_logs_give_the_same_hits_both_ways(log: str) -> None:
     store = index_files(LOGS / log)
     rows = np.arange(store.first_id, store.next_id)
     assert ruleset().scanner(store).scan(rows) == reference(store, ruleset(), rows)
+
+
+def test_a_name_of_the_wrong_type_is_read_when_a_list_could_hold_its_json(tmp_path: Path) -> None:
+    """An object as objectRef.name is indexed as "" but read by the field as its JSON text,
+    which a list (named, so only its items tell) may hold."""
+    rules = Ruleset(
+        load_rules_text(
+            "- list: odd_names\n  items: ['{\"a\":1}']\n"
+            "- rule: R\n  desc: d\n  condition: ka.target.name in (odd_names)\n"
+            "  output: o\n  priority: INFO\n  source: k8s_audit\n"
+        )
+    )
+    event = audit_event(name="x")
+    event["objectRef"]["name"] = {"a": 1}
+    path = tmp_path / "audit.log"
+    path.write_bytes(orjson.dumps(event) + b"\n")
+    store = index_files(path)
+    rows = np.arange(store.first_id, store.next_id)
+    assert rules.scanner(store).scan(rows) == reference(store, rules, rows) == [(0, (0,))]

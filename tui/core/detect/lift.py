@@ -94,12 +94,12 @@ def _composite(leaf: Leaf) -> int:
     check = leaf.check
     if check.left.transformers or check.right_field is not None:
         return UNKNOWN
-    op, values = check.op, check.values
+    op, values = check.op, leaf.items or ()  # the values with list names expanded
     if op == "exists":
         return TRUE
     if any(value[:1] in ("{", "[") for value in values):
         return UNKNOWN
-    if op in ("=", "==", "in", "intersects") and values is not None:
+    if op in ("=", "==", "in", "intersects"):
         return FALSE
     if op == "!=":
         return TRUE
