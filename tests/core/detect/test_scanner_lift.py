@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from kaudit_tui.core.detect import Ruleset, load_rules, load_rules_text
 from kaudit_tui.core.detect.defaults import DEFAULT_RULES
 from tests.conftest import DATA, LOGS, index_files
+from tests.core.detect.helpers import rules_text
 from tests.events import audit_event
 
 COMMUNITY = DATA / "rules" / "falco-k8s_audit_rules.yaml"
@@ -207,3 +208,73 @@ def test_a_name_of_the_wrong_type_is_read_when_a_list_could_hold_its_json(tmp_pa
     store = index_files(path)
     rows = np.arange(store.first_id, store.next_id)
     assert rules.scanner(store).scan(rows) == reference(store, rules, rows) == [(0, (0,))]
+
+
+SCALARS = [
+    "ka.user.name",
+    "ka.impuser.name",
+    "ka.useragent",
+    "ka.verb",
+    "ka.stage",
+    "ka.auth.decision",
+    "ka.target.resource",
+    "ka.target.subresource",
+    "ka.target.namespace",
+    "ka.target.name",
+    "ka.response.code",
+    "jevt.value[/stage]",
+    "jevt.value[/verb]",
+    "ka.uri",
+]
+LISTS = ["ka.user.groups", "ka.sourceips"]
+WORDS = ["", "alice", "get", "pods", "kube-system", "403", "42", "{", "[x]", "true", "1e+20"]
+WORDS += ["system:", "*", "a*", "ResponseComplete", "10.0.0.1", "system:authenticated"]
+
+
+def _quoted(word: str) -> str:
+    return '"' + word + '"'
+
+
+@st.composite
+def conditions(draw: st.DrawFn, depth: int = 0) -> str:
+    """A random condition over indexed fields (and one that is not, ka.uri)."""
+    if depth < 3 and draw(st.integers(0, 2)) == 0:
+        parts = draw(st.lists(conditions(depth + 1), min_size=1, max_size=3))
+        joined = f" {draw(st.sampled_from(['and', 'or']))} ".join(f"({p})" for p in parts)
+        return f"not ({joined})" if draw(st.booleans()) else joined
+    if draw(st.integers(0, 4)) == 0:
+        field = draw(st.sampled_from(LISTS))
+        op = draw(st.sampled_from(["in", "intersects", "exists"]))
+    else:
+        field = draw(st.sampled_from(SCALARS))
+        op = draw(
+            st.sampled_from(
+                ["=", "!=", "in", "intersects", "contains", "startswith", "endswith", "exists"]
+                + ["glob", "icontains", "pmatch"]
+            )
+        )
+        if draw(st.integers(0, 5)) == 0:
+            field = f"tolower({field})"
+    if op == "exists":
+        return f"{field} exists"
+    if op in ("in", "intersects", "pmatch"):
+        items = draw(st.lists(st.sampled_from(WORDS), max_size=3))
+        return f"{field} {op} ({', '.join(map(_quoted, items))})"
+    return f"{field} {op} {_quoted(draw(st.sampled_from(WORDS)))}"
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(condition=conditions(), log=st.lists(events(), min_size=1, max_size=12))
+def test_random_conditions_give_the_same_hits_both_ways(
+    condition: str, log: list, tmp_path: Path
+) -> None:
+    rules = Ruleset(load_rules_text(rules_text(condition)))
+    path = tmp_path / "audit.log"
+    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in log))
+    store = index_files(path)
+    rows = np.arange(store.first_id, store.next_id)
+    assert rules.scanner(store).scan(rows) == reference(store, rules, rows)
