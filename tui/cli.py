@@ -90,16 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     detections.add_argument(
         "--alerts",
         action="store_true",
-        help="evaluate the --rules over every matching event: one JSON line per alert "
-        "(Falco's JSON alert format, plus auditID)",
+        help="evaluate the built-in triage rules and the --rules over every matching event: "
+        "one JSON line per alert (Falco's JSON alert format, plus auditID)",
     )
     detections.add_argument(
         "--rules",
         action="append",
         default=[],
         metavar="FILE",
-        help="Falco rules file (k8s_audit source); repeatable: later files append to or "
-        "override earlier ones",
+        help="Falco rules file (k8s_audit source), loaded after the built-in rules; "
+        "repeatable: later files append to or override earlier ones",
+    )
+    detections.add_argument(
+        "--no-default-rules",
+        action="store_true",
+        help="leave the built-in triage rules out (then --alerts needs --rules)",
     )
     parser.add_argument(
         "--max-events",
@@ -346,8 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = resolve_sources(args)
         if (args.explain or args.policy_report) and not args.policy:
             raise UsageError("--explain and --policy-report need a policy: add --policy FILE")
-        if args.alerts and not args.rules:
-            raise UsageError("--alerts needs rules: pass --rules FILE")
+        if args.alerts and args.no_default_rules and not args.rules:
+            raise UsageError("--alerts with --no-default-rules needs rules: pass --rules FILE")
         if args.alerts and (
             args.print or args.explain or args.policy_report or args.rbac_for is not None
         ):

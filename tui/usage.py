@@ -46,13 +46,16 @@ def load_policy_file(path: str) -> LoadedPolicy:
         raise UsageError(f"cannot read policy {path}: {error.strerror}") from None
 
 
-def load_rules_files(paths: list[str]) -> Ruleset:
-    """The detection rules of ``paths``; a missing or broken file is a usage error (exit 2)."""
+def load_rules_files(paths: list[str], default: bool = True) -> Ruleset:
+    """The built-in triage rules (unless ``default`` is False), then the detection rules of
+    ``paths``; a missing or broken file, or no rules at all, is a usage error (exit 2)."""
     from kaudit_tui.core.alerts import RulesUnusable, read_ruleset
 
+    if not default and not paths:
+        raise UsageError("no rules: --no-default-rules needs --rules FILE")
     for path in paths:
         require_file("rules", path)
     try:
-        return read_ruleset(paths)
+        return read_ruleset(paths, default)
     except RulesUnusable as error:
         raise UsageError(str(error)) from None

@@ -17,7 +17,7 @@ from tests.conftest import DATA, LOGS
 
 RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
 TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
-RULESET = read_ruleset([str(RULES)])
+RULESET = read_ruleset([str(RULES)], default=False)
 EVENTS = [orjson.loads(line) for line in TRACES.read_bytes().splitlines()]
 FIRED = [[rule.name for rule in RULESET.matching(event)] for event in EVENTS]
 RANKS = [[PRIORITIES.index(rule.priority) for rule in RULESET.matching(e)] for e in EVENTS]

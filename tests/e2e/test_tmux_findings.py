@@ -24,7 +24,12 @@ ROW = re.compile(r"^([! ]) (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d")
 
 @pytest.fixture
 def term(tmp_path: Path) -> Iterator[Terminal]:
-    terminal = Terminal(kaudit("--rules", str(RULES), str(TRACES)), tmp_path, width=80, height=24)
+    terminal = Terminal(
+        kaudit("--no-default-rules", "--rules", str(RULES), str(TRACES)),
+        tmp_path,
+        width=80,
+        height=24,
+    )
     try:
         terminal.wait_for("51 / 51 events")
         yield terminal
@@ -83,5 +88,22 @@ def test_a_broken_rules_file_is_refused_before_the_ui_starts(tmp_path: Path) -> 
         screen = terminal.wait_for("kaudit-tui: bad rules:")
         assert "unknown field 'ka.bogus'" in screen and "Traceback" not in screen
         assert terminal.exit_code() == 2
+    finally:
+        terminal.close()
+
+
+def test_the_built_in_rules_run_with_no_flag(tmp_path: Path) -> None:
+    terminal = Terminal(kaudit(str(TRACES)), tmp_path, width=100, height=30)
+    try:
+        terminal.wait_for("51 / 51 events")
+        terminal.keys("a")
+        screen = terminal.wait_for("rules fired")
+        assert "CRIT" in screen  # Binding to cluster-admin, the most severe, comes first
+        terminal.keys("/")
+        terminal.type('alert:"binding to cluster-admin"')
+        terminal.keys("Enter")
+        terminal.wait_for(lambda s: "1 / 51 events" in s and "1 rule fired" in s)
+        terminal.keys("q")
+        assert terminal.exit_code() == 0
     finally:
         terminal.close()

@@ -21,7 +21,7 @@ from tests.ui.support import SIZE, filtered, lines, loaded, make_app, status, ui
 
 RULES = DATA / "rules" / "falco-k8s_audit_rules.yaml"
 TRACES = LOGS / "falco-k8s-audit-trace-files.jsonl"
-RULESET = read_ruleset([str(RULES)])
+RULESET = read_ruleset([str(RULES)], default=False)
 EVENTS = [orjson.loads(line) for line in TRACES.read_bytes().splitlines()]
 FIRED = [[rule.name for rule in RULESET.matching(event)] for event in EVENTS]
 RULE = "- rule: {}\n  desc: d\n  condition: {}\n  output: {}\n  priority: {}\n  source: k8s_audit\n"
@@ -47,7 +47,7 @@ async def submit(pilot, app, text: str) -> None:  # noqa: ANN001
 
 
 async def test_panel_lists_the_rules_that_fired_and_enter_narrows_to_one() -> None:
-    app = make_app(TRACES, rules=read_ruleset([str(RULES)]))
+    app = make_app(TRACES, rules=read_ruleset([str(RULES)], default=False))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, len(EVENTS))
         await pilot.press("a")
@@ -98,7 +98,7 @@ async def test_panel_lists_the_rules_that_fired_and_enter_narrows_to_one() -> No
     ],
 )
 async def test_alert_and_priority_queries_filter_the_table(text: str, expected: int) -> None:
-    app = make_app(TRACES, rules=read_ruleset([str(RULES)]))
+    app = make_app(TRACES, rules=read_ruleset([str(RULES)], default=False))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, len(EVENTS))
         await submit(pilot, app, text)
@@ -120,7 +120,7 @@ async def test_without_rules_the_query_bar_says_what_alert_needs() -> None:
 
 
 async def test_table_marks_events_with_alerts_by_their_priority() -> None:
-    app = make_app(TRACES, rules=read_ruleset([str(RULES)]))
+    app = make_app(TRACES, rules=read_ruleset([str(RULES)], default=False))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, app, len(EVENTS))
         table = app.table
@@ -144,7 +144,7 @@ async def test_table_marks_events_with_alerts_by_their_priority() -> None:
 
 
 async def test_detail_view_lists_the_alerts_of_the_event() -> None:
-    app = make_app(TRACES, rules=read_ruleset([str(RULES)]))
+    app = make_app(TRACES, rules=read_ruleset([str(RULES)], default=False))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, len(EVENTS))
         app.table.action_first()
@@ -170,7 +170,7 @@ async def test_hostile_rule_output_is_shown_escaped(tmp_path: Path) -> None:
     log.write_bytes(lines(ui_event(1, user="mallory\u202e\x1b[31m")))
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULE.format("Who", "ka.verb = get", "'user=%ka.user.name'", "ERROR"))
-    app = make_app(log, rules=read_ruleset([str(rules)]))
+    app = make_app(log, rules=read_ruleset([str(rules)], default=False))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 1)
         await pilot.press("enter")
@@ -187,7 +187,7 @@ async def test_rules_reload_when_the_file_changes_and_errors_keep_the_old_ones(
     monkeypatch.setattr(kaudit_tui.ui.detections, "RULES_POLL", 0.05)
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULE.format("Deletes", "ka.verb = delete", "'del %ka.target.name'", "ERROR"))
-    app = make_app(TRACES, rules=read_ruleset([str(rules)]), query="alert:any")
+    app = make_app(TRACES, rules=read_ruleset([str(rules)], default=False), query="alert:any")
     deletes = sum(e["verb"] == "delete" for e in EVENTS)
     creates = sum(e["verb"] == "create" for e in EVENTS)
     async with app.run_test(size=SIZE) as pilot:
@@ -220,7 +220,9 @@ async def test_events_appended_to_a_followed_log_are_scanned_and_counted(tmp_pat
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULE.format("Exec", "ka.target.subresource = exec", "'exec %ka.user.name'",
                                  "WARNING"))  # fmt: skip
-    app = make_app(log, follow=True, rules=read_ruleset([str(rules)]), panels=["findings"])
+    app = make_app(
+        log, follow=True, rules=read_ruleset([str(rules)], default=False), panels=["findings"]
+    )
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app, 5)
         await wait_until(pilot, lambda: "no rule fired in the view" in panel_lines(app)[0])

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kaudit_tui.core.detect.defaults import load_ruleset_files
 from kaudit_tui.core.detect.engine import Alert, Ruleset
-from kaudit_tui.core.detect.rules import PRIORITIES, RulesError, load_rules, priority_name
+from kaudit_tui.core.detect.rules import PRIORITIES, RulesError, priority_name
 from kaudit_tui.core.query import FieldSpec
 from kaudit_tui.core.query.values import Glob
 from kaudit_tui.core.store import EventStore
@@ -46,12 +47,13 @@ class RulesUnusable(Exception):
     """Rules files that cannot be used; the message says which file and why, in one line."""
 
 
-def read_ruleset(paths: list[str]) -> Ruleset:
-    """The rules of ``paths`` (in order); :class:`RulesUnusable` when one is missing or broken.
+def read_ruleset(paths: list[str], default: bool = True) -> Ruleset:
+    """The built-in triage rules (unless ``default`` is False), then the rules of ``paths`` (in
+    order); :class:`RulesUnusable` when one is missing or broken.
 
     One wording for the command line (a usage error) and for a reload (shown in the UI)."""
     try:
-        return Ruleset(load_rules(paths))
+        return load_ruleset_files(paths, default=default)
     except RulesError as error:
         raise RulesUnusable(f"bad rules: {error}") from None
     except UnicodeDecodeError as error:

@@ -65,6 +65,8 @@ class HelperRows:
     lines: int
     in_document: bool
     """The part ended inside a multi-line JSON document: its rows are not to be used."""
+    coerced: dict[str, list[int]]
+    """Helper shape codes (any, new or not) first marked coerced during this part."""
     seconds: float
     """Wall-clock time the helper took for the part."""
     cpu_seconds: float
@@ -274,6 +276,8 @@ class ParallelIngestor:
             if new:
                 codes = np.array([table.code(shape) for shape in new], np.uint32)
                 self._shape_codes[column] = np.concatenate([self._shape_codes[column], codes])
+            for code in part.coerced[column]:
+                table.mark_coerced(int(self._shape_codes[column][code]))
 
     def _append(self, reader: RawReader, part: HelperRows) -> None:
         store = self.store
@@ -334,6 +338,7 @@ class _Helper:
         self.ingestor = Ingestor(self.store)
         self.source = _Part()
         self.shapes_sent = {"who": 1, "what": 1}  # code 0, the empty shape, is known to both
+        self.coerced_sent = {"who": 0, "what": 0}
 
     def index(self, offset: int, data: bytes) -> HelperRows:
         started, cpu = time.perf_counter(), time.process_time()
@@ -344,10 +349,12 @@ class _Helper:
         in_document = ingestor.in_document(self.source)
         ingestor.forget_document(self.source)
         columns = {name: store.column(name).copy() for name in _SENT}
-        new_shapes = {}
+        new_shapes, coerced = {}, {}
         for column, table in (("who", store.who), ("what", store.what)):
             new_shapes[column] = table.shapes.values[self.shapes_sent[column] :]
             self.shapes_sent[column] = len(table)
+            coerced[column] = table.coerced_log[self.coerced_sent[column] :]
+            self.coerced_sent[column] = len(table.coerced_log)
         other = columns["id_lo"][columns["id_hi"] == np.uint64(OTHER_ID)]
         values = {
             "name": _used(columns["name"], store.names),
@@ -356,7 +363,7 @@ class _Helper:
         }
         store.evict_to(0)
         return HelperRows(columns, new_shapes, values, store.skips, ingestor.lines - lines,
-                          in_document, time.perf_counter() - started,
+                          in_document, coerced, time.perf_counter() - started,
                           time.process_time() - cpu)  # fmt: skip
 
 

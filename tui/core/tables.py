@@ -175,6 +175,11 @@ class ShapeTable:
         self.get = self._raw.get
         """The code of a raw tuple already seen, else None (hot path; see :meth:`code`)."""
         self._columns: dict[str, list[int]] = {f: [0] for f in self.fields}
+        self.coerced: set[int] = set()
+        """Shape codes some event reached through coerced values (see :meth:`mark_coerced`)."""
+        self.coerced_log: list[int] = []
+        """The same codes in the order they were marked (what a helper process still has to
+        tell the main one)."""
         self._arrays: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -184,10 +189,22 @@ class ShapeTable:
         try:
             code = self._raw.get(raw)
         except TypeError:  # unhashable values of the wrong type: normalize first
-            return self._intern(self._normalize(raw))
+            return self.mark_coerced(self._intern(self._normalize(raw)))
         if code is None:
-            code = self._intern(self._normalize(raw))
+            shape = self._normalize(raw)
+            code = self._intern(shape)
+            if shape != raw:
+                self.mark_coerced(code)
             self._raw[raw] = code
+        return code
+
+    def mark_coerced(self, code: int) -> int:
+        """Record that some event's raw fields had to be coerced to give shape ``code`` (a
+        value of the wrong type became text or ""): its fields then do not tell exactly what
+        the event holds, which rules read from the index must know."""
+        if code not in self.coerced:
+            self.coerced.add(code)
+            self.coerced_log.append(code)
         return code
 
     def _intern(self, shape: tuple) -> int:

@@ -1,5 +1,6 @@
-"""``--alerts``: the rules of ``--rules`` over every matching event, one JSON line per alert
-(Falco's JSON alert format, plus the event's ``auditID``), in log order."""
+"""``--alerts``: the built-in triage rules and those of ``--rules`` over every matching event,
+one JSON line per alert (Falco's JSON alert format, plus the event's ``auditID``), in log
+order."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
     from kaudit_tui.core.detect import Ruleset
 
 
-def load_ruleset(paths: list[str]) -> Ruleset:
-    """The rules of ``paths``, notes on stderr; a missing or broken file is a usage error."""
-    ruleset = load_rules_files(paths)
+def load_ruleset(paths: list[str], default: bool = True) -> Ruleset:
+    """The built-in rules (unless ``default`` is False) and those of ``paths``, notes on
+    stderr; a missing or broken file is a usage error."""
+    ruleset = load_rules_files(paths, default)
     for note in ruleset.loaded.notes():
         print(f"kaudit-tui: note: {sanitize(note)}", file=sys.stderr)
     return ruleset

@@ -38,13 +38,25 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         decisions = RowDecisions(load_policy(args.policy))
         extra = policy_fields(decisions)
     store = EventStore()
-    ruleset = load_ruleset(args.rules) if getattr(args, "rules", None) else None
+    rule_paths = getattr(args, "rules", None) or []
+    default_rules = not getattr(args, "no_default_rules", False)
+    ruleset = None
+    if rule_paths or getattr(args, "alerts", False):
+        ruleset = load_ruleset(rule_paths, default_rules)
     row_alerts = None
-    if ruleset is not None:  # the query may ask for alerts: alert:NAME, priority:warning
+    asks_alerts = any(name in query_text.lower() for name in ("alert", "priority"))
+    if ruleset is not None or (default_rules and asks_alerts):
+        # The query may ask for alerts (alert:NAME, priority:warning). The built-in rules load
+        # only when it may: start-up stays quick.
         from kaudit_tui.core.alerts import RowAlerts, alert_fields
 
-        row_alerts = RowAlerts(ruleset, store)
-        extra = {**extra, **alert_fields(lambda: row_alerts)}
+        def current() -> RowAlerts:
+            nonlocal row_alerts
+            if row_alerts is None:
+                row_alerts = RowAlerts(ruleset or load_ruleset([]), store)
+            return row_alerts
+
+        extra = {**extra, **alert_fields(current)}
     try:
         query = parse_query(query_text, extra_fields=extra)
     except QueryError as error:
@@ -63,7 +75,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         # A query that asked for alerts has every row's already: write those, scan no more.
         from kaudit_tui.core.alerts import uses_alert_fields
 
-        asked = row_alerts if uses_alert_fields(query.fields) else None
+        asked = current() if uses_alert_fields(query.fields) else None
         alerts = AlertWriter(store, ruleset, asked)
     writers = [writer.write for writer in (printer, alerts) if writer is not None]
     # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the

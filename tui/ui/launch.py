@@ -27,8 +27,11 @@ def launch(args: object, paths: list[str], query: str, *, stdin_fd: int | None =
             return EXIT_SOURCE
     policy_path = getattr(args, "policy", None)
     policy = load_policy_file(policy_path) if policy_path else None  # UsageError: exit 2
-    rule_paths = getattr(args, "rules", None)
-    rules = load_rules_files(rule_paths) if rule_paths else None  # UsageError: exit 2
+    rule_paths = getattr(args, "rules", None) or []
+    default_rules = not getattr(args, "no_default_rules", False)
+    rules = None  # the built-in triage rules unless --no-default-rules, then --rules files
+    if default_rules or rule_paths:
+        rules = load_rules_files(rule_paths, default_rules)  # UsageError: exit 2
     try:
         if demo:
             from kaudit_tui.demo.replay import demo_files, start_replay

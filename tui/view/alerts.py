@@ -129,7 +129,7 @@ class AlertState:
             return False
         self._stamps = stamps
         try:
-            ruleset = read_ruleset(self.paths)
+            ruleset = read_ruleset(self.paths, default=False)  # paths name the built-in file
         except RulesUnusable as error:
             self.error = sanitize(str(error))
             return False

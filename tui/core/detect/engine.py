@@ -3,13 +3,15 @@ rules' order; every rule that matches gives an :class:`Alert`."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .condition import Context
-from .fields import event_time_ns, format_clock
+from .fields import format_clock
+from .output import event_time
 from .rules import SOURCE, CompiledRule, LoadedRules, load_rules, load_rules_text
 
 if TYPE_CHECKING:
@@ -24,11 +26,16 @@ def rfc3339_ns(ns: int | None) -> str | None:
     """``2018-10-25T13:58:49.730588000Z`` of epoch nanoseconds (Falco's alert ``time``)."""
     if ns is None:
         return None
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return f"{_utc_second(seconds)}.{fraction:09d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_second(seconds: int) -> str:
+    """``2018-10-25T13:58:49`` (alerts come many to a second: formatted once)."""
     from datetime import UTC, datetime
 
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{fraction:09d}Z"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass
@@ -73,7 +80,8 @@ class Ruleset:
         return cls(load_rules_text(*texts))
 
     def matching(self, event: dict) -> list[CompiledRule]:
-        """The enabled rules ``event`` fires, in the rules' order."""
+        """The enabled rules ``event`` fires, in the rules' order (a rule with a rate window
+        counts when its condition holds: windows are the scanner's)."""
         ctx = Context(event)
         return [rule for rule in self.rules if rule.predicate(ctx)]
 
@@ -88,21 +96,23 @@ class Ruleset:
     def alerts_of(self, event: dict, fired: list[CompiledRule]) -> list[Alert]:
         """The alerts of ``event`` for the rules of ``fired`` that it fires, in their order."""
         ctx = Context(event)
+        return self.format_alerts(ctx, [rule for rule in fired if rule.predicate(ctx)])
+
+    def format_alerts(self, ctx: Context, rules: list[CompiledRule]) -> list[Alert]:
+        """The alerts of the event of ``ctx`` for ``rules``, known to fire, in their order."""
+        event = ctx.event
+        time_ns = event_time(ctx)
+        # Falco's JSON ``output`` starts with the event's time and the priority.
+        clock = "<NA>" if time_ns is None else format_clock(time_ns)
+        audit_id = event.get("auditID")
         alerts = []
-        for rule in fired:
-            if not rule.predicate(ctx):
-                continue
+        for rule in rules:
             text, fields = rule.output.render(ctx)
-            time_ns = event_time_ns(event)
-            # Falco's JSON ``output`` starts with the event's time and the priority.
-            clock = "<NA>" if time_ns is None else format_clock(time_ns)
-            output = f"{clock}: {rule.priority} {text}"
-            audit_id = event.get("auditID")
             alerts.append(
                 Alert(
                     rule=rule.name,
                     priority=rule.priority,
-                    output=output,
+                    output=f"{clock}: {rule.priority} {text}",
                     output_fields=fields,
                     tags=rule.tags,
                     time_ns=time_ns,
@@ -119,31 +129,155 @@ Fired = tuple[int, tuple[int, ...]]
 class Scanner:
     """Evaluates a ruleset over the rows of a store, batch after batch, in log order.
 
-    The one way the UI and ``--alerts`` run rules over indexed events: it reads each event back
-    from the store, and it is the place that keeps whatever state evaluation carries from one
-    batch to the next.
+    The one way the UI and ``--alerts`` run rules over indexed events. Checks on fields the
+    index holds are answered once per distinct value (see :mod:`.lift`); an event is read back
+    from the store only when the index cannot decide one of its rules. Rules with a rate window
+    (``kaudit_rate``, see :mod:`.rate`) keep their counts here, from one batch to the next.
     """
 
     def __init__(self, ruleset: Ruleset, store: EventStore) -> None:
+        from .lift import Lifter
+        from .rate import RateState
+
         self.ruleset = ruleset
         self.store = store
+        self.lifter = Lifter(store)
+        self.rates = {
+            index: RateState(rule.rate)
+            for index, rule in enumerate(ruleset.rules)
+            if rule.rate is not None
+        }
+        self.events_read = 0
+        """Events read back from disk to decide rules (what the index could not)."""
 
     def scan(self, rows: np.ndarray) -> list[Fired]:
         """``(row, rule indexes)`` for each row of ``rows`` that fires a rule, in order.
 
         ``rows`` are ids still in the store, in log order, each given once over the scanner's
         life."""
+        import numpy as np
+
+        rows = np.asarray(rows, np.int64)
         fired: list[Fired] = []
-        rules = self.ruleset.rules
-        for row in rows.tolist():
-            event = self.event(row)
-            if event is None:
-                continue
-            ctx = Context(event)
-            hits = tuple(i for i, rule in enumerate(rules) if rule.predicate(ctx))
-            if hits:
-                fired.append((row, hits))
+        for start in range(0, len(rows), _CHUNK):
+            fired.extend(self._scan(rows[start : start + _CHUNK]))
         return fired
+
+    def _scan(self, rows: np.ndarray) -> list[Fired]:
+        import numpy as np
+
+        from kaudit_tui.core.store import OTHER_ID
+        from kaudit_tui.core.timestamps import NO_TIME
+
+        from .lift import NO_TIME_CLASS, SOME_TIME_CLASS, TRUE, UNKNOWN, ZERO_TIME_CLASS
+
+        rules = self.ruleset.rules
+        if not len(rows) or not rules:
+            return []
+        store = self.store
+        index = rows - store.first_id
+        u64 = np.uint64
+        pair = store.column("who")[index].astype(u64) << u64(32) | store.column("what")[index]
+        pairs, pair_of = np.unique(pair, return_inverse=True)
+        noid = (store.column("id_hi")[index] == u64(OTHER_ID)) & (store.column("id_lo")[index] == 0)
+        ts, rx = store.column("ts")[index], store.column("rx")[index]
+        time_class = np.where(
+            ts == NO_TIME,
+            NO_TIME_CLASS,
+            np.where((ts == 0) | (rx == 0), ZERO_TIME_CLASS, SOME_TIME_CLASS),
+        )
+        # One key per row: batch pair (19 bits), name (32), code (10), time class (2), no ID.
+        key = (
+            pair_of.astype(u64) << u64(45)
+            | store.column("name")[index].astype(u64) << u64(13)
+            | store.column("code")[index].astype(u64) << u64(3)
+            | time_class.astype(u64) << u64(1)
+            | noid.astype(u64)
+        )
+        keys, combo_of = np.unique(key, return_inverse=True)
+        pair_codes = pairs[(keys >> u64(45)).astype(np.int64)]
+        combos = {
+            "who": (pair_codes >> u64(32)).astype(np.int64),
+            "what": (pair_codes & u64(0xFFFFFFFF)).astype(np.int64),
+            "name": ((keys >> u64(13)) & u64(0xFFFFFFFF)).astype(np.int64),
+            "code": ((keys >> u64(3)) & u64(1023)).astype(np.int64),
+            "time": ((keys >> u64(1)) & u64(3)).astype(np.int64),
+            "noid": (keys & u64(1)).astype(np.bool_),
+        }
+        answers = np.stack(self.lifter.evaluate(rules, combos))
+        true, unknown = answers == TRUE, answers == UNKNOWN
+        candidates = np.flatnonzero((true | unknown).any(axis=0))
+        if not len(candidates):
+            return []
+        outcomes = _outcomes(candidates, true, unknown)
+        interesting = np.zeros(len(keys), np.bool_)
+        interesting[candidates] = True
+        positions = np.flatnonzero(interesting[combo_of])
+        times = store.column("ts")[index[positions]].tolist()
+        combo_list = combo_of[positions].tolist()
+        row_list = rows[positions].tolist()
+        groups = self._indexed_groups(index[positions]) if self.rates else {}
+        rated = self.rates.keys()
+        fired: list[Fired] = []
+        for at, (row, combo, time_us) in enumerate(zip(row_list, combo_list, times, strict=True)):
+            sure, open_ = outcomes[combo]
+            ctx: Context | None = None
+            if open_:
+                event = self.event(row)
+                self.events_read += 1
+                if event is not None:
+                    ctx = Context(event)
+                    extra = [i for i in open_ if rules[i].predicate(ctx)]
+                    sure = tuple(sorted(sure + tuple(extra))) if extra else sure
+            if sure and not rated.isdisjoint(sure):
+                sure = self._windows(row, sure, time_us, ctx, groups, at)
+            if sure:
+                fired.append((row, sure))
+        return fired
+
+    def _indexed_groups(self, index: np.ndarray) -> dict[str, list]:
+        """Per ``by`` field of the rate rules, its value at each position where the index
+        tells it exactly (else None: the event is read)."""
+        from .lift import indexed_values
+
+        found: dict[str, list] = {}
+        for state in self.rates.values():
+            for ref in state.rate.by:
+                if ref.text not in found:
+                    found[ref.text] = indexed_values(self.store, index, ref.text)
+        return found
+
+    def _windows(
+        self,
+        row: int,
+        hits: tuple[int, ...],
+        time_us: int,
+        ctx: Context | None,
+        groups: dict[str, list],
+        at: int,
+    ) -> tuple[int, ...]:
+        """``hits`` without the rate rules whose window the event does not fill."""
+        from kaudit_tui.core.timestamps import NO_TIME
+
+        kept = []
+        for i in hits:
+            state = self.rates.get(i)
+            if state is None:
+                kept.append(i)
+                continue
+            group = []
+            for ref in state.rate.by:
+                value = groups[ref.text][at]
+                if value is None:
+                    if ctx is None:
+                        event = self.event(row)
+                        self.events_read += 1
+                        ctx = Context(event if event is not None else {})
+                    value = _hashable(ref.read(ctx.event))
+                group.append(value)
+            if state.fires(tuple(group), None if time_us == NO_TIME else time_us):
+                kept.append(i)
+        return tuple(kept)
 
     def event(self, row: int) -> dict | None:
         """The event of ``row`` as a dict (None when it cannot be read back as one)."""
@@ -159,4 +293,43 @@ class Scanner:
         if event is None:
             return []
         rules = self.ruleset.rules
-        return self.ruleset.alerts_of(event, [rules[i] for i in hits])
+        return self.ruleset.format_alerts(Context(event), [rules[i] for i in hits])
+
+
+_CHUNK = 1 << 19
+"""Rows evaluated at once (the combination keys hold a batch position in 19 bits)."""
+
+
+def _outcomes(
+    candidates: np.ndarray, true: np.ndarray, unknown: np.ndarray
+) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Per combination of ``candidates``: the rules it fires for sure, and those to decide on
+    the event (rule indexes in order); combinations share few distinct patterns."""
+    import numpy as np
+
+    sure = np.packbits(true[:, candidates].T, axis=1)
+    open_ = np.packbits(unknown[:, candidates].T, axis=1)
+    count = true.shape[0]
+    width = sure.shape[1]
+    sure_bytes, open_bytes = sure.tobytes(), open_.tobytes()
+    decoded: dict[bytes, tuple[int, ...]] = {}
+
+    def rules_of(bits: bytes) -> tuple[int, ...]:
+        found = decoded.get(bits)
+        if found is None:
+            flags = np.unpackbits(np.frombuffer(bits, np.uint8), count=count)
+            found = decoded[bits] = tuple(np.flatnonzero(flags).tolist())
+        return found
+
+    out = {}
+    for at, combo in enumerate(candidates.tolist()):
+        start = at * width
+        out[combo] = (
+            rules_of(sure_bytes[start : start + width]),
+            rules_of(open_bytes[start : start + width]),
+        )
+    return out
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value

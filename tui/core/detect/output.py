@@ -25,7 +25,7 @@ from .condition import (
 )
 from .fields import FIELDS, FieldError, event_time_ns, lookup_field
 
-__all__ = ["NA", "OutputError", "OutputFormat", "Token", "parse_output"]
+__all__ = ["NA", "OutputError", "OutputFormat", "Token", "event_time", "parse_output"]
 
 NA = "<NA>"
 _NAMES = sorted(FIELDS, key=len, reverse=True)
@@ -59,7 +59,7 @@ class OutputFormat:
                 continue
             value = part.get(ctx)
             if part.key in ("evt.time", "evt.rawtime"):
-                fields[part.key] = event_time_ns(ctx.event)
+                fields[part.key] = event_time(ctx)
             else:
                 fields[part.key] = value
             if value is None:
@@ -73,8 +73,16 @@ class OutputFormat:
             text.append(shown)
         if "evt.time" not in fields:
             # Falco's JSON alerts carry the time of the output's prefix among the fields.
-            fields["evt.time"] = event_time_ns(ctx.event)
+            fields["evt.time"] = event_time(ctx)
         return "".join(text), fields
+
+
+def event_time(ctx: Context) -> int | None:
+    """The event's time (``evt.rawtime``), read once per event."""
+    cache = ctx.cache
+    if "evt.rawtime" not in cache:
+        cache["evt.rawtime"] = event_time_ns(ctx.event)
+    return cache["evt.rawtime"]
 
 
 def parse_output(text: str) -> OutputFormat:

@@ -37,8 +37,11 @@ from .condition import (
     Resolver,
     compile_condition,
     parse_condition,
+    resolve_operand,
 )
 from .output import OutputError, OutputFormat, parse_output
+from .rate import KEY as RATE_KEY
+from .rate import RateError, RateWindow, parse_rate
 
 __all__ = [
     "PRIORITIES",
@@ -89,6 +92,7 @@ _RULE_KEYS = {
     "skip-if-unknown-filter",
     "capture",
     "capture_duration",
+    RATE_KEY,
 }
 _APPENDABLE = {
     "rule": {"condition", "output", "desc", "tags", "exceptions"},
@@ -108,6 +112,7 @@ _REPLACEABLE = {
         "skip-if-unknown-filter",
         "capture",
         "capture_duration",
+        RATE_KEY,
     },
     "macro": {"condition"},
     "list": {"items"},
@@ -192,6 +197,23 @@ class CompiledRule:
     output: OutputFormat
     path: str
     line: int
+    tree: Node | None = None
+    """The condition (with exceptions) as a tree of :class:`Leaf` checks, macros inlined: what
+    the scanner evaluates over the index before reading events back."""
+    rate: RateWindow | None = None
+    """kaudit-tui's ``kaudit_rate`` window, if the rule has one (see :mod:`.rate`)."""
+
+
+@dataclass(eq=False)
+class Leaf(Node):
+    """One check of a condition, compiled on its own."""
+
+    check: Check
+    predicate: Predicate
+    fields: tuple[str, ...]
+    """The fields it reads (``FieldRef.text``), left then ``val(...)``."""
+    items: tuple[str, ...] | None = None
+    """The values it compares with, list names expanded (None for ``val(...)``)."""
 
 
 @dataclass
@@ -404,6 +426,11 @@ class _Collector:
             raise fail("'tags' must be a list of strings", "tags")
         if "source" in data and not isinstance(data["source"], str):
             raise fail("'source' must be a string", "source")
+        if data.get(RATE_KEY) is not None:
+            try:
+                parse_rate(data[RATE_KEY])
+            except RateError as error:
+                raise fail(str(error), RATE_KEY) from None
         exceptions = data.get("exceptions")
         if exceptions is not None and not (
             isinstance(exceptions, list) and all(isinstance(e, dict) for e in exceptions)
@@ -447,6 +474,7 @@ class _Compiler:
         self.macro_trees: dict[str, Node] = {}
         self.macro_done: dict[str, Predicate] = {}
         self.compiling: list[str] = []
+        self.expanded: dict[str, Node] = {}
 
     def expand_lists(self) -> None:
         """Each list's items, an item naming a list visible to it replaced by that list's items
@@ -602,6 +630,7 @@ class _Compiler:
             raise fail(f"output: {error}", "output") from None
         priority = priority_name(str(data.get("priority", "")))
         assert priority is not None
+        rate = data.get(RATE_KEY)
         return CompiledRule(
             name=definition.name,
             desc=str(data.get("desc") or ""),
@@ -612,7 +641,37 @@ class _Compiler:
             output=output,
             path=definition.path,
             line=definition.line,
+            tree=self.expand(tree),
+            rate=parse_rate(rate) if rate is not None else None,
         )
+
+    def expand(self, node: Node) -> Node:
+        """``node`` with macros inlined (one shared tree per macro) and checks compiled as
+        leaves; called once the condition compiled, so it raises nothing new."""
+        if isinstance(node, And):
+            return And(node.column, [self.expand(child) for child in node.children])
+        if isinstance(node, Or):
+            return Or(node.column, [self.expand(child) for child in node.children])
+        if isinstance(node, Not):
+            return Not(node.column, self.expand(node.child))
+        if isinstance(node, MacroRef):
+            done = self.expanded.get(node.name)
+            if done is None:
+                done = self.expanded[node.name] = self.expand(self.macro_trees[node.name])
+            return done
+        assert isinstance(node, Check)
+        fields = tuple(
+            resolve_operand(operand)[0].text
+            for operand in (node.left, node.right_field)
+            if operand is not None
+        )
+        items = None
+        if node.right_field is None and node.op in LIST_OPS:
+            items = tuple(self.list_values(node.values, node.quoted or [False] * len(node.values)))
+        elif node.right_field is None:
+            items = tuple(node.values)
+        predicate = compile_condition(node, self.resolver())
+        return Leaf(node.column, node, predicate, fields, items)
 
     def exception_tree(self, definition: _Def, fail: Callable[..., RulesError]) -> Node | None:
         """``(t1) or (t2) ...`` over every exception's value tuples, or None without values."""
