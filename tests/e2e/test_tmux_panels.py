@@ -14,7 +14,7 @@ from tests.e2e.tmux import Terminal, kaudit, needs_tmux
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
-ROW = re.compile(r"^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d")
+ROW = re.compile(r"^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3}")
 BORDER = "▊"
 """The left edge of the side panels' column."""
 
@@ -39,7 +39,10 @@ def drawn(screen: str) -> bool:
 
 
 def table_part(screen: str) -> list[str]:
-    return [line.split(BORDER)[0] for line in screen.splitlines()]
+    """The table's side of each line, without the alert gutter (shown once a rule fires)."""
+    lines = [line.split(BORDER)[0] for line in screen.splitlines()]
+    gutter = next((line.index("TIME") for line in lines if line.lstrip().startswith("TIME")), 0)
+    return [line[gutter:] for line in lines]
 
 
 def panel_part(screen: str) -> list[str]:

@@ -54,7 +54,7 @@ class DetectionActions(_Base):
         state = self.alerts
         if state is None:
             return
-        self.table.set_alert_lookup(lambda row: state.top_rank(row))
+        self._show_gutter()
         self.set_interval(RULES_POLL, self._poll_rules)
         notes = state.notes()
         for note in notes[:SHOWN_NOTES]:
@@ -62,6 +62,13 @@ class DetectionActions(_Base):
         if len(notes) > SHOWN_NOTES:
             self.notify(f"{len(notes) - SHOWN_NOTES} more notes: --alerts prints them all",
                         title="rules", markup=False, timeout=10)  # fmt: skip
+
+    def _show_gutter(self) -> None:
+        """The alert gutter, once some event fires a rule: a log where nothing does keeps its
+        columns (the built-in rules are always loaded)."""
+        state = self.alerts
+        if state is not None and self.table.cells.alert_of is None and state.any_fired():
+            self.table.set_alert_lookup(state.top_rank)
 
     def _scan_tick(self) -> None:
         """From the App's update timer: scan the rows indexed since the last trip, if any."""
@@ -85,6 +92,7 @@ class DetectionActions(_Base):
         finally:
             self._scanning = False
         if scanned and self.is_running:
+            self._show_gutter()
             self.table.refresh_alerts()
 
     @work(group="rules-poll", exclusive=True, exit_on_error=False)
@@ -96,6 +104,7 @@ class DetectionActions(_Base):
         if changed:
             count = len(state.ruleset.rules)
             self.notify(f"rules reloaded: {count} rules in force", markup=False)
+            self._show_gutter()
             self.table.refresh_alerts()
             if uses_alert_fields(self._query_fields()):
                 self._submit_filter(self.query_text)  # its rows depend on the rules

@@ -104,6 +104,10 @@ class AlertState:
         """The rules fired among ``rows`` as far as scanned (the panel fills in as it goes)."""
         return Findings(self.rows.findings(rows), self.scanned(), self.error or "")
 
+    def any_fired(self) -> bool:
+        """Whether some row scanned so far fires a rule (of the rules in force)."""
+        return len(self.rows.sets) > 1
+
     def top_rank(self, row: int) -> int | None:
         """The most severe priority (0 = Emergency) among the alerts of ``row`` as far as
         scanned; None when none. Never waits: the table calls it while drawing."""
