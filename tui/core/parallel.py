@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-import os
 import pickle
 import select
 import signal
@@ -30,6 +29,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from kaudit_tui.core import helperproc
+from kaudit_tui.core.helperproc import (  # the helper's command line is named here too
+    HELPER_FLAG,  # noqa: F401
+    helper_command,  # noqa: F401
+    usable_cores,
+)
 from kaudit_tui.core.ingest import DEFAULT_MAX_LINE, Ingestor
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import COLUMNS, OTHER_ID, EventStore, SkipLog
@@ -85,7 +90,7 @@ class ParallelIngestor:
         """CPU time the helper spent indexing: it is not this process's (benchmarks add it)."""
         self.share = 0.5
         """Fraction of a batch the helper takes, tuned so that both processes end together."""
-        self._enabled = helper if helper is not None else _usable_cores() >= 2
+        self._enabled = helper if helper is not None else usable_cores() >= 2
         self._helper: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._alone = 0
@@ -176,7 +181,7 @@ class ParallelIngestor:
             return None
         if self._helper is None:
             self._alone += len(data)
-            if self._alone >= START_AFTER:
+            if self._alone >= START_AFTER or helperproc.has_early():
                 self._start()
             return None
         if not self._ready and not self._check_ready(0):
@@ -190,16 +195,7 @@ class ParallelIngestor:
         if not self._enabled:  # closed meanwhile, from another thread
             return
         try:
-            fd = os.memfd_create("kaudit-tui-part", os.MFD_CLOEXEC)
-            self._shared_file = open(fd, "r+b", buffering=0)  # noqa: SIM115 (lives with self)
-            self._helper = subprocess.Popen(
-                helper_command(fd),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(fd,),
-                start_new_session=True,  # the terminal's signals are for this process alone
-            )
+            self._helper, self._shared_file = helperproc.spawn()
         except (OSError, AttributeError):  # no memfd_create (not Linux), no processes left
             self.close()
 
@@ -308,12 +304,6 @@ def _translate(
     return np.array(found, np.uint32)[np.searchsorted(used, codes)]
 
 
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 # -- in the helper process ------------------------------------------------------------------
 class _Part:
     """Stands for the source of every part: the helper indexes, it never reads back."""
@@ -363,19 +353,6 @@ class _Helper:
 def _used(codes: np.ndarray, table: InternTable[str]) -> tuple[np.ndarray, list[str]]:
     used = np.unique(codes)
     return used, [table.values[code] for code in used.tolist()]
-
-
-HELPER_FLAG = "--index-helper"
-"""The hidden first argument that makes a standalone executable run :func:`serve`
-(``kaudit_tui.__main__`` looks for it before anything else is imported)."""
-
-
-def helper_command(shared_fd: int) -> list[str]:
-    """The helper's command line: this module under this Python, or, in a standalone executable
-    (which has no ``-m``), the executable itself with :data:`HELPER_FLAG`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, HELPER_FLAG, str(shared_fd)]
-    return [sys.executable, "-m", __name__, str(shared_fd)]
 
 
 def serve(shared_fd: int) -> None:
