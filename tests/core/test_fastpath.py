@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaudit_tui.core import fastpath
-from kaudit_tui.core.ingest import Ingestor
 from kaudit_tui.core.segments import FileReader
 from kaudit_tui.core.store import COLUMNS, EventStore
 from kaudit_tui.headless.stats import print_stats
@@ -119,8 +118,7 @@ def _feed(data: bytes, tmp_path: Path) -> tuple[EventStore, range | None]:
     path = tmp_path / "audit.log"
     path.write_bytes(data)
     store = EventStore()
-    ingestor = Ingestor(store)
-    return store, fastpath.index_lines(ingestor, store.segment_id(FileReader(str(path))), 0, data)
+    return store, fastpath.index_lines(store, {}, store.segment_id(FileReader(str(path))), 0, data)
 
 
 def test_plain_lines_take_the_batch_path(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 import numpy as np
@@ -43,10 +43,8 @@ from kaudit_tui.core.schema import (
     Status,
     Verb,
 )
+from kaudit_tui.core.store import EventStore
 from kaudit_tui.core.timestamps import EventTimes
-
-if TYPE_CHECKING:
-    from kaudit_tui.core.ingest import Ingestor
 
 ENABLED = True
 """Tests turn the batch path off to compare it with the per-line path."""
@@ -193,10 +191,12 @@ def _line_ends(data: bytes) -> np.ndarray | None:
     return ends
 
 
-def _index_lines(ingestor: Ingestor, seg: int, offset: int, data: bytes) -> range | None:
-    """Index the lines of ``data`` (read at ``offset`` of segment ``seg``) as rows of the
-    ingestor's store; None, with nothing changed, unless every line is a compact event that
-    the per-line fast path would take."""
+def _index_lines(
+    store: EventStore, cache: dict[bytes, int], seg: int, offset: int, data: bytes
+) -> range | None:
+    """Index the lines of ``data`` (read at ``offset`` of segment ``seg``) as rows of
+    ``store``; None, with nothing changed, unless every line is a compact event that the
+    per-line fast path would take. ``cache`` holds both shape codes by shape key."""
     if not data or b"\r" in data:
         return None
     ends = _line_ends(data)
@@ -219,8 +219,6 @@ def _index_lines(ingestor: Ingestor, seg: int, offset: int, data: bytes) -> rang
         field["verb"], field["stage"], field["level"], notes["decision"], notes["cluster"],
         strict=True,
     )))  # fmt: skip
-    store = ingestor.store
-    cache = ingestor._batch_shapes
     if len(cache) >= _MAX_KEYS:
         cache.clear()
     found = list(map(cache.get, keys))
@@ -260,7 +258,6 @@ def _index_lines(ingestor: Ingestor, seg: int, offset: int, data: bytes) -> rang
         )
     )
     id_hi, id_lo = batch.audit_ids(list(field["auditID"]), store.other_ids)
-    ingestor.lines += count
     return store.append(
         {
             "who": packed.astype(np.uint32),
@@ -280,14 +277,16 @@ def _index_lines(ingestor: Ingestor, seg: int, offset: int, data: bytes) -> rang
     )
 
 
-def index_lines(ingestor: Ingestor, seg: int, offset: int, data: bytes) -> range | None:
+def index_lines(
+    store: EventStore, cache: dict[bytes, int], seg: int, offset: int, data: bytes
+) -> range | None:
     """:func:`_index_lines` with the cyclic garbage collector paused: the batch holds a few
     tuples per event for a moment, none of them in a cycle, and without the pause the
     collector would walk each of them several times (a fifth of the batch's time)."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _index_lines(ingestor, seg, offset, data)
+        return _index_lines(store, cache, seg, offset, data)
     finally:
         if paused:
             gc.enable()

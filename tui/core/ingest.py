@@ -113,7 +113,7 @@ class Ingestor:
         self._shapes: dict[tuple, int] = {}
         """Both shape codes (see ``_shape_codes``) by the key of a typed event: the raw text of
         its client and object fields, and its request fields (see schema.py)."""
-        self._batch_shapes: dict[tuple, int] = {}
+        self._batch_shapes: dict[bytes, int] = {}
         """The same for whole batches of plain lines (see fastpath.py), by their decoded fields."""
         self._reset()
 
@@ -145,8 +145,9 @@ class Ingestor:
         decode = decode_event
         no_ref = NO_OBJECT_REF
         if fastpath.ENABLED and len(data) <= self.max_line and seg not in documents:
-            indexed = fastpath.index_lines(self, seg, offset, data)  # plain JSON lines at once
-            if indexed is not None:
+            indexed = fastpath.index_lines(store, self._batch_shapes, seg, offset, data)
+            if indexed is not None:  # a batch of plain JSON lines, indexed at once
+                self.lines += len(indexed)
                 return indexed
         lines = data.split(b"\n")
         if not lines[-1]:

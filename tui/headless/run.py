@@ -23,7 +23,6 @@ from .alerts import AlertWriter, load_ruleset
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
-from .rbac import print_rbac
 from .stats import print_stats
 
 
@@ -85,6 +84,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 stream = sys.stderr if writers else sys.stdout
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
             if args.rbac_for is not None:
+                from .rbac import print_rbac  # on use: PyYAML costs start-up time
+
                 print_rbac(store, rows, args)
             if policy_output:
                 assert decisions is not None
