@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from kaudit_tui.core import helperproc
+from kaudit_tui.core import helperproc, malloc
 from kaudit_tui.core.helperproc import (  # the helper's command line is named here too
     HELPER_FLAG,  # noqa: F401
     helper_command,  # noqa: F401
@@ -177,6 +177,8 @@ class ParallelIngestor:
     # -- the helper ------------------------------------------------------------------------
     def _cut(self, reader: RawReader, data: bytes) -> int | None:
         """Where to cut ``data`` for the helper, or None to index it here alone."""
+        if len(data) >= SPLIT_MIN:  # a backlog: the index is going to grow
+            malloc.return_large_blocks()
         if not self._enabled or len(data) < SPLIT_MIN or self.local.in_document(reader):
             return None
         if self._helper is None:
@@ -317,7 +319,7 @@ class _Part:
 class _Helper:
     """The helper's own store and ingestor. Its shapes stay coded across parts (the parent
     keeps a translation of each); its rows go to the parent after every part, and its
-    names, URIs and other IDs are released from time to time as the rows are dropped."""
+    names, URIs and other IDs are coded afresh for every part (they travel as text)."""
 
     def __init__(self) -> None:
         self.store = EventStore()
@@ -345,6 +347,8 @@ class _Helper:
             "id": _used(other, store.other_ids),
         }
         store.evict_to(0)
+        # Names, URIs and IDs travel as text: fresh tables hold only the next part's.
+        store.names, store.uris, store.other_ids = InternTable(""), InternTable(""), InternTable("")
         return HelperRows(columns, new_shapes, values, store.skips, ingestor.lines - lines,
                           in_document, time.perf_counter() - started,
                           time.process_time() - cpu)  # fmt: skip
@@ -359,6 +363,7 @@ def serve(shared_fd: int) -> None:
     """The helper's loop: index each part the parent puts in the shared memory, until the
     parent's pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    malloc.return_large_blocks()
     helper = _Helper()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     shared: mmap.mmap | None = None
