@@ -299,11 +299,8 @@ def _translate(
     used, texts = values
     if not len(used):
         return np.zeros(len(codes), np.uint32)
-    found = list(map(table.get, texts))
-    if None in found:
-        found = [code if code is not None else table.code(text)
-                 for code, text in zip(found, texts, strict=True)]  # fmt: skip
-    return np.array(found, np.uint32)[np.searchsorted(used, codes)]
+    found = np.fromiter(table.codes(texts), np.uint32, count=len(texts))
+    return found[np.searchsorted(used, codes)]
 
 
 # -- in the helper process ------------------------------------------------------------------
@@ -356,7 +353,7 @@ class _Helper:
 
 def _used(codes: np.ndarray, table: InternTable[str]) -> tuple[np.ndarray, list[str]]:
     used = np.unique(codes)
-    return used, [table.values[code] for code in used.tolist()]
+    return used, list(map(table.values.__getitem__, used.tolist()))
 
 
 def serve(shared_fd: int) -> None:

@@ -8,7 +8,7 @@ filters run as array operations (a predicate is tested once per distinct value, 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, repeat
 from operator import is_
 from typing import Generic, TypeVar, get_type_hints
@@ -69,7 +69,7 @@ class InternTable(Generic[T]):
         """The code the next new value gets: the last one released if any, else a new one."""
         return self._free[-1] if self._free else self._next
 
-    def codes(self, values: list[T]) -> list[int]:
+    def codes(self, values: Sequence[T]) -> list[int]:
         """The codes of ``values``, assigning codes to new ones in order of first sight: as
         :meth:`code` one value after the other gives them, with a few calls for a whole batch
         (no Python code runs per value)."""
