@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from kaudit_tui.core import helperproc, malloc
+from kaudit_tui.core import helperproc
 from kaudit_tui.core.helperproc import (  # the helper's command line is named here too
     HELPER_FLAG,  # noqa: F401
     helper_command,  # noqa: F401
@@ -177,8 +177,6 @@ class ParallelIngestor:
     # -- the helper ------------------------------------------------------------------------
     def _cut(self, reader: RawReader, data: bytes) -> int | None:
         """Where to cut ``data`` for the helper, or None to index it here alone."""
-        if len(data) >= SPLIT_MIN:  # a backlog: the index is going to grow
-            malloc.return_large_blocks()
         if not self._enabled or len(data) < SPLIT_MIN or self.local.in_document(reader):
             return None
         if self._helper is None:
@@ -360,7 +358,6 @@ def serve(shared_fd: int) -> None:
     """The helper's loop: index each part the parent puts in the shared memory, until the
     parent's pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    malloc.return_large_blocks()
     helper = _Helper()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     shared: mmap.mmap | None = None
