@@ -17,7 +17,7 @@ batch, untouched, back to the per-line path, which handles every line as before.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from operator import attrgetter
 from typing import Literal
 
@@ -27,8 +27,6 @@ from msgspec.structs import astuple
 
 from kaudit_tui.core import batch, schema
 from kaudit_tui.core.decode import (
-    CLUSTER_ANNOTATION,
-    DECISION_ANNOTATION,
     ClientShape,
     RequestShape,
 )
@@ -36,7 +34,6 @@ from kaudit_tui.core.schema import (
     DECODE_ERRORS,
     NO_STATUS,
     ApiVersion,
-    Decision,
     Level,
     Meta,
     Stage,
@@ -67,27 +64,21 @@ class ObjectRef(msgspec.Struct, frozen=True, gc=False):
     subresource: msgspec.Raw = _ABSENT
 
 
-class Annotations(msgspec.Struct, frozen=True, gc=False):
-    decision: msgspec.Raw = msgspec.field(default=_ABSENT, name=DECISION_ANNOTATION)
-    cluster: msgspec.Raw = msgspec.field(default=_ABSENT, name=CLUSTER_ANNOTATION)
-
-
 NO_OBJECT_REF = ObjectRef(resource=_NO_REF)
-NO_ANNOTATIONS = Annotations()
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """:class:`schema.Event` with every field of the two shapes kept raw, so that one
-    ``bytes.join`` makes an event's shape key. The values of the typed fields there (verb,
-    stage, level, decision, cluster) are checked when a key is new (see :func:`shapes`)."""
+    """:class:`schema.Event` with the raw fields of the objectRef kept raw too (all but its
+    name), so that one ``bytes.join`` of an event's raw fields, with its typed ones, makes its
+    shape key."""
 
     kind: Literal["Event"]
     apiVersion: ApiVersion
-    level: msgspec.Raw = _ABSENT
+    level: Level | Literal[""] = ""
     auditID: str = ""
-    stage: msgspec.Raw = _ABSENT
+    stage: Stage | Literal[""] = ""
     requestURI: str = ""
-    verb: msgspec.Raw = _ABSENT
+    verb: Verb | Literal[""] = ""
     user: msgspec.Raw = _ABSENT
     impersonatedUser: msgspec.Raw = _ABSENT
     sourceIPs: msgspec.Raw = _ABSENT
@@ -98,7 +89,7 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     stageTimestamp: str | None = None
     timestamp: str | None = None
     metadata: Meta | None = None
-    annotations: Annotations = NO_ANNOTATIONS
+    annotations: schema.Annotations = schema.NO_ANNOTATIONS
 
 
 _decode_lines = msgspec.json.Decoder(Event).decode_lines
@@ -107,7 +98,7 @@ _join = b"\0".join
 _CODE = attrgetter("code")
 _FIELDS = tuple(Event.__struct_fields__)
 _REF_FIELDS = tuple(ObjectRef.__struct_fields__)
-_NOTE_FIELDS = tuple(Annotations.__struct_fields__)
+_NOTE_FIELDS = tuple(schema.Annotations.__struct_fields__)
 
 
 def _columns(fields: tuple[str, ...], structs: Sequence[msgspec.Struct]) -> dict[str, tuple]:
@@ -116,34 +107,20 @@ def _columns(fields: tuple[str, ...], structs: Sequence[msgspec.Struct]) -> dict
     return dict(zip(fields, zip(*map(astuple, structs), strict=True), strict=True))
 
 
-def _typed(kind: object) -> Callable[[msgspec.Raw], str]:
-    """A raw field as text of the type ``kind`` ("" when absent), or DECODE_ERRORS."""
-    decode = msgspec.json.Decoder(kind).decode
-    return lambda raw: decode(raw) if raw else ""
-
-
-_verb = _typed(Verb | Literal[""])
-_stage = _typed(Stage | Literal[""])
-_level = _typed(Level | Literal[""])
-_decision = _typed(Decision | Literal[""])
-_string = _typed(str)
-
-
 def shapes(event: Event) -> tuple[ClientShape, RequestShape]:
     """The client and request shapes of an event (once per new key), as the per-line path
-    gives them (:func:`schema.decode_shapes`), with the same checks of each field.
+    gives them (:func:`schema.decode_shapes`).
 
     Raises:
-        msgspec.DecodeError: a field has the wrong type or value, or another of
-            ``DECODE_ERRORS``.
+        msgspec.DecodeError: a field has the wrong type, or another of ``DECODE_ERRORS``.
     """
-    ref, notes = event.objectRef, event.annotations
+    ref = event.objectRef
     decoded = schema.Event(
         kind=event.kind,
         apiVersion=event.apiVersion,
-        verb=_verb(event.verb),
-        stage=_stage(event.stage),
-        level=_level(event.level),
+        verb=event.verb,
+        stage=event.stage,
+        level=event.level,
         user=event.user,
         impersonatedUser=event.impersonatedUser,
         sourceIPs=event.sourceIPs,
@@ -157,9 +134,7 @@ def shapes(event: Event) -> tuple[ClientShape, RequestShape]:
             apiVersion=ref.apiVersion,
             subresource=ref.subresource,
         ),
-        annotations=schema.Annotations(
-            decision=_decision(notes.decision), cluster=_string(notes.cluster)
-        ),
+        annotations=event.annotations,
     )
     return schema.decode_shapes(decoded)
 
@@ -192,7 +167,7 @@ def _line_ends(data: bytes) -> np.ndarray | None:
 
 
 def _index_lines(
-    store: EventStore, cache: dict[bytes, int], seg: int, offset: int, data: bytes
+    store: EventStore, cache: dict[tuple, int], seg: int, offset: int, data: bytes
 ) -> range | None:
     """Index the lines of ``data`` (read at ``offset`` of segment ``seg``) as rows of
     ``store``; None, with nothing changed, unless every line is a compact event that the
@@ -213,12 +188,13 @@ def _index_lines(
     field = _columns(_FIELDS, events)
     ref = _columns(_REF_FIELDS, field["objectRef"])
     notes = _columns(_NOTE_FIELDS, field["annotations"])
-    keys = list(map(_join, zip(
+    raw = map(_join, zip(
         field["user"], field["impersonatedUser"], field["sourceIPs"], field["userAgent"],
         ref["apiGroup"], ref["apiVersion"], ref["resource"], ref["subresource"], ref["namespace"],
-        field["verb"], field["stage"], field["level"], notes["decision"], notes["cluster"],
         strict=True,
-    )))  # fmt: skip
+    ))  # fmt: skip
+    keys = list(zip(raw, field["verb"], field["stage"], field["level"], notes["decision"],
+                    notes["cluster"], strict=True))  # fmt: skip
     if len(cache) >= _MAX_KEYS:
         cache.clear()
     found = list(map(cache.get, keys))
@@ -278,7 +254,7 @@ def _index_lines(
 
 
 def index_lines(
-    store: EventStore, cache: dict[bytes, int], seg: int, offset: int, data: bytes
+    store: EventStore, cache: dict[tuple, int], seg: int, offset: int, data: bytes
 ) -> range | None:
     """:func:`_index_lines` with the cyclic garbage collector paused: the batch holds a few
     tuples per event for a moment, none of them in a cycle, and without the pause the
