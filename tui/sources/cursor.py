@@ -9,11 +9,7 @@ from kaudit_tui.core.segments import RawReader
 from .items import LineBatch
 
 CHUNK = 1 << 20
-"""Bytes of the first read: large, so the hop to a worker thread is cheap next to the work it
-does, and small enough that the first lines of a large log are indexed (and shown) at once."""
-MAX_CHUNK = 8 << 20
-"""Reads that fill their whole chunk (a backlog) double it, up to this: fewer hops between
-threads and processes, and no joining of adjacent reads into one batch."""
+"""Bytes per read: large, so the hop to a worker thread is cheap next to the work it does."""
 
 
 class LineCursor:
@@ -47,8 +43,6 @@ class LineCursor:
             if cut:
                 batch = LineBatch(self.reader, self.pos, data if cut == len(data) else data[:cut])
                 self.pos += cut
-                if not at_end:
-                    self._chunk = min(2 * self._chunk, max(MAX_CHUNK, self._chunk))
                 return batch
             if at_end:
                 return None
