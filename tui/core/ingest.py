@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import orjson
 
-from kaudit_tui.core import batch, fastpath, legacy
+from kaudit_tui.core import batch, legacy
 from kaudit_tui.core.decode import Skip, events_in, extract, load_yaml
 from kaudit_tui.core.schema import (
     DECODE_ERRORS,
@@ -113,8 +113,6 @@ class Ingestor:
         self._shapes: dict[tuple, int] = {}
         """Both shape codes (see ``_shape_codes``) by the key of a typed event: the raw text of
         its client and object fields, and its request fields (see schema.py)."""
-        self._batch_shapes: dict[tuple, int] = {}
-        """The same for whole batches of plain lines (see fastpath.py), by their decoded fields."""
         self._reset()
 
     def _reset(self) -> None:
@@ -144,11 +142,6 @@ class Ingestor:
         join = b"\0".join
         decode = decode_event
         no_ref = NO_OBJECT_REF
-        if fastpath.ENABLED and len(data) <= self.max_line and seg not in documents:
-            indexed = fastpath.index_lines(store, self._batch_shapes, seg, offset, data)
-            if indexed is not None:  # a batch of plain JSON lines, indexed at once
-                self.lines += len(indexed)
-                return indexed
         lines = data.split(b"\n")
         if not lines[-1]:
             lines.pop()  # the newline that ends the last line starts no line of its own
