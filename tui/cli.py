@@ -374,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_history_arguments(args)
             headless = True
         resolve_max_events(args, headless=headless)
+        from kaudit_tui.core.helperproc import start_early
+
+        start_early(paths)  # the indexing helper starts up beside us (large files only)
         if headless:
             if getattr(args, "discovery", None) is not None:
                 print(summary(args.discovery), file=sys.stderr)

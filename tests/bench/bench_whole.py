@@ -1,8 +1,8 @@
 """Indexing as the user waits for it: whole processes, the command against a bare loop.
 
-Run: ``python tests/bench/bench_whole.py [EVENTS ...] [--pairs N] [--command ARGS]``
-(default 300,000 and 1,000,000 events, 3 pairs). For each size it writes a log with the
-project's generator, then runs, in turn and alternating which goes first:
+Run: ``python tests/bench/bench_whole.py [EVENTS ...] [--pairs N] [--command ARGS]
+[--startup RUNS]`` (default 300,000 and 1,000,000 events, 3 pairs). For each size it writes a
+log with the project's generator, then runs, in turn and alternating which goes first:
 
 - ``kaudit-tui --stats FILE`` as a user types it (start-up, reading, merging, indexing, the
   helper process, output), and
@@ -12,6 +12,11 @@ It prints each pair, then the medians: wall time of both, their ratio, CPU time 
 system, the helper process included, as ``wait4`` reports children), and peak resident memory
 (of the process tree, sampled, so the helper process counts; for kaudit-tui also per event).
 A ratio of 1.0 means the tool indexes as fast as a bare JSON loop merely parses the file.
+
+``--startup RUNS`` first measures start-up the same way: the command on a one-line log, from
+process start to exit, median of RUNS runs. Every command runs with Python's bytecode caches
+written and used (``PYTHONDONTWRITEBYTECODE`` is dropped from its environment), as an
+installed program has them.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.bench.generate import write  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""As a user runs the program: with bytecode caches."""
 
 BARE_LOOP = (
     "import sys, orjson\n"
@@ -69,7 +76,9 @@ def tree_rss(pid: int) -> int:
 def measure(command: list[str]) -> Run:
     """Run ``command`` to its end with output discarded; wall, CPU and peak memory."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENVIRONMENT
+    )
     peak = 0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -123,6 +132,20 @@ def bench(events: int, pairs: int, extra: list[str], folder: Path) -> None:
           f"bare loop {max(r.peak_rss for r in bares) / 1e6:,.0f} MB")  # fmt: skip
 
 
+def startup(runs: int, extra: list[str], folder: Path) -> None:
+    """Median start-up (process start to exit) of the command on a one-line log."""
+    path = folder / "audit-1.log"
+    if not path.exists():
+        write(1, path)
+    command = kaudit_command([*extra, str(path)])
+    measure(command)  # bytecode caches written
+    done = [measure(command) for _ in range(runs)]
+    print(f"\nstart-up, kaudit-tui {' '.join(extra)} on a one-line log ({runs} runs): median "
+          f"wall {statistics.median(r.wall for r in done):.3f} s, CPU "
+          f"{statistics.median(r.cpu for r in done):.3f} s, peak RSS "
+          f"{max(r.peak_rss for r in done) / 1e6:,.0f} MB")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("events", nargs="*", type=int, default=[300_000, 1_000_000])
@@ -131,9 +154,14 @@ def main() -> None:
         "--command", default="--stats", help="kaudit-tui arguments before FILE (default --stats)"
     )
     parser.add_argument("--dir", type=Path, help="where to keep the generated logs")
+    parser.add_argument(
+        "--startup", type=int, default=0, metavar="RUNS", help="measure start-up first"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kaudit-bench-") as scratch:
         folder = args.dir or Path(scratch)
+        if args.startup:
+            startup(args.startup, args.command.split(), folder)
         for events in args.events:
             bench(events, args.pairs, args.command.split(), folder)
 

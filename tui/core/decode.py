@@ -10,12 +10,12 @@ fields to the columnar store and drops it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
-import yaml
 
 from kaudit_tui.core import cloudwatch, gke, legacy
 from kaudit_tui.core.tables import field_names, field_types
@@ -323,14 +323,20 @@ def _message_events(message: str, item: int, cluster: str) -> Iterator[Found | S
         yield Skip("not JSON or a legacy audit line")
 
 
-class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML without implicit timestamps: times stay the text they were written as."""
+@functools.cache
+def _yaml_loader() -> type:
+    """Safe YAML without implicit timestamps: times stay the text they were written as. Built
+    on first use: importing PyYAML costs start-up time that JSON input never needs."""
+    import yaml
 
+    class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    YamlLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return YamlLoader
 
 
 def load_yaml(text: bytes) -> object:
@@ -339,8 +345,10 @@ def load_yaml(text: bytes) -> object:
     Raises:
         ValueError: not valid YAML (a :class:`yaml.YAMLError` is re-raised as one).
     """
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         raise ValueError(str(error)) from None
 

@@ -153,9 +153,11 @@ class Ingestor:
         if not lines[-1]:
             lines.pop()  # the newline that ends the last line starts no line of its own
         self.lines += len(lines)
-        # Lines with a CR before the newline, or too long to decode, are rare: a batch with
-        # any of them takes the tolerant path, which handles both, for every line.
-        plain = len(data) <= self.max_line and b"\r" not in data
+        # Lines too long to decode are rare: a batch with any of them takes the tolerant path,
+        # which handles them, for every line; so does each line with a CR before its newline
+        # (the tolerant path leaves the CR out of the event's text).
+        plain = len(data) <= self.max_line
+        crlf = b"\r" in data
         fast = plain and seg not in documents  # no pretty-printed document is being assembled
         end = offset - 1
         for line in lines:
@@ -164,7 +166,7 @@ class Ingestor:
             end = pos + length
             # The fast path, inlined because it runs for nearly every line of a real log: a
             # compact v1 Event decoded straight into typed structs (see schema.py).
-            if fast:
+            if fast and not (crlf and line[-1:] == b"\r"):
                 try:
                     event = decode(line)
                 except DECODE_ERRORS:

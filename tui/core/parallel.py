@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-import os
 import pickle
 import select
 import signal
@@ -30,6 +29,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from kaudit_tui.core import helperproc
+from kaudit_tui.core.helperproc import (  # the helper's command line is named here too
+    HELPER_FLAG,  # noqa: F401
+    helper_command,  # noqa: F401
+    usable_cores,
+)
 from kaudit_tui.core.ingest import DEFAULT_MAX_LINE, Ingestor
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import COLUMNS, OTHER_ID, EventStore, SkipLog
@@ -87,7 +92,7 @@ class ParallelIngestor:
         """CPU time the helper spent indexing: it is not this process's (benchmarks add it)."""
         self.share = 0.5
         """Fraction of a batch the helper takes, tuned so that both processes end together."""
-        self._enabled = helper if helper is not None else _usable_cores() >= 2
+        self._enabled = helper if helper is not None else usable_cores() >= 2
         self._helper: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._alone = 0
@@ -178,7 +183,7 @@ class ParallelIngestor:
             return None
         if self._helper is None:
             self._alone += len(data)
-            if self._alone >= START_AFTER:
+            if self._alone >= START_AFTER or helperproc.has_early():
                 self._start()
             return None
         if not self._ready and not self._check_ready(0):
@@ -192,16 +197,7 @@ class ParallelIngestor:
         if not self._enabled:  # closed meanwhile, from another thread
             return
         try:
-            fd = os.memfd_create("kaudit-tui-part", os.MFD_CLOEXEC)
-            self._shared_file = open(fd, "r+b", buffering=0)  # noqa: SIM115 (lives with self)
-            self._helper = subprocess.Popen(
-                helper_command(fd),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(fd,),
-                start_new_session=True,  # the terminal's signals are for this process alone
-            )
+            self._helper, self._shared_file = helperproc.spawn()
         except (OSError, AttributeError):  # no memfd_create (not Linux), no processes left
             self.close()
 
@@ -305,17 +301,8 @@ def _translate(
     used, texts = values
     if not len(used):
         return np.zeros(len(codes), np.uint32)
-    found = list(map(table.get, texts))
-    if None in found:
-        found = [code if code is not None else table.code(text)
-                 for code, text in zip(found, texts, strict=True)]  # fmt: skip
-    return np.array(found, np.uint32)[np.searchsorted(used, codes)]
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    found = np.fromiter(table.codes(texts), np.uint32, count=len(texts))
+    return found[np.searchsorted(used, codes)]
 
 
 # -- in the helper process ------------------------------------------------------------------
@@ -331,7 +318,7 @@ class _Part:
 class _Helper:
     """The helper's own store and ingestor. Its shapes stay coded across parts (the parent
     keeps a translation of each); its rows go to the parent after every part, and its
-    names, URIs and other IDs are released from time to time as the rows are dropped."""
+    names, URIs and other IDs are coded afresh for every part (they travel as text)."""
 
     def __init__(self) -> None:
         self.store = EventStore()
@@ -362,6 +349,8 @@ class _Helper:
             "id": _used(other, store.other_ids),
         }
         store.evict_to(0)
+        # Names, URIs and IDs travel as text: fresh tables hold only the next part's.
+        store.names, store.uris, store.other_ids = InternTable(""), InternTable(""), InternTable("")
         return HelperRows(columns, new_shapes, values, store.skips, ingestor.lines - lines,
                           in_document, coerced, time.perf_counter() - started,
                           time.process_time() - cpu)  # fmt: skip
@@ -369,20 +358,7 @@ class _Helper:
 
 def _used(codes: np.ndarray, table: InternTable[str]) -> tuple[np.ndarray, list[str]]:
     used = np.unique(codes)
-    return used, [table.values[code] for code in used.tolist()]
-
-
-HELPER_FLAG = "--index-helper"
-"""The hidden first argument that makes a standalone executable run :func:`serve`
-(``kaudit_tui.__main__`` looks for it before anything else is imported)."""
-
-
-def helper_command(shared_fd: int) -> list[str]:
-    """The helper's command line: this module under this Python, or, in a standalone executable
-    (which has no ``-m``), the executable itself with :data:`HELPER_FLAG`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, HELPER_FLAG, str(shared_fd)]
-    return [sys.executable, "-m", __name__, str(shared_fd)]
+    return used, list(map(table.values.__getitem__, used.tolist()))
 
 
 def serve(shared_fd: int) -> None:

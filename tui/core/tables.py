@@ -8,7 +8,9 @@ filters run as array operations (a predicate is tested once per distinct value, 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress, repeat
+from operator import is_
 from typing import Generic, TypeVar, get_type_hints
 
 import numpy as np
@@ -66,6 +68,23 @@ class InternTable(Generic[T]):
     def next_code(self) -> int:
         """The code the next new value gets: the last one released if any, else a new one."""
         return self._free[-1] if self._free else self._next
+
+    def codes(self, values: Sequence[T]) -> list[int]:
+        """The codes of ``values``, assigning codes to new ones in order of first sight: as
+        :meth:`code` one value after the other gives them, with a few calls for a whole batch
+        (no Python code runs per value)."""
+        index = self._index
+        found = list(map(index.get, values))
+        if None not in found:
+            return found  # type: ignore[return-value]
+        if self._free:  # released codes to give out first: one by one
+            return [self.code(value) for value in values]
+        new = dict.fromkeys(compress(values, map(is_, found, repeat(None))))
+        start = self._next
+        self.values.extend(new)  # values first: a reader never finds a code without its value
+        self._next += len(new)
+        index.update(zip(new, range(start, self._next), strict=True))
+        return list(map(index.get, values))  # type: ignore[arg-type]
 
     def claim(self, value: T) -> int:
         """Store ``value`` under :attr:`next_code`, which the index already maps it to.

@@ -6,8 +6,6 @@ import os
 import posixpath
 from typing import Any
 
-import yaml
-
 
 def under(root: str, node_path: str) -> str:
     """Return the real path of ``node_path`` on a node whose ``/`` is ``root``.
@@ -30,18 +28,27 @@ def read_text(path: str) -> str:
         return handle.read(1 << 20)
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _loader() -> type:
+    """libyaml's safe loader when PyYAML has it (several times faster). PyYAML is imported on
+    first use: it costs start-up time that a run naming its files never needs."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str) -> Any:
-    """Parse one YAML document safely, with libyaml when PyYAML has it (several times faster).
+    """Parse one YAML document safely, with libyaml when PyYAML has it.
 
     Raises:
         yaml.YAMLError: the text is not valid YAML.
     """
-    return yaml.load(text, Loader=_Loader)
+    import yaml
+
+    return yaml.load(text, Loader=_loader())  # noqa: S506 - a safe loader
 
 
 def load_yaml_all(text: str) -> list[Any]:
     """Parse every document of a YAML stream, as ``load_yaml`` does."""
-    return list(yaml.load_all(text, Loader=_Loader))
+    import yaml
+
+    return list(yaml.load_all(text, Loader=_loader()))  # noqa: S506 - a safe loader

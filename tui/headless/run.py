@@ -20,11 +20,9 @@ from kaudit_tui.sources import SourceError, SourceSet, open_sources
 from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
 
 from .alerts import AlertWriter, load_ruleset
-from .history import print_history
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
-from .rbac import print_rbac
 from .stats import print_stats
 
 
@@ -111,8 +109,12 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
                 stream = sys.stderr if writers else sys.stdout
                 print_stats(store, rows, top=args.top, as_json=args.json, stream=stream)
             if args.rbac_for is not None:
+                from .rbac import print_rbac  # on use: PyYAML costs start-up time
+
                 print_rbac(store, rows, args)
             if history:
+                from .history import print_history  # on use: diffs and patches cost start-up
+
                 print_history(store, rows, args, decisions.policy if decisions else None)
             if policy_output:
                 assert decisions is not None
