@@ -48,10 +48,15 @@ def plain_and_form(events_: list[dict], form: str) -> tuple[bytes, bytes]:
         return plain, "".join(json.dumps(e, indent=2) + "\n" for e in events_).encode()
     if form.startswith("tail-json"):
         return plain, cw.tail(cw.log_events(lines), "json", form.endswith("color"))
-    return plain, cw.pages(cw.log_events(lines), 2, cw.FILTER_KEYS, {"searchedLogStreams": []})
+    log_events = cw.log_events(lines)
+    if form == "filter-log-events-compact":  # each log event's place found in the page
+        page = [{k: e[k] for k in cw.FILTER_KEYS} for e in log_events]
+        return plain, cw.compact({"events": page}) + b"\n"
+    return plain, cw.pages(log_events, 2, cw.FILTER_KEYS, {"searchedLogStreams": []})
 
 
 FORMS = ("tail-json", "tail-json-color", "filter-log-events", "documents")
+"""The pretty-printed forms (and, below, a compact page, whose log events are read alike)."""
 
 
 def rows(store: EventStore) -> list[dict]:
@@ -62,7 +67,10 @@ def events_of(store: EventStore) -> list[object]:
     return [orjson.loads(store.event_json(r)) for r in range(store.first_id, store.next_id)]
 
 
-@given(st.lists(tricky_events(), min_size=1, max_size=4), st.sampled_from(FORMS))
+@given(
+    st.lists(tricky_events(), min_size=1, max_size=4),
+    st.sampled_from((*FORMS, "filter-log-events-compact")),
+)
 def test_a_pretty_printed_form_gives_the_events_of_the_plain_file(
     events_: list[dict], form: str
 ) -> None:

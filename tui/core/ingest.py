@@ -330,7 +330,9 @@ class Ingestor:
 
     def _envelope(self, seg: int, pos: int, body: bytes, obj: dict) -> None:
         for offset, length, record, cluster in cloudwatch.records(body, obj):
-            self._record(seg, pos + offset, length, record, cluster=cluster)
+            message = None if cluster else cloudwatch.bare_message(record)
+            if message is None or not self._typed(seg, pos + offset, length, message, 0):
+                self._record(seg, pos + offset, length, record, cluster=cluster)
 
     def _concatenated(self, seg: int, pos: int, body: bytes, pieces: list) -> None:
         """JSON objects with no separator between them (a Firehose object): each is read
