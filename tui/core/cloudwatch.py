@@ -51,6 +51,10 @@ _PAGE_KEYS = (b'"events": [', b'"logEvents": [')
 _GZIP_BASE64 = b"H4sI"
 """How base64 text of gzip data starts (the magic ``1f 8b 08``)."""
 _CONTROL = "CONTROL_MESSAGE"
+_LOG_EVENT_KEYS = frozenset(
+    {"logStreamName", "timestamp", "message", "ingestionTime", "eventId", "id"}
+)
+"""The fields of a log event in pages (filter-log-events, get-log-events) and payloads."""
 FIREHOSE_MAX = 256 << 20
 _cache: tuple[bytes, object] = (b"", None)
 
@@ -103,6 +107,21 @@ def log_events(obj: dict) -> list:
     if key is None or obj.get("messageType") == _CONTROL:
         return []
     return obj[key]
+
+
+def bare_message(obj: object) -> bytes | None:
+    """The message of a log event with nothing but the fields CloudWatch Logs gives it, when
+    it looks like a JSON object: read as the same line in a file is. None for anything else
+    (a record with other fields is read the tolerant way, which tells it apart)."""
+    if type(obj) is not dict or not obj.keys() <= _LOG_EVENT_KEYS or not is_log_event(obj):
+        return None
+    message = obj["message"]
+    if message[:1] != "{":
+        return None
+    try:
+        return message.encode()
+    except UnicodeEncodeError:
+        return None
 
 
 def message_of(parsed: object, item: int) -> str | None:

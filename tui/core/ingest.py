@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import NamedTuple
 
 import numpy as np
 import orjson
 
-from kaudit_tui.core import batch, cloudwatch, legacy
+from kaudit_tui.core import batch, cloudwatch, legacy, pretty
 from kaudit_tui.core.decode import Skip, events_in, extract, load_yaml
 from kaudit_tui.core.schema import (
     DECODE_ERRORS,
@@ -160,7 +161,8 @@ class Ingestor:
         crlf = b"\r" in data
         fast = plain and seg not in documents  # no pretty-printed document is being assembled
         end = offset - 1
-        for line in lines:
+        rest = iter(lines)
+        for line in rest:
             pos = end + 1
             length = len(line)
             end = pos + length
@@ -197,6 +199,13 @@ class Ingestor:
                                    event.auditID, event.metadata, event.timestamp))  # fmt: skip
                         continue
             self._line(seg, pos, line)
+            if plain and seg in documents:  # pretty-printed documents: read on at once
+                at = end + 1 - offset
+                resume = self._ahead(seg, data, offset, at)
+                if resume > at:
+                    skip = data.count(b"\n", at, resume)
+                    next(islice(rest, skip, skip), None)  # past the lines read ahead
+                    end = offset + resume - 1
             fast = plain and seg not in documents
             uri_next = uri_table.next_code
         return self._flush(seg)
@@ -315,13 +324,17 @@ class Ingestor:
     def _message(self, seg: int, pos: int, line: bytes, start: int) -> None:
         """The message of an ``aws logs tail`` line, where it stands on the line."""
         if line[start : start + 1] in _OPENERS:
-            self._json_line(seg, pos, line, start)
+            # an audit event as the apiserver wrote it: decoded as the same line in a file is
+            if not self._typed(seg, pos + start, len(line) - start, line[start:], -1):
+                self._json_line(seg, pos, line, start)
         else:
             self._text_line(seg, pos + start, line[start:])
 
     def _envelope(self, seg: int, pos: int, body: bytes, obj: dict) -> None:
         for offset, length, record, cluster in cloudwatch.records(body, obj):
-            self._record(seg, pos + offset, length, record, cluster=cluster)
+            message = None if cluster else cloudwatch.bare_message(record)
+            if message is None or not self._typed(seg, pos + offset, length, message, 0):
+                self._record(seg, pos + offset, length, record, cluster=cluster)
 
     def _concatenated(self, seg: int, pos: int, body: bytes, pieces: list) -> None:
         """JSON objects with no separator between them (a Firehose object): each is read
@@ -387,6 +400,85 @@ class Ingestor:
                 self.store.skips.add(reason, seg, doc.offset, doc.size, len(doc.parts))
                 return
             self._record(seg, doc.offset, doc.size, obj)
+
+    def _ahead(self, seg: int, data: bytes, offset: int, at: int) -> int:
+        """Read the pretty-printed objects that follow in the batch, from ``at`` (where a line
+        of ``data`` starts), each found whole by its closing line (see pretty.py) and parsed
+        once, instead of line by line; returns where line-by-line reading resumes.
+
+        Objects are read so while they are laid out as a pretty-printer writes them: the
+        documents of ``aws logs tail --format json`` (and other ``{`` ... ``}`` documents one
+        after another) and the elements of a JSON array (``gcloud logging read --format=json``,
+        the log events of a pretty-printed CloudWatch Logs page). Anything else, or an object
+        that is not valid JSON, is left to the line-by-line reader, which gives the same rows
+        and skips: the record's offset and length are the ones it would give.
+        """
+        documents = self._documents
+        while True:
+            doc = documents.get(seg)
+            if type(doc) is _Array:
+                if doc.element is not None:
+                    return at
+                newline = data.find(b"\n", at)
+                indent = pretty.opening_indent(data[at:newline]) if newline > 0 else -1
+                if indent < 0:
+                    return at  # the end of the array, or an element on one line
+                end = pretty.object_end(data, newline, indent, comma=True)
+                start = at + indent
+                if not (0 < end - start <= self.max_line) or not self._pretty(
+                    seg, offset + start, data[start:end], doc.page or ""
+                ):
+                    return at
+                at = end + (2 if data[end] == 0x2C else 1)  # after the newline (and comma)
+            elif doc is None:
+                # the next document: a ``{`` line, as the line-by-line reader opens it, after
+                # the header line of ``aws logs tail --format json`` (read as any line is)
+                if data[at : at + 1] in _TAIL_FIRST:
+                    newline = data.find(b"\n", at)
+                    if newline < 0 or not data.startswith(b"{\n", newline + 1):
+                        return at
+                    self._line(seg, offset + at, data[at:newline])
+                    at = newline + 1
+                    continue
+                if not data.startswith(b"{\n", at):
+                    return at
+                documents[seg] = _Document(offset + at, [b"{"], 1, 1)
+                at += 2
+            elif (
+                doc.parts == [b"{"]
+                and not (doc.yaml or doc.envelope)
+                and doc.offset == offset + at - 2
+                and (at == 2 or data[at - 3] == 0x0A)  # opened by a line that is ``{`` alone
+            ):
+                end = pretty.object_end(data, at - 1, 0, comma=False)
+                body = data[at - 2 : end]
+                if (
+                    not (0 < end <= at - 2 + self.max_line)
+                    or b'"events": [\n' in body  # a CloudWatch Logs page: its events one by one
+                    or b'"logEvents": [\n' in body
+                ):
+                    return at
+                del documents[seg]
+                if not self._pretty(seg, doc.offset, body, ""):
+                    documents[seg] = doc
+                    return at
+                at = end + 1
+            else:
+                return at
+
+    def _pretty(self, seg: int, pos: int, body: bytes, cluster: str) -> bool:
+        """Index one pretty-printed record found whole, as the line-by-line reader would once
+        it had joined its lines; False, with nothing indexed, when it is not valid JSON."""
+        if not cluster and self._typed(seg, pos, len(body), body, -1):
+            return True
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        message = None if cluster else cloudwatch.bare_message(obj)
+        if message is None or not self._typed(seg, pos, len(body), message, 0):
+            self._record(seg, pos, len(body), obj, cluster)
+        return True
 
     def _yaml_document(self, seg: int, doc: _Document) -> None:
         body = b"\n".join(doc.parts)
@@ -502,6 +594,37 @@ class Ingestor:
             else:
                 self._event(seg, pos, length, item[0], item[2], item[3] or cluster)
 
+    def _typed(self, seg: int, pos: int, length: int, body: bytes, item: int) -> bool:
+        """Index ``body`` as ``feed`` indexes a JSON line on its fast path: a v1 Event decoded
+        straight into typed structs (item ``item`` of the record at ``pos``, or the record
+        itself when -1). False, with nothing indexed, when it does not decode so."""
+        try:
+            event = decode_event(body)
+        except DECODE_ERRORS:
+            return False
+        ref = event.objectRef
+        notes = event.annotations
+        key = (b"\0".join((event.user, event.impersonatedUser, event.sourceIPs, event.userAgent,
+                           ref.apiGroup, ref.apiVersion, ref.resource, ref.subresource,
+                           ref.namespace)),
+               event.verb, event.stage, event.level, notes.decision, notes.cluster,
+               ref is NO_OBJECT_REF)  # fmt: skip
+        shapes = self._shapes.get(key)
+        if shapes is None:
+            shapes = self._shape_codes(key, event)
+            if shapes is None:
+                return False
+        store = self.store
+        if item != -1:
+            self._items.append((len(self._texts) // _TEXTS, item))
+        self._rows += _ROW.pack(shapes, store.names.code(ref.name),
+                                store.uris.code(event.requestURI), event.responseStatus.code,
+                                pos, length)  # fmt: skip
+        # a _RowTexts, built as a plain tuple (cheaper)
+        self._texts += (event.stageTimestamp, event.requestReceivedTimestamp, event.auditID,
+                        event.metadata, event.timestamp)  # fmt: skip
+        return True
+
     def _event(
         self, seg: int, pos: int, length: int, event: dict, item: int, cluster: str = ""
     ) -> None:
@@ -564,13 +687,14 @@ def _starts_record(line: bytes, start: int) -> bool:
     """Does this line begin a record of its own (a JSON object or a legacy audit line)?
 
     Pretty-printers indent everything inside a document, so a line that (after a kubectl
-    prefix) starts with ``{`` is a new record; so is a legacy line.
+    prefix) starts with ``{`` is a new record; so is a legacy line, which is never indented
+    (an indented line that holds `` AUDIT: `` is a string inside the document).
     """
     if line[start : start + 1] != b"{":
         start = _PREFIX.match(line, start).end()  # type: ignore[union-attr]
     return (
         line[start : start + 1] == b"{"
-        or legacy.is_legacy(line[start:])
+        or (legacy.is_legacy(line[start:]) and not line[:1].isspace())
         or (line[:1] in _TAIL_FIRST and cloudwatch.tail_message(line) >= 0)
     )
 

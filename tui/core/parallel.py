@@ -8,9 +8,11 @@ codes translated into the store's tables. Rows, codes and skips come out exactly
 makes them (the tests compare the two).
 
 The part travels through memory both processes map, and only a few numbers through the pipe;
-the helper's rows come back as arrays. Small batches (a followed file's new lines), batches that
-continue a multi-line JSON document, and machines with one core use this process alone; so does
-everything after the helper fails in any way.
+the helper's rows come back as arrays. Pretty-printed documents are cut between two of them (the
+helper's part ends between documents too, and the rest of the batch is done here after it).
+Small batches (a followed file's new lines), other batches that continue a multi-line JSON
+document, and machines with one core use this process alone; so does everything after the
+helper fails in any way.
 """
 
 from __future__ import annotations
@@ -123,28 +125,31 @@ class ParallelIngestor:
         """Index the complete lines in ``data``; returns the ids of the rows appended."""
         first_row = self.store.next_id
         self._collect()
-        cut = self._cut(reader, data)
-        if cut is None:
+        cuts = self._cut(reader, data)
+        if cuts is None:
             self.local.feed(reader, offset, data)
             return range(first_row, self.store.next_id)
-        sent = self._send(offset + cut, memoryview(data)[cut:])
+        cut, stop = cuts  # the helper's part: data[cut:stop]; the rest after it is done here
+        sent = self._send(offset + cut, memoryview(data)[cut:stop])
         started = time.perf_counter()
         self.local.feed(reader, offset, data[:cut])
         ours = time.perf_counter() - started
         # Wait for the helper only while that is clearly quicker than doing its part here: a
         # helper starved of CPU by other work on the machine must not hold indexing back.
-        patience = _PATIENCE * ours * (len(data) - cut) / cut + _LATENCY
+        patience = _PATIENCE * ours * (stop - cut) / cut + _LATENCY
         part = self._receive(patience) if sent else None
         waited = time.perf_counter() - started - ours
         if part is None or part.in_document or self.local.in_document(reader):
             if part is None and self._pending:  # late: its rows will be dropped when they come
-                self._balance(ours / cut, 2 * (ours + waited) / (len(data) - cut))
+                self._balance(ours / cut, 2 * (ours + waited) / (stop - cut))
             self.local.feed(reader, offset + cut, data[cut:])
         else:
             # A helper that was done first took its own time; one we waited for, ours and more.
             theirs = ours + waited if waited > 0.001 else part.seconds
-            self._balance(ours / cut, theirs / (len(data) - cut))
+            self._balance(ours / cut, theirs / (stop - cut))
             self._append(reader, part)
+            if stop < len(data):
+                self.local.feed(reader, offset + stop, data[stop:])
         return range(first_row, self.store.next_id)
 
     def finish(self, reader: RawReader) -> range:
@@ -177,9 +182,9 @@ class ParallelIngestor:
                         pipe.close()
 
     # -- the helper ------------------------------------------------------------------------
-    def _cut(self, reader: RawReader, data: bytes) -> int | None:
-        """Where to cut ``data`` for the helper, or None to index it here alone."""
-        if not self._enabled or len(data) < SPLIT_MIN or self.local.in_document(reader):
+    def _cut(self, reader: RawReader, data: bytes) -> tuple[int, int] | None:
+        """Where the helper's part of ``data`` starts and ends, or None to index it here alone."""
+        if not self._enabled or len(data) < SPLIT_MIN:
             return None
         if self._helper is None:
             self._alone += len(data)
@@ -190,8 +195,14 @@ class ParallelIngestor:
             return None  # still starting: this batch is not worth waiting for
         if self._pending:
             return None  # still busy with a part that was done here meanwhile
-        cut = data.find(b"\n", int(len(data) * (1 - self.share))) + 1
-        return cut if 0 < cut < len(data) else None
+        at = int(len(data) * (1 - self.share))
+        documents = _between_documents(data, at)
+        if documents is not None:
+            return documents
+        if self.local.in_document(reader):
+            return None
+        cut = data.find(b"\n", at) + 1
+        return (cut, len(data)) if 0 < cut < len(data) else None
 
     def _start(self) -> None:
         if not self._enabled:  # closed meanwhile, from another thread
@@ -303,6 +314,23 @@ def _translate(
         return np.zeros(len(codes), np.uint32)
     found = np.fromiter(table.codes(texts), np.uint32, count=len(texts))
     return found[np.searchsorted(used, codes)]
+
+
+def _between_documents(data: bytes, at: int) -> tuple[int, int] | None:
+    """For pretty-printed documents one after another (``aws logs tail --format json``,
+    awscli's pages): the helper's part from just after the closing line ``}`` of one near
+    ``at`` to just after the last one, so that it starts and ends between documents (a batch
+    of complete lines mostly ends inside one). None when there are not two such lines (JSON
+    lines hold none).
+
+    The cut is checked as any other: a part that does not end between documents (the layout
+    was not what it looked like) is done again here.
+    """
+    first = data.find(b"\n}\n", at)
+    if first < 0:
+        return None
+    last = data.rfind(b"\n}\n", first + 1)
+    return (first + 3, last + 3) if last > first else None
 
 
 # -- in the helper process ------------------------------------------------------------------
