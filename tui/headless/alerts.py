@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kaudit_tui.core.detect.render import AlertRenderer
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.core.store import EventStore
 from kaudit_tui.usage import load_rules_files
 
-from .printing import dumps
+from .printing import safe_json
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from kaudit_tui.core.alerts import RowAlerts
     from kaudit_tui.core.detect import Ruleset
 
@@ -29,6 +28,10 @@ def load_ruleset(paths: list[str], default: bool = True) -> Ruleset:
     for note in ruleset.loaded.notes():
         print(f"kaudit-tui: note: {sanitize(note)}", file=sys.stderr)
     return ruleset
+
+
+_ROWS = 4096
+"""Fired rows whose alerts are formatted and written at once."""
 
 
 class AlertWriter:
@@ -46,20 +49,25 @@ class AlertWriter:
         self.row_alerts = row_alerts
         """The alerts of every row, when the query already needed them (``alert:``)."""
         self.scanner = row_alerts.scanner if row_alerts is not None else ruleset.scanner(store)
+        self.renderer = AlertRenderer(ruleset, store)
         self.out = sys.stdout.buffer
         self.alerts = 0
 
     def write(self, rows: np.ndarray) -> None:
         """The alerts of the events of ``rows`` (ids still in the store), in order."""
-        write = self.out.write
-        scanner = self.scanner
-        for row, hits in self._fired(rows):
-            for alert in scanner.alerts(row, hits):
-                self.alerts += 1
-                write(dumps(alert.to_json()) + b"\n")
+        fired = self._fired(rows)
+        for start in range(0, len(fired), _ROWS):
+            lines = self.renderer.lines(fired[start : start + _ROWS])
+            self.alerts += len(lines)
+            if not lines:
+                continue
+            data = b"\n".join(lines)
+            if not data.isascii() or b"\x7f" in data:
+                data = b"\n".join([safe_json(line) for line in lines])
+            self.out.write(data + b"\n")
         self.out.flush()
 
-    def _fired(self, rows: np.ndarray) -> Iterable[tuple[int, tuple[int, ...]]]:
+    def _fired(self, rows: np.ndarray) -> list[tuple[int, tuple[int, ...]]]:
         if self.row_alerts is None:
             return self.scanner.scan(rows)
         codes = self.row_alerts.codes(rows)
