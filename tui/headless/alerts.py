@@ -32,6 +32,9 @@ def load_ruleset(paths: list[str], default: bool = True) -> Ruleset:
 
 _ROWS = 4096
 """Fired rows whose alerts are formatted and written at once."""
+_HELD = 1 << 16
+"""Rows scanned at once when the writer may hold them (the scanner's work per call is partly
+per distinct value of the batch, so a few large batches cost less than many small ones)."""
 
 
 class AlertWriter:
@@ -42,7 +45,11 @@ class AlertWriter:
     """
 
     def __init__(
-        self, store: EventStore, ruleset: Ruleset, row_alerts: RowAlerts | None = None
+        self,
+        store: EventStore,
+        ruleset: Ruleset,
+        row_alerts: RowAlerts | None = None,
+        hold: bool = False,
     ) -> None:
         self.store = store
         self.ruleset = ruleset
@@ -52,9 +59,32 @@ class AlertWriter:
         self.renderer = AlertRenderer(ruleset, store)
         self.out = sys.stdout.buffer
         self.alerts = 0
+        self.hold = hold
+        """May rows wait for more (until :meth:`finish`)? Only when none can leave the store
+        meanwhile and nobody waits for each burst's alerts (no cap, not following)."""
+        self._held: list[np.ndarray] = []
+        self._held_count = 0
 
     def write(self, rows: np.ndarray) -> None:
-        """The alerts of the events of ``rows`` (ids still in the store), in order."""
+        """The alerts of the events of ``rows`` (ids still in the store), in order; held
+        rows wait until about ``_HELD`` of them have come."""
+        if self.hold:
+            self._held.append(rows)
+            self._held_count += len(rows)
+            if self._held_count < _HELD:
+                return
+            rows = np.concatenate(self._held)
+            self._held, self._held_count = [], 0
+        self._write(rows)
+
+    def finish(self) -> None:
+        """Write the alerts of the rows held back."""
+        if self._held:
+            rows = np.concatenate(self._held)
+            self._held, self._held_count = [], 0
+            self._write(rows)
+
+    def _write(self, rows: np.ndarray) -> None:
         fired = self._fired(rows)
         for start in range(0, len(fired), _ROWS):
             lines = self.renderer.lines(fired[start : start + _ROWS])

@@ -9,6 +9,7 @@ it fires, and each alert is one ``orjson.dumps`` of a plain dict into one buffer
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -83,7 +84,7 @@ class AlertRenderer:
                 continue
             ctx = Context(event)
             time_ns = event_time(ctx)
-            clock = NA if time_ns is None else format_clock(time_ns)
+            clock = NA if time_ns is None else _clock(time_ns)
             stamp = rfc3339_ns(time_ns)
             audit_id = event.get("auditID")
             if not isinstance(audit_id, str):
@@ -173,6 +174,17 @@ def _values(tokens: list[Token], ctx: Context) -> list[Any]:
                     break
             add(value if value is None or type(value) is str else json_text(value))
     return values
+
+
+def _clock(ns: int) -> str:
+    """``format_clock(ns)``, its ``HH:MM:SS`` formatted once per second."""
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return f"{_second(seconds)}.{fraction:09d}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return format_clock(seconds * 1_000_000_000)[:-10]
 
 
 def _shown(value: Any) -> str:
