@@ -1,10 +1,11 @@
 """Alerts of many rows at once, as Falco JSON alert lines: what ``--alerts`` writes.
 
 The same text as ``Alert.to_json`` of :meth:`Scanner.alerts` for each fired row, made for
-hundreds of thousands of alerts: each rule's output is compiled once (its literal text, fields
-and the JSON keys that do not change), the events of a batch are read back with one read per
-run of nearby records instead of one per row, each event is parsed once however many rules
-it fires, and each alert is one ``orjson.dumps`` of a plain dict into one buffer.
+hundreds of thousands of alerts: each rule's output is compiled once (a format string and its
+fields' keys; fields that are the text at a path of the event are read inline), the events of a
+batch are read back with one read per run of nearby records instead of one per row, each event
+is parsed once however many rules it fires, and each alert is one ``orjson.dumps`` of a plain
+dict (no ``Alert`` objects).
 """
 
 from __future__ import annotations
