@@ -74,7 +74,7 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         from kaudit_tui.core.alerts import uses_alert_fields
 
         asked = current() if uses_alert_fields(query.fields) else None
-        alerts = AlertWriter(store, ruleset, asked)
+        alerts = AlertWriter(store, ruleset, asked, hold=not follow and args.max_events is None)
     writers = [writer.write for writer in (printer, alerts) if writer is not None]
     # ``--print`` streams: each burst's matches are written as soon as it is indexed, in the
     # store's order (file order, or the merge's time order for several sources), so the
@@ -104,6 +104,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
             if not streaming:
                 for write in writers:
                     write(rows)
+            if alerts is not None:
+                alerts.finish()
             if args.stats:
                 # Beside --print/--alerts, stdout is JSON lines only (``| jq``): counts to stderr.
                 stream = sys.stderr if writers else sys.stdout

@@ -102,6 +102,7 @@ def _scalar(*keys: str) -> Callable[[dict, Any], Value]:
         value = _get(event, *keys)
         return None if value is None else json_text(value)
 
+    read.path = keys  # type: ignore[attr-defined]  # for readers inlining it (alert output)
     return read
 
 

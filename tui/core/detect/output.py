@@ -42,6 +42,9 @@ class Token:
     get: Getter
     width: int = 0
     """``%12field``: the value padded or cut to this many characters."""
+    path: tuple[str, ...] | None = None
+    """For a field that is the JSON text at keys of the event (``ka.verb``): those keys, so
+    that code rendering many alerts can read it without the getter's calls."""
 
 
 @dataclass
@@ -142,4 +145,4 @@ def _field_at(rest: str) -> tuple[Token, int]:
         ref = lookup_field(name, arg)
     except FieldError as error:
         raise OutputError(str(error)) from None
-    return Token(ref.text, field_getter(ref)), length
+    return Token(ref.text, field_getter(ref), path=getattr(ref.spec.read, "path", None)), length
