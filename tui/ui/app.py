@@ -43,6 +43,7 @@ from kaudit_tui.ui.theming import (
     load_themes,
     user_dir,
 )
+from kaudit_tui.ui.toasts import guard_toast_timeouts
 from kaudit_tui.ui.widgets.column_header import ColumnHeader
 from kaudit_tui.ui.widgets.columns import min_table_width
 from kaudit_tui.ui.widgets.event_table import EventTable
@@ -137,6 +138,7 @@ class KauditApp(AppActions, DetectionActions, App[int]):
         rules: object | None = None,
     ) -> None:
         super().__init__()
+        guard_toast_timeouts()
         self.store = EventStore()
         self.sources = sources
         self.initial_query = query
