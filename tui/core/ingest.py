@@ -100,6 +100,10 @@ class _Array:
     assembled is held, never the array."""
 
     element: _Document | None = None
+    opening: tuple[int, int] | None = None
+    """Offset and length of the ``[`` line while no element has begun: an array abandoned
+    before its first element (the input ends, or a record follows) counts that line as
+    skipped."""
     page: str | None = None
     """The log events of a pretty-printed CloudWatch Logs page or payload (``"events": [``):
     the cluster its log group names; the rest of the page follows the array."""
@@ -239,6 +243,7 @@ class Ingestor:
         if type(doc) is _Array:
             if doc.element is not None:
                 self._skip_truncated(seg, doc.element)
+            self._skip_opening(seg, doc)
         elif doc is not None and doc.yaml:
             self._yaml_document(seg, doc)
         elif doc is not None and not doc.envelope:
@@ -304,7 +309,7 @@ class Ingestor:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             if body.strip() == b"[":
-                self._documents[seg] = _Array()
+                self._documents[seg] = _Array(opening=(pos + start, len(body)))
                 return
             if "after document" in str(error) and (pieces := cloudwatch.concatenated(body)):
                 self._concatenated(seg, pos + start, body, pieces)
@@ -429,6 +434,7 @@ class Ingestor:
                     seg, offset + start, data[start:end], doc.page or ""
                 ):
                     return at
+                doc.opening = None
                 at = end + (2 if data[end] == 0x2C else 1)  # after the newline (and comma)
             elif doc is None:
                 # the next document: a ``{`` line, as the line-by-line reader opens it, after
@@ -503,6 +509,7 @@ class Ingestor:
                 element = _Document(pos + indent, [line[indent:]], size=len(line) - indent)
                 element.depth = _depth_change(line)
                 array.element = element
+                array.opening = None
                 if element.depth <= 0:
                     self._array_element(seg, array, pos, line)
                 return True
@@ -516,6 +523,7 @@ class Ingestor:
                 return True
             if _starts_record(line, 0):
                 del self._documents[seg]
+                self._skip_opening(seg, array)
                 return False
             self.store.skips.add("JSON array element is not an object", seg, pos, len(line))
             return True
@@ -533,6 +541,11 @@ class Ingestor:
         elif element.depth <= 0:
             self._array_element(seg, array, pos, line)
         return True
+
+    def _skip_opening(self, seg: int, array: _Array) -> None:
+        if array.opening is not None:
+            offset, length = array.opening
+            self.store.skips.add("truncated JSON array", seg, offset, length)
 
     def _array_element(self, seg: int, array: _Array, pos: int, line: bytes) -> None:
         """The element being assembled ended on ``line`` (at ``pos``): index it."""
