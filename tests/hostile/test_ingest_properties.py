@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kaudit_tui.core.store import EventStore
@@ -25,6 +25,9 @@ logs = line_batches.map(lambda lines: b"\n".join(lines) + b"\n")
 
 @given(logs)
 def test_every_line_becomes_an_event_or_a_counted_skip(data: bytes) -> None:
+    # A line "[" opens a JSON array (gcloud --format=json), whose "[" and "]" lines are an
+    # envelope, counted neither as events nor as skips (tests/core/test_ingest_arrays.py).
+    assume(all(line.strip() != b"[" for line in data.split(b"\n")))
     with indexed(data) as result:
         store = result.store
         assert result.ingestor.lines == line_count(data)

@@ -101,9 +101,8 @@ class _Array:
 
     element: _Document | None = None
     opening: tuple[int, int] | None = None
-    """Offset and length of the ``[`` line while no element has begun: an array abandoned
-    before its first element (the input ends, or a record follows) counts that line as
-    skipped."""
+    """Offset and length of the ``[`` line: an array that is never closed (the input ends, or
+    a record follows) counts that line as skipped; a closed one is an envelope."""
     page: str | None = None
     """The log events of a pretty-printed CloudWatch Logs page or payload (``"events": [``):
     the cluster its log group names; the rest of the page follows the array."""
@@ -434,7 +433,6 @@ class Ingestor:
                     seg, offset + start, data[start:end], doc.page or ""
                 ):
                     return at
-                doc.opening = None
                 at = end + (2 if data[end] == 0x2C else 1)  # after the newline (and comma)
             elif doc is None:
                 # the next document: a ``{`` line, as the line-by-line reader opens it, after
@@ -509,7 +507,6 @@ class Ingestor:
                 element = _Document(pos + indent, [line[indent:]], size=len(line) - indent)
                 element.depth = _depth_change(line)
                 array.element = element
-                array.opening = None
                 if element.depth <= 0:
                     self._array_element(seg, array, pos, line)
                 return True

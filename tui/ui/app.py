@@ -509,7 +509,9 @@ class KauditApp(AppActions, DetectionActions, App[int]):
 
     @on(EventTable.ColumnsChanged)
     def _on_columns(self, event: EventTable.ColumnsChanged) -> None:
-        self.query_one(ColumnHeader).set_columns(event.columns)
+        # A relayout can still be on its way while the app shuts down and its widgets go.
+        with contextlib.suppress(NoMatches):
+            self.query_one(ColumnHeader).set_columns(event.columns)
 
     @on(EventTable.FollowChanged)
     def _on_follow(self) -> None:
