@@ -65,12 +65,7 @@ class OutputFormat:
                 fields[part.key] = event_time(ctx)
             else:
                 fields[part.key] = value
-            if value is None:
-                shown = NA
-            elif isinstance(value, list):
-                shown = "(" + ",".join(value) + ")"
-            else:
-                shown = str(value)
+            shown = show_value(value)
             if part.width:
                 shown = shown[: part.width].ljust(part.width)
             text.append(shown)
@@ -78,6 +73,16 @@ class OutputFormat:
             # Falco's JSON alerts carry the time of the output's prefix among the fields.
             fields["evt.time"] = event_time(ctx)
         return "".join(text), fields
+
+
+def show_value(value: Any) -> str:
+    """A field's value as the output text shows it: ``<NA>`` when missing, a list as
+    ``(a,b)``."""
+    if value is None:
+        return NA
+    if isinstance(value, list):
+        return "(" + ",".join(value) + ")"
+    return str(value)
 
 
 def event_time(ctx: Context) -> int | None:

@@ -20,7 +20,7 @@ from kaudit_tui.core.decode import event_json
 from .condition import Context
 from .engine import rfc3339_ns
 from .fields import format_clock, json_text
-from .output import NA, Token, event_time
+from .output import NA, Token, event_time, show_value
 from .rules import SOURCE
 
 if TYPE_CHECKING:
@@ -43,13 +43,15 @@ _TIMES = frozenset({"evt.time", "evt.rawtime"})
 class _Rule:
     """One rule's alert, compiled: its output as a format string and its fields' keys."""
 
-    __slots__ = ("fast", "format", "keys", "name", "parts", "prefix", "priority", "tags", "tokens")
+    __slots__ = ("fast", "format", "keys", "name", "output", "parts", "prefix", "priority", "tags",
+                 "tokens")  # fmt: skip
 
     def __init__(self, rule: CompiledRule) -> None:
         self.name = rule.name
         self.priority = rule.priority
         self.prefix = f": {rule.priority} "
         self.tags = list(rule.tags)
+        self.output = rule.output
         self.parts: list[str | Token] = rule.output.parts
         self.tokens = [part for part in self.parts if isinstance(part, Token)]
         self.keys = [token.key for token in self.tokens]
@@ -94,11 +96,11 @@ class AlertRenderer:
                 rule = rules[i]
                 if rule.fast:
                     values = _values(rule.tokens, ctx)
-                    output = rule.format.format(*map(_shown, values))
+                    output = rule.format.format(*map(show_value, values))
                     fields = dict(zip(rule.keys, values, strict=True))
                     fields["evt.time"] = time_ns
                 else:
-                    output, fields = _render(rule.parts, ctx, time_ns)
+                    output, fields = rule.output.render(ctx)  # ctx holds the time read above
                 add(
                     dumps(
                         {
@@ -186,40 +188,3 @@ def _clock(ns: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _second(seconds: int) -> str:
     return format_clock(seconds * 1_000_000_000)[:-10]
-
-
-def _shown(value: Any) -> str:
-    """A field's value in the output text (as ``OutputFormat.render`` shows it)."""
-    if value is None:
-        return NA
-    if isinstance(value, list):
-        return "(" + ",".join(value) + ")"
-    return str(value)
-
-
-def _render(
-    parts: list[str | Token], ctx: Context, time_ns: int | None
-) -> tuple[str, dict[str, Any]]:
-    """As ``OutputFormat.render``: the output text and ``output_fields``."""
-    text: list[str] = []
-    fields: dict[str, Any] = {}
-    for part in parts:
-        if type(part) is str:
-            text.append(part)
-            continue
-        value = part.get(ctx)  # type: ignore[union-attr]
-        key = part.key  # type: ignore[union-attr]
-        fields[key] = time_ns if key in _TIMES else value
-        if value is None:
-            shown = NA
-        elif isinstance(value, list):
-            shown = "(" + ",".join(value) + ")"
-        else:
-            shown = str(value)
-        width = part.width  # type: ignore[union-attr]
-        if width:
-            shown = shown[:width].ljust(width)
-        text.append(shown)
-    if "evt.time" not in fields:
-        fields["evt.time"] = time_ns
-    return "".join(text), fields
