@@ -74,7 +74,7 @@ def start_early(paths: Iterable[str]) -> None:
     and two cores are free to use; the first indexer to start a helper takes it over. One not
     taken ends when this process does (its pipe closes)."""
     global _early
-    if _early is not None or usable_cores() < 2:
+    if _early is not None or usable_cores() < 2 or compiled_scanner():
         return
     size = 0
     for path in paths:
@@ -90,6 +90,17 @@ def start_early(paths: Iterable[str]) -> None:
         _early = spawn()
     except (OSError, AttributeError):  # no memfd_create (not Linux), no processes left
         _early = None
+
+
+def compiled_scanner() -> bool:
+    """Was the compiled line scanner built? Indexing then uses two threads, not a helper
+    (see parallel.py); looked up without importing it."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("kaudit_tui.core._linescan") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def has_early() -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
@@ -17,8 +18,10 @@ from typing import NamedTuple
 import numpy as np
 import orjson
 
-from kaudit_tui.core import batch, cloudwatch, legacy, pretty
+from kaudit_tui.core import batch, cloudwatch, legacy, linescan, pretty
 from kaudit_tui.core.decode import Skip, events_in, extract, load_yaml
+from kaudit_tui.core.helperproc import usable_cores
+from kaudit_tui.core.linescan import Lines, LineScanner
 from kaudit_tui.core.schema import (
     DECODE_ERRORS,
     NO_OBJECT_REF,
@@ -116,7 +119,11 @@ def _depth_change(line: bytes) -> int:
 class Ingestor:
     """Decodes line batches from any number of readers into one :class:`EventStore`."""
 
-    def __init__(self, store: EventStore, *, max_line: int = DEFAULT_MAX_LINE) -> None:
+    def __init__(
+        self, store: EventStore, *, max_line: int = DEFAULT_MAX_LINE, compiled: bool = True
+    ) -> None:
+        """``compiled``: read compact event lines with the compiled scanner where it was built
+        (see linescan.py); the index is the same either way."""
         self.store = store
         self.max_line = max_line
         self.lines = 0
@@ -124,6 +131,11 @@ class Ingestor:
         self._shapes: dict[tuple, int] = {}
         """Both shape codes (see ``_shape_codes``) by the key of a typed event: the raw text of
         its client and object fields, and its request fields (see schema.py)."""
+        self._scanner = (
+            LineScanner(store, self._line_shape_codes) if compiled and linescan.AVAILABLE else None
+        )
+        self._threads = usable_cores() >= 2
+        """Parse large batches in two threads (see ``_scan_lines``)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -136,12 +148,76 @@ class Ingestor:
         self._items: list[tuple[int, int]] = []
 
     # -- public ----------------------------------------------------------------------------
+    @property
+    def compiled(self) -> bool:
+        """Does the compiled scanner read compact event lines here?"""
+        return self._scanner is not None
+
     def feed(self, reader: RawReader, offset: int, data: bytes) -> range:
         """Index the complete lines in ``data`` (read from ``reader`` at ``offset``).
 
         Returns the ids of the rows appended.
         """
         seg = self.store.segment_id(reader)
+        if self._scanner is not None and len(data) <= self.max_line and seg not in self._documents:
+            first = self.store.next_id
+            self._scan_lines(seg, offset, data)
+            self._flush(seg)
+            return range(first, self.store.next_id)
+        self._index_lines(seg, offset, data)
+        return self._flush(seg)
+
+    def _scan_lines(self, seg: int, offset: int, data: bytes) -> None:
+        """Index ``data`` with the compiled scanner, and each line it leaves with
+        :meth:`_index_lines`; once a document opens, or the scanner reads nothing twice in a
+        row (a log of another form), the rest of the batch goes to :meth:`_index_lines`.
+
+        With two cores, the second half of a large batch is parsed in another thread while this
+        one parses and indexes the first (parsing holds no GIL); indexing stays in order.
+        """
+        scanner = self._scanner
+        assert scanner is not None
+        size = len(data)
+        at = idle = 0
+        ahead: tuple[int, Future[Lines]] | None = None
+        if self._threads and size >= linescan.SPLIT_MIN:
+            middle = data.find(b"\n", size // 2) + 1
+            if 0 < middle < size:
+                ahead = (middle, linescan.parse_ahead(data, middle, size))
+        try:
+            while at < size:
+                if ahead is not None and at >= ahead[0]:
+                    lines = ahead[1].result()
+                    if at > ahead[0]:  # the Python path read past where that part began
+                        lines = linescan.parse(data, at, size)
+                    ahead = None
+                else:
+                    lines = linescan.parse(data, at, ahead[0] if ahead is not None else size)
+                scanned = scanner.scan(data, lines)
+                if scanned.count:
+                    self._flush(seg)  # the Python path's rows come first
+                    self.lines += scanned.count
+                    self.store.append(scanned.columns(seg, offset))
+                    idle = 0
+                else:
+                    idle += 1
+                at = scanned.stop
+                if at >= size or (ahead is not None and at == ahead[0]):
+                    continue
+                newline = data.find(b"\n", at)
+                end = size if newline < 0 or idle >= 2 else newline + 1
+                self._index_lines(seg, offset + at, data[at:end])
+                at = end
+                if seg in self._documents:
+                    self._index_lines(seg, offset + at, data[at:])
+                    return
+        finally:
+            if ahead is not None:
+                ahead[1].result()  # not to be read, but its thread is done with the data
+
+    def _index_lines(self, seg: int, offset: int, data: bytes) -> None:
+        """Index the lines of ``data`` one by one in Python (rows wait in ``_rows`` for
+        :meth:`_flush`)."""
         documents = self._documents
         store = self.store
         shape_get = self._shapes.get
@@ -211,7 +287,17 @@ class Ingestor:
                     end = offset + resume - 1
             fast = plain and seg not in documents
             uri_next = uri_table.next_code
-        return self._flush(seg)
+
+    def _line_shape_codes(self, line: bytes) -> int | None:
+        """Both shape codes of the typed event on ``line`` (for the compiled scanner), or None
+        when it does not decode so."""
+        try:
+            event = decode_event(line)
+        except DECODE_ERRORS:
+            return None
+        key = _shape_key(event)
+        shapes = self._shapes.get(key)
+        return self._shape_codes(key, event) if shapes is None else shapes
 
     def _shape_codes(self, key: tuple, event: Event) -> int | None:
         """Both shape codes of a typed event whose key is new, as ``who | what << 32`` (the
@@ -613,12 +699,7 @@ class Ingestor:
         except DECODE_ERRORS:
             return False
         ref = event.objectRef
-        notes = event.annotations
-        key = (b"\0".join((event.user, event.impersonatedUser, event.sourceIPs, event.userAgent,
-                           ref.apiGroup, ref.apiVersion, ref.resource, ref.subresource,
-                           ref.namespace)),
-               event.verb, event.stage, event.level, notes.decision, notes.cluster,
-               ref is NO_OBJECT_REF)  # fmt: skip
+        key = _shape_key(event)
         shapes = self._shapes.get(key)
         if shapes is None:
             shapes = self._shape_codes(key, event)
@@ -691,6 +772,17 @@ class Ingestor:
         rows = self.store.append(columns)
         self._reset()
         return rows
+
+
+def _shape_key(event: Event) -> tuple:
+    """The key of a typed event's two shapes (``feed`` builds the same inline)."""
+    ref = event.objectRef
+    notes = event.annotations
+    return (b"\0".join((event.user, event.impersonatedUser, event.sourceIPs, event.userAgent,
+                        ref.apiGroup, ref.apiVersion, ref.resource, ref.subresource,
+                        ref.namespace)),
+            event.verb, event.stage, event.level, notes.decision, notes.cluster,
+            ref is NO_OBJECT_REF)  # fmt: skip
 
 
 def _starts_record(line: bytes, start: int) -> bool:

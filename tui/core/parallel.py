@@ -94,7 +94,11 @@ class ParallelIngestor:
         """CPU time the helper spent indexing: it is not this process's (benchmarks add it)."""
         self.share = 0.5
         """Fraction of a batch the helper takes, tuned so that both processes end together."""
-        self._enabled = helper if helper is not None else usable_cores() >= 2
+        # With the compiled scanner, this process parses in two threads instead: cheaper than
+        # a second interpreter and the round trip of its rows.
+        self._enabled = (
+            helper if helper is not None else usable_cores() >= 2 and not self.local.compiled
+        )
         self._helper: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._alone = 0

@@ -107,6 +107,12 @@ def stage(work: Path) -> Path:
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", "standalone")
     shutil.copytree(REPO / "tui", package, ignore=skip)
     shutil.copytree(REPO / "themes", package / "themes", ignore=skip)
+    try:  # the compiled scanner, wherever this install built it (in place, or site-packages)
+        from kaudit_tui.core import _linescan
+
+        shutil.copy2(_linescan.__file__, package / "core")
+    except ImportError:  # built without a C compiler: the executable reads on the Python path
+        pass
     (package / "_build.py").write_text(
         '"""Written when this standalone executable was built."""\n\n'
         f"VERSION = {__version__!r}\n"
