@@ -55,6 +55,10 @@ class RowFilter(Protocol):
     ) -> np.ndarray: ...
 
 
+RESERVE_AFTER = 4 << 20
+"""Bytes of files indexed before the store reserves room for all of them."""
+
+
 @dataclass
 class Progress:
     """How far the first read of the inputs has come (plain files only: pipes and
@@ -140,7 +144,7 @@ class Pipeline:
         """
         bursts = getattr(sources, "bursts", None)
         stream = bursts() if bursts is not None else _one_by_one(sources)
-        async for burst in stream:
+        async for burst in _read_ahead(stream, self._prepare):
             work = [item for item in burst if isinstance(item, LineBatch | SegmentEnd)]
             if work:
                 for item in work:
@@ -154,6 +158,13 @@ class Pipeline:
                 if isinstance(item, SourceStatus):
                     self._status(item)
             await self.catch_up()
+
+    def _prepare(self, burst: list[object]) -> None:
+        """A burst has arrived while the one before is indexed: its batches can be parsed
+        meanwhile."""
+        for item in burst:
+            if isinstance(item, LineBatch):
+                self.ingestor.prepare(item.data)
 
     def _status(self, status: SourceStatus) -> None:
         self.states[status.label] = status
@@ -170,6 +181,7 @@ class Pipeline:
                 self.ingestor.feed(item.reader, item.offset, item.data)
             else:
                 self.ingestor.finish(item.reader)
+        self._reserve_ahead()
         if self.deliver is None:
             self._evict()  # first, so rows about to go are not filtered
         end = self.store.next_id
@@ -180,6 +192,15 @@ class Pipeline:
             if self._evict():
                 matched = matched[matched >= self.store.first_id]
         return end, matched
+
+    def _reserve_ahead(self) -> None:
+        """Once part of the files is indexed, give the store room for the rows the whole of
+        them will hold (as many per byte as so far): its arrays are then not copied as they
+        fill, each copy briefly holding the index twice."""
+        read, total = self.progress.bytes_read, self.progress.bytes_total
+        if self.max_events is None and RESERVE_AFTER <= read < total:
+            expected = len(self.store) * total // read
+            self.store.reserve(expected + expected // 16)
 
     def _evict(self) -> int:
         if self.max_events is None:
@@ -282,6 +303,35 @@ async def _finish_in_thread(function: Callable[..., _T], *args: object) -> _T:
         if not work.cancelled():
             work.exception()  # retrieved: the cancellation is what the caller hears of
         raise
+
+
+async def _read_ahead(
+    bursts: AsyncIterator[list[object]], prepare: Callable[[list[object]], None]
+) -> AsyncIterator[list[object]]:
+    """The bursts of ``bursts``, the next one taken (and handed to ``prepare``) while the
+    consumer still works on the current one."""
+    next_burst = getattr(bursts, "__anext__")  # noqa: B009 (an async generator's own method)
+
+    async def take() -> list[object]:
+        burst = await next_burst()
+        prepare(burst)
+        return burst
+
+    pending = asyncio.ensure_future(take())
+    try:
+        while True:
+            try:
+                burst = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(take())
+            yield burst
+    finally:
+        if not pending.done():
+            pending.cancel()
+            await asyncio.wait([pending])
+        elif not pending.cancelled():
+            pending.exception()  # retrieved: the consumer stopped, its end or error unneeded
 
 
 async def _one_by_one(items: AsyncIterable[object]) -> AsyncIterator[list[object]]:

@@ -53,14 +53,17 @@ def _index(data: bytes, *, compiled: bool, batch: int) -> tuple[EventStore, Inge
     store = EventStore()
     ingestor = Ingestor(store, compiled=compiled)
     reader = FileReader("/dev/null")
-    offset = 0
-    while offset < len(data):
-        end = data.rfind(b"\n", offset, offset + batch) + 1
-        if end <= offset:
-            end = min(len(data), data.find(b"\n", offset) + 1 or len(data))
-        ingestor.feed(reader, offset, data[offset:end])
-        offset = end
-    ingestor.finish(reader)
+    try:
+        offset = 0
+        while offset < len(data):
+            end = data.rfind(b"\n", offset, offset + batch) + 1
+            if end <= offset:
+                end = min(len(data), data.find(b"\n", offset) + 1 or len(data))
+            ingestor.feed(reader, offset, data[offset:end])
+            offset = end
+        ingestor.finish(reader)
+    finally:
+        reader.close()
     return store, ingestor
 
 
@@ -71,7 +74,7 @@ def assert_same_index(data: bytes, batch: int = 1 << 16) -> EventStore:
     for column in COLUMNS:
         assert np.array_equal(scanned.column(column), python.column(column)), column
     for table in ("names", "uris", "other_ids"):
-        assert getattr(scanned, table).values == getattr(python, table).values, table
+        assert list(getattr(scanned, table).values) == list(getattr(python, table).values), table
     for shapes in ("who", "what"):
         assert getattr(scanned, shapes).shapes.values == getattr(python, shapes).shapes.values
         assert getattr(scanned, shapes).coerced == getattr(python, shapes).coerced

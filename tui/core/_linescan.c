@@ -27,16 +27,14 @@ typedef struct {
     Py_ssize_t n;
 } Span;
 
-/* One accepted line: read as numpy's record dtype in linescan.py (80 bytes). */
+/* One line turned into a row: read as numpy's record dtype in linescan.py (72 bytes). */
 typedef struct {
-    int64_t shapes;              /* both shape codes, when the key was known before the call */
-    uint32_t key;                /* else the index of its new key in the call (NOT_NEW if known) */
-    uint32_t name, uri, pad;     /* groups of the call */
+    int64_t shapes; /* both shape codes */
+    uint32_t name;  /* the name's group in the call */
+    uint32_t uri;   /* the URI's code in the TextTable */
     int64_t code, off, len, ts, rx;
     uint64_t id_hi, id_lo;
 } Row;
-
-#define NOT_NEW UINT32_MAX
 
 enum { RAW_USER, RAW_IMPERSONATED, RAW_IPS, RAW_AGENT, RAW_GROUP, RAW_VERSION, RAW_RESOURCE,
        RAW_SUB, RAW_NAMESPACE, RAW_COUNT };
@@ -610,7 +608,7 @@ static void table_free(Table *t) {
     do {                                                               \
         slot = (Py_ssize_t)((h) & ((t)->size - 1));                    \
         while ((t)->slots[slot]) {                                     \
-            uint32_t entry = (t)->slots[slot] - 1;                     \
+            uint32_t entry = (t)->slots[slot] - 1; (void)entry;        \
             if ((t)->hashes[slot] == (h) && (same)) break;             \
             slot = (slot + 1) & ((t)->size - 1);                       \
         }                                                              \
@@ -693,123 +691,6 @@ static PyObject *group_texts(const Groups *g) {
         PyList_SET_ITEM(list, i, text);
     }
     return list;
-}
-
-/* ------------------------------------------------------------------------------------------
- * The scanner: request-shape keys it has been told the codes of, kept across calls.
- *
- * A key is the raw JSON text of the client and object fields and the cluster annotation,
- * joined by NUL (which JSON text never holds), then the enumerations: the bytes that tell two
- * events' shapes apart, as the Python path's key tuple does.
- */
-
-#define MAX_KNOWN 32768 /* keys remembered before the scanner starts over, as ingest.py's cache */
-#define FAILS (-1)      /* the key's fields have the wrong types: its lines are Python's */
-#define PENDING (-2)    /* new in the current call, its codes not yet settled */
-#define UNSETTLED (-3)  /* was new in an earlier call that was never settled: new again */
-
-typedef struct {
-    unsigned char *bytes;
-    Py_ssize_t n;
-    int64_t codes;
-    uint32_t group; /* while PENDING: its index among the call's new keys */
-} Known;
-
-typedef struct {
-    PyObject_HEAD
-    Table table;
-    Known *known;
-    Py_ssize_t capacity;
-    Py_ssize_t *pending; /* entries PENDING since the last call, by new-key index */
-    Py_ssize_t pending_count, pending_capacity;
-    Py_ssize_t *first_rows; /* per pending entry, the row it first appears on */
-    /* working memory of a call, kept (fresh memory costs page faults on every call) */
-    Row *rows;
-    Py_ssize_t rows_capacity;
-    Groups names, uris;
-} Scanner;
-
-static void forget_all(Scanner *self) {
-    for (Py_ssize_t i = 0; i < self->table.count; i++) PyMem_Free(self->known[i].bytes);
-    memset(self->table.slots, 0, sizeof(uint32_t) * self->table.size);
-    self->table.count = 0;
-    self->pending_count = 0;
-}
-
-static Py_ssize_t key_size(const Key *k) {
-    Py_ssize_t size = RAW_COUNT + 1 + 5 + k->cluster.n;
-    for (int i = 0; i < RAW_COUNT; i++) size += k->raw[i].n;
-    return size;
-}
-
-static void key_write(const Key *k, unsigned char *w) {
-    for (int i = 0; i < RAW_COUNT; i++) {
-        if (k->raw[i].n) memcpy(w, k->raw[i].p, k->raw[i].n);
-        w += k->raw[i].n;
-        *w++ = 0;
-    }
-    if (k->cluster.n) memcpy(w, k->cluster.p, k->cluster.n);
-    w += k->cluster.n;
-    *w++ = 0;
-    *w++ = k->verb;
-    *w++ = k->stage;
-    *w++ = k->level;
-    *w++ = k->decision;
-    *w++ = k->objref;
-}
-
-/* Do ``bytes`` (as key_write writes them) hold key ``k``? */
-static int key_matches(const Key *k, const unsigned char *bytes, Py_ssize_t n) {
-    if (n != key_size(k)) return 0;
-    for (int i = 0; i < RAW_COUNT; i++) {
-        Py_ssize_t size = k->raw[i].n;
-        if (size && memcmp(bytes, k->raw[i].p, size) != 0) return 0;
-        bytes += size + 1;
-    }
-    if (k->cluster.n && memcmp(bytes, k->cluster.p, k->cluster.n) != 0) return 0;
-    bytes += k->cluster.n + 1;
-    return bytes[0] == k->verb && bytes[1] == k->stage && bytes[2] == k->level &&
-           bytes[3] == k->decision && bytes[4] == k->objref;
-}
-
-/* The entry of key ``k`` with hash ``h`` (a new UNSETTLED one if unseen); -1 when out of
- * memory. */
-static Py_ssize_t known_entry(Scanner *self, const Key *k, uint64_t h) {
-    Py_ssize_t slot;
-    TABLE_FIND(&self->table, h, slot,
-               key_matches(k, self->known[entry].bytes, self->known[entry].n));
-    if (self->table.slots[slot]) return self->table.slots[slot] - 1;
-    Py_ssize_t entry = self->table.count;
-    if (entry == self->capacity) {
-        Py_ssize_t capacity = self->capacity ? self->capacity * 2 : 1024;
-        Known *more = PyMem_Realloc(self->known, sizeof(Known) * capacity);
-        if (!more) return -1;
-        self->known = more;
-        self->capacity = capacity;
-    }
-    Py_ssize_t n = key_size(k);
-    unsigned char *copy = PyMem_Malloc(n);
-    if (!copy) return -1;
-    key_write(k, copy);
-    self->known[entry] = (Known){copy, n, UNSETTLED, 0};
-    return table_put(&self->table, slot, h, entry) < 0 ? -1 : entry;
-}
-
-static int add_pending(Scanner *self, Py_ssize_t entry) {
-    if (self->pending_count == self->pending_capacity) {
-        Py_ssize_t capacity = self->pending_capacity ? self->pending_capacity * 2 : 256;
-        Py_ssize_t *more = PyMem_Realloc(self->pending, sizeof(Py_ssize_t) * capacity);
-        if (!more) return -1;
-        self->pending = more;
-        more = PyMem_Realloc(self->first_rows, sizeof(Py_ssize_t) * capacity);
-        if (!more) return -1;
-        self->first_rows = more;
-        self->pending_capacity = capacity;
-    }
-    self->known[entry].codes = PENDING;
-    self->known[entry].group = (uint32_t)self->pending_count;
-    self->pending[self->pending_count++] = entry;
-    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -939,66 +820,586 @@ static PyObject *parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     return (PyObject *)self;
 }
 
-PyDoc_STRVAR(scan_doc,
-"scan(lines, /) -> (stop, rows, keys, key_rows, names, uris)\n\n"
-"Turn what ``parse`` read into rows: ``stop`` is where the first line not turned begins (a\n"
-"line whose shape key was settled as the Python path's, else ``lines.stop``). ``rows`` packs\n"
-"one 80-byte record per line. ``keys`` are the shape keys (bytes) not known before the call,\n"
-"with the row each first appears on (``key_rows``): ``settle`` must tell their codes before\n"
-"the next call. ``names`` and ``uris`` are the distinct object names and request URIs of the\n"
-"rows, as text. Every list is in order of first occurrence.");
+/* ------------------------------------------------------------------------------------------
+ * TextTable: distinct texts (request URIs) and their codes, as UTF-8 in large blocks.
+ *
+ * It gives codes exactly as tables.InternTable does (code 0 is "", new texts in order of first
+ * sight, released codes given out again last-released first, every reuse logged), for about a
+ * third of the memory: no Python object per text. The scanner codes URIs here directly.
+ */
 
-static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
-    if (!Py_IS_TYPE(arg, &LinesType)) {
-        PyErr_SetString(PyExc_TypeError, "scan() takes what parse() returned");
+#define TOMBSTONE UINT32_MAX /* a slot whose text was released */
+
+#define BLOCK (256 * 1024) /* texts are kept in blocks of this size (a longer one alone) */
+
+typedef struct {
+    PyObject_HEAD
+    char **blocks;
+    Py_ssize_t block_count, block_capacity, fill; /* fill: bytes used in the last block */
+    Py_ssize_t block_bytes, live, garbage;         /* bytes in blocks, of texts, released */
+    char **starts;
+    uint32_t *lengths; /* 0: "" (code 0) or released */
+    Py_ssize_t count, capacity;
+    uint32_t *slots; /* code + 1; 0 empty; TOMBSTONE */
+    uint64_t *hashes;
+    Py_ssize_t size, used; /* slots, and slots not empty (tombstones included) */
+    uint32_t *free;
+    Py_ssize_t free_count, free_capacity;
+    uint32_t *log;
+    Py_ssize_t log_count, log_capacity, log_base;
+} TextTable;
+
+static PyTypeObject TextTableType;
+
+static int grow(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t item) {
+    if (needed <= *capacity) return 0;
+    Py_ssize_t bigger = *capacity ? *capacity : 64;
+    while (bigger < needed) bigger *= 2;
+    void *more = PyMem_Realloc(*array, item * bigger);
+    if (!more) return -1;
+    *array = more;
+    *capacity = bigger;
+    return 0;
+}
+
+static int texts_rebuild(TextTable *t, Py_ssize_t size) {
+    uint32_t *slots = PyMem_Calloc(size, sizeof(uint32_t));
+    uint64_t *hashes = PyMem_Calloc(size, sizeof(uint64_t));
+    if (!slots || !hashes) {
+        PyMem_Free(slots);
+        PyMem_Free(hashes);
+        return -1;
+    }
+    Py_ssize_t used = 0;
+    for (Py_ssize_t i = 0; i < t->size; i++) {
+        uint32_t entry = t->slots[i];
+        if (!entry || entry == TOMBSTONE) continue;
+        Py_ssize_t j = (Py_ssize_t)(t->hashes[i] & (size - 1));
+        while (slots[j]) j = (j + 1) & (size - 1);
+        slots[j] = entry;
+        hashes[j] = t->hashes[i];
+        used++;
+    }
+    PyMem_Free(t->slots);
+    PyMem_Free(t->hashes);
+    t->slots = slots;
+    t->hashes = hashes;
+    t->size = size;
+    t->used = used;
+    return 0;
+}
+
+/* The slot holding ``text`` (its code is slots[slot] - 1), or -1 with *empty the slot where
+ * it would go. */
+static Py_ssize_t texts_find(const TextTable *t, const char *text, Py_ssize_t n, uint64_t h,
+                             Py_ssize_t *empty) {
+    Py_ssize_t j = (Py_ssize_t)(h & (t->size - 1));
+    for (;; j = (j + 1) & (t->size - 1)) {
+        uint32_t entry = t->slots[j];
+        if (!entry) {
+            *empty = j;
+            return -1;
+        }
+        if (entry == TOMBSTONE || t->hashes[j] != h) continue;
+        uint32_t code = entry - 1;
+        if (t->lengths[code] == n && memcmp(t->starts[code], text, n) == 0) return j;
+    }
+}
+
+static Py_ssize_t texts_lookup(const TextTable *t, const char *text, Py_ssize_t n, uint64_t h) {
+    if (n == 0) return 0;
+    Py_ssize_t empty, slot = texts_find(t, text, n, h, &empty);
+    return slot < 0 ? -1 : (Py_ssize_t)t->slots[slot] - 1;
+}
+
+/* Room for ``n`` more bytes of text: the end of the last block, or a new block. */
+static char *texts_room(TextTable *t, Py_ssize_t n) {
+    if (t->block_count && t->fill + n <= BLOCK) {
+        char *at = t->blocks[t->block_count - 1] + t->fill;
+        t->fill += n;
+        return at;
+    }
+    Py_ssize_t size = n > BLOCK ? n : BLOCK;
+    if (grow((void **)&t->blocks, &t->block_capacity, t->block_count + 1, sizeof(char *)) < 0)
+        return NULL;
+    char *block = PyMem_Malloc(size);
+    if (!block) return NULL;
+    /* a long text gets a block of its own, placed before the last one, which stays open */
+    if (n > BLOCK && t->block_count) {
+        t->blocks[t->block_count] = t->blocks[t->block_count - 1];
+        t->blocks[t->block_count - 1] = block;
+        t->block_count++;
+        t->block_bytes += size;
+        return block;
+    }
+    t->blocks[t->block_count++] = block;
+    t->block_bytes += size;
+    t->fill = n;
+    return block;
+}
+
+/* The code of ``text`` (hash ``h``), given one if it is new; -1 when out of memory. */
+static Py_ssize_t texts_code(TextTable *t, const char *text, Py_ssize_t n, uint64_t h) {
+    if (n == 0) return 0;
+    Py_ssize_t empty, slot = texts_find(t, text, n, h, &empty);
+    if (slot >= 0) return (Py_ssize_t)t->slots[slot] - 1;
+    if (n > UINT32_MAX - 1) return -1;
+    Py_ssize_t code;
+    int reused = t->free_count > 0;
+    if (reused) {
+        code = t->free[t->free_count - 1];
+    } else {
+        code = t->count;
+        if (grow((void **)&t->starts, &t->capacity, code + 1, sizeof(char *)) < 0) return -1;
+        Py_ssize_t capacity = t->capacity;
+        uint32_t *lengths = PyMem_Realloc(t->lengths, sizeof(uint32_t) * capacity);
+        if (!lengths) return -1;
+        t->lengths = lengths;
+    }
+    if (reused && grow((void **)&t->log, &t->log_capacity, t->log_count + 1, sizeof(uint32_t)) < 0)
+        return -1;
+    char *room = texts_room(t, n);
+    if (!room) return -1;
+    memcpy(room, text, n);
+    t->starts[code] = room;
+    t->lengths[code] = (uint32_t)n;
+    t->live += n;
+    if (reused) {
+        t->free_count--;
+        t->log[t->log_count++] = (uint32_t)code;
+    } else {
+        t->count++;
+    }
+    t->slots[empty] = (uint32_t)code + 1;
+    t->hashes[empty] = h;
+    t->used++;
+    if (t->used * 10 > t->size * 7 && texts_rebuild(t, t->size * 2) < 0) return -1;
+    return code;
+}
+
+/* A text argument as UTF-8 (lone surrogates, which only hand-made text has, kept as such). */
+static const char *utf8_of(PyObject *text, Py_ssize_t *n, PyObject **keep) {
+    *keep = NULL;
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "a TextTable holds str, not %.100s", Py_TYPE(text)->tp_name);
         return NULL;
     }
-    Lines *lines = (Lines *)arg;
-    for (Py_ssize_t i = 0; i < self->pending_count; i++) /* a call never settled */
-        if (self->known[self->pending[i]].codes == PENDING)
-            self->known[self->pending[i]].codes = UNSETTLED;
-    self->pending_count = 0;
-    if (self->table.count >= MAX_KNOWN) forget_all(self);
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, n);
+    if (utf8) return utf8;
+    PyErr_Clear();
+    *keep = PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass");
+    if (!*keep) return NULL;
+    *n = PyBytes_GET_SIZE(*keep);
+    return PyBytes_AS_STRING(*keep);
+}
 
-    PyObject *result = NULL, *rows_bytes = NULL, *keys = NULL, *key_rows = NULL, *names = NULL,
-             *uris = NULL;
+static PyObject *text_at(const TextTable *t, Py_ssize_t code) {
+    return PyUnicode_DecodeUTF8(t->starts[code], t->lengths[code], "surrogatepass");
+}
+
+static PyObject *TextTable_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    if (PyTuple_GET_SIZE(args) || (kwargs && PyDict_GET_SIZE(kwargs))) {
+        PyErr_SetString(PyExc_TypeError, "TextTable() takes no arguments");
+        return NULL;
+    }
+    TextTable *t = (TextTable *)type->tp_alloc(type, 0);
+    if (!t) return NULL;
+    t->size = 1024;
+    t->slots = PyMem_Calloc(t->size, sizeof(uint32_t));
+    t->hashes = PyMem_Calloc(t->size, sizeof(uint64_t));
+    if (!t->slots || !t->hashes || grow((void **)&t->starts, &t->capacity, 1, sizeof(char *)) < 0 ||
+        !(t->lengths = PyMem_Malloc(sizeof(uint32_t) * t->capacity))) {
+        Py_DECREF(t);
+        return PyErr_NoMemory();
+    }
+    t->starts[0] = NULL;
+    t->lengths[0] = 0; /* code 0: "" */
+    t->count = 1;
+    return (PyObject *)t;
+}
+
+static void TextTable_dealloc(TextTable *t) {
+    for (Py_ssize_t i = 0; i < t->block_count; i++) PyMem_Free(t->blocks[i]);
+    PyMem_Free(t->blocks);
+    PyMem_Free(t->starts);
+    PyMem_Free(t->lengths);
+    PyMem_Free(t->slots);
+    PyMem_Free(t->hashes);
+    PyMem_Free(t->free);
+    PyMem_Free(t->log);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static Py_ssize_t TextTable_length(TextTable *t) { return t->count; }
+
+static PyObject *TextTable_item(TextTable *t, Py_ssize_t code) {
+    if (code < 0 || code >= t->count) {
+        PyErr_SetString(PyExc_IndexError, "TextTable code out of range");
+        return NULL;
+    }
+    return text_at(t, code);
+}
+
+static PyObject *TextTable_subscript(TextTable *t, PyObject *key) {
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) return NULL;
+        Py_ssize_t length = PySlice_AdjustIndices(t->count, &start, &stop, step);
+        PyObject *list = PyList_New(length);
+        if (!list) return NULL;
+        for (Py_ssize_t i = 0, code = start; i < length; i++, code += step) {
+            PyObject *text = text_at(t, code);
+            if (!text) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, i, text);
+        }
+        return list;
+    }
+    Py_ssize_t code = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (code == -1 && PyErr_Occurred()) return NULL;
+    if (code < 0) code += t->count;
+    return TextTable_item(t, code);
+}
+
+static PyObject *TextTable_code(TextTable *t, PyObject *text) {
+    Py_ssize_t n;
+    PyObject *keep;
+    const char *utf8 = utf8_of(text, &n, &keep);
+    if (!utf8) return NULL;
+    Py_ssize_t code = texts_code(t, utf8, n, text_hash((Span){(const unsigned char *)utf8, n}));
+    Py_XDECREF(keep);
+    return code < 0 ? PyErr_NoMemory() : PyLong_FromSsize_t(code);
+}
+
+static PyObject *TextTable_get(TextTable *t, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(text, default=None)");
+        return NULL;
+    }
+    if (!PyUnicode_Check(args[0])) return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+    Py_ssize_t n;
+    PyObject *keep;
+    const char *utf8 = utf8_of(args[0], &n, &keep);
+    if (!utf8) return NULL;
+    Py_ssize_t code = texts_lookup(t, utf8, n, text_hash((Span){(const unsigned char *)utf8, n}));
+    Py_XDECREF(keep);
+    if (code >= 0) return PyLong_FromSsize_t(code);
+    return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+}
+
+static PyObject *TextTable_codes(TextTable *t, PyObject *texts) {
+    PyObject *seq = PySequence_Fast(texts, "codes() takes a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    PyObject *list = PyList_New(count);
+    for (Py_ssize_t i = 0; list && i < count; i++) {
+        PyObject *code = TextTable_code(t, PySequence_Fast_GET_ITEM(seq, i));
+        if (!code) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, code);
+    }
+    Py_DECREF(seq);
+    return list;
+}
+
+/* Copy the live texts into new blocks, leaving the released ones behind. */
+static int texts_compact(TextTable *t) {
+    TextTable fresh = {0};
+    for (Py_ssize_t code = 0; code < t->count; code++) {
+        Py_ssize_t n = t->lengths[code];
+        if (!n) continue;
+        char *room = texts_room(&fresh, n);
+        if (!room) {
+            for (Py_ssize_t i = 0; i < fresh.block_count; i++) PyMem_Free(fresh.blocks[i]);
+            PyMem_Free(fresh.blocks);
+            return -1;
+        }
+        memcpy(room, t->starts[code], n);
+        t->starts[code] = room;
+    }
+    for (Py_ssize_t i = 0; i < t->block_count; i++) PyMem_Free(t->blocks[i]);
+    PyMem_Free(t->blocks);
+    t->blocks = fresh.blocks;
+    t->block_count = fresh.block_count;
+    t->block_capacity = fresh.block_capacity;
+    t->block_bytes = fresh.block_bytes;
+    t->fill = fresh.fill;
+    t->garbage = 0;
+    return 0;
+}
+
+static PyObject *TextTable_release(TextTable *t, PyObject *codes) {
+    PyObject *iterator = PyObject_GetIter(codes), *item;
+    if (!iterator) return NULL;
+    while ((item = PyIter_Next(iterator))) {
+        Py_ssize_t code = PyNumber_AsSsize_t(item, PyExc_OverflowError);
+        Py_DECREF(item);
+        if (code == -1 && PyErr_Occurred()) break;
+        if (code <= 0 || code >= t->count || t->lengths[code] == 0) continue; /* already free */
+        const char *text = t->starts[code];
+        Py_ssize_t n = t->lengths[code], empty;
+        Py_ssize_t slot = texts_find(t, text, n, text_hash((Span){(const unsigned char *)text, n}),
+                                     &empty);
+        if (slot >= 0) t->slots[slot] = TOMBSTONE;
+        if (grow((void **)&t->free, &t->free_capacity, t->free_count + 1, sizeof(uint32_t)) < 0) {
+            PyErr_NoMemory();
+            break;
+        }
+        t->free[t->free_count++] = (uint32_t)code;
+        t->garbage += n;
+        t->live -= n;
+        t->lengths[code] = 0;
+        t->starts[code] = NULL;
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) return NULL;
+    if (t->log_count > 2 * t->count) { /* keep the log about as long as the table */
+        Py_ssize_t drop = t->log_count / 2;
+        memmove(t->log, t->log + drop, sizeof(uint32_t) * (t->log_count - drop));
+        t->log_count -= drop;
+        t->log_base += drop;
+    }
+    if (t->garbage > 4 * BLOCK && t->garbage > t->live && texts_compact(t) < 0)
+        return PyErr_NoMemory();
+    if ((t->used - (t->count - t->free_count)) * 4 > t->size && texts_rebuild(t, t->size) < 0)
+        return PyErr_NoMemory(); /* mostly tombstones: probes would get long */
+    Py_RETURN_NONE;
+}
+
+static PyObject *TextTable_reused_since(TextTable *t, PyObject *arg) {
+    Py_ssize_t epoch = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+    if (epoch == -1 && PyErr_Occurred()) return NULL;
+    if (epoch < t->log_base) Py_RETURN_NONE;
+    Py_ssize_t from = epoch - t->log_base;
+    if (from > t->log_count) from = t->log_count;
+    PyObject *list = PyList_New(t->log_count - from);
+    for (Py_ssize_t i = from; list && i < t->log_count; i++) {
+        PyObject *code = PyLong_FromUnsignedLong(t->log[i]);
+        if (!code) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i - from, code);
+    }
+    return list;
+}
+
+static PyObject *TextTable_epoch(TextTable *t, void *closure) {
+    (void)closure;
+    return PyLong_FromSsize_t(t->log_base + t->log_count);
+}
+
+static PyObject *TextTable_next_code(TextTable *t, void *closure) {
+    (void)closure;
+    return PyLong_FromSsize_t(t->free_count ? t->free[t->free_count - 1] : t->count);
+}
+
+static PyObject *TextTable_nbytes(TextTable *t, void *closure) {
+    (void)closure;
+    return PyLong_FromSsize_t(t->block_bytes + t->capacity * (sizeof(char *) + sizeof(uint32_t)) +
+                              t->size * (sizeof(uint32_t) + sizeof(uint64_t)));
+}
+
+static PyMethodDef TextTable_methods[] = {
+    {"code", (PyCFunction)TextTable_code, METH_O,
+     "code(text) -> int: the code of ``text``, given one if it is new."},
+    {"get", (PyCFunction)(void (*)(void))TextTable_get, METH_FASTCALL,
+     "get(text, default=None): the code of ``text`` if it has one."},
+    {"codes", (PyCFunction)TextTable_codes, METH_O,
+     "codes(texts) -> list[int]: ``code`` of each, in order."},
+    {"release", (PyCFunction)TextTable_release, METH_O,
+     "release(codes): forget the texts of ``codes`` (no row uses them); the codes are reused."},
+    {"reused_since", (PyCFunction)TextTable_reused_since, METH_O,
+     "reused_since(epoch) -> list[int] | None: codes given new texts since ``epoch``."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef TextTable_getset[] = {
+    {"epoch", (getter)TextTable_epoch, NULL, "How many times a code was given a new text.", NULL},
+    {"next_code", (getter)TextTable_next_code, NULL, "The code the next new text gets.", NULL},
+    {"nbytes", (getter)TextTable_nbytes, NULL, "Memory held, in bytes.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods TextTable_sequence = {
+    .sq_length = (lenfunc)TextTable_length,
+    .sq_item = (ssizeargfunc)TextTable_item,
+};
+
+static PyMappingMethods TextTable_mapping = {
+    .mp_length = (lenfunc)TextTable_length,
+    .mp_subscript = (binaryfunc)TextTable_subscript,
+};
+
+static PyTypeObject TextTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kaudit_tui.core._linescan.TextTable",
+    .tp_basicsize = sizeof(TextTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Distinct texts and their codes, as UTF-8 in large blocks (see texts.py).",
+    .tp_new = TextTable_new,
+    .tp_dealloc = (destructor)TextTable_dealloc,
+    .tp_methods = TextTable_methods,
+    .tp_getset = TextTable_getset,
+    .tp_as_sequence = &TextTable_sequence,
+    .tp_as_mapping = &TextTable_mapping,
+};
+
+/* ------------------------------------------------------------------------------------------
+ * The scanner: what ``parse`` read turned into rows, with the request-shape keys it has been
+ * told the codes of kept across calls.
+ *
+ * A key is the raw JSON text of the client and object fields and the cluster annotation,
+ * joined by NUL (which JSON text never holds), then the enumerations: the bytes that tell two
+ * events' shapes apart, as the Python path's key tuple does.
+ */
+
+#define MAX_KNOWN 32768 /* keys remembered before the scanner starts over, as ingest.py's cache */
+#define FAILS (-1)      /* the key's fields have the wrong types: its lines are Python's */
+
+typedef struct {
+    unsigned char *bytes;
+    Py_ssize_t n;
+    int64_t codes;
+} Known;
+
+typedef struct {
+    PyObject_HEAD
+    Table table;
+    Known *known;
+    Py_ssize_t capacity;
+    /* working memory of a call, kept (fresh memory costs page faults on every call) */
+    Row *rows;
+    Py_ssize_t rows_capacity;
+    Groups names;
+} Scanner;
+
+static void forget_all(Scanner *self) {
+    for (Py_ssize_t i = 0; i < self->table.count; i++) PyMem_Free(self->known[i].bytes);
+    memset(self->table.slots, 0, sizeof(uint32_t) * self->table.size);
+    self->table.count = 0;
+}
+
+static Py_ssize_t key_size(const Key *k) {
+    Py_ssize_t size = RAW_COUNT + 1 + 5 + k->cluster.n;
+    for (int i = 0; i < RAW_COUNT; i++) size += k->raw[i].n;
+    return size;
+}
+
+static void key_write(const Key *k, unsigned char *w) {
+    for (int i = 0; i < RAW_COUNT; i++) {
+        if (k->raw[i].n) memcpy(w, k->raw[i].p, k->raw[i].n);
+        w += k->raw[i].n;
+        *w++ = 0;
+    }
+    if (k->cluster.n) memcpy(w, k->cluster.p, k->cluster.n);
+    w += k->cluster.n;
+    *w++ = 0;
+    *w++ = k->verb;
+    *w++ = k->stage;
+    *w++ = k->level;
+    *w++ = k->decision;
+    *w++ = k->objref;
+}
+
+/* Do ``bytes`` (as key_write writes them) hold key ``k``? */
+static int key_matches(const Key *k, const unsigned char *bytes, Py_ssize_t n) {
+    if (n != key_size(k)) return 0;
+    for (int i = 0; i < RAW_COUNT; i++) {
+        Py_ssize_t size = k->raw[i].n;
+        if (size && memcmp(bytes, k->raw[i].p, size) != 0) return 0;
+        bytes += size + 1;
+    }
+    if (k->cluster.n && memcmp(bytes, k->cluster.p, k->cluster.n) != 0) return 0;
+    bytes += k->cluster.n + 1;
+    return bytes[0] == k->verb && bytes[1] == k->stage && bytes[2] == k->level &&
+           bytes[3] == k->decision && bytes[4] == k->objref;
+}
+
+/* Both shape codes of the event on ``line``: remembered, or asked of ``shape_codes`` (and then
+ * remembered) the first time its key is seen. FAILS for a key whose event is Python's; -2 with
+ * an exception set. */
+static int64_t shapes_of(Scanner *self, const Parsed *parsed, const unsigned char *base,
+                         PyObject *shape_codes) {
+    const Key *k = &parsed->key;
+    uint64_t h = parsed->key_hash;
+    Py_ssize_t slot;
+    TABLE_FIND(&self->table, h, slot,
+               key_matches(k, self->known[entry].bytes, self->known[entry].n));
+    if (self->table.slots[slot]) return self->known[self->table.slots[slot] - 1].codes;
+    PyObject *line = PyBytes_FromStringAndSize((const char *)base + parsed->off, parsed->len);
+    if (!line) return -2;
+    PyObject *found = PyObject_CallOneArg(shape_codes, line);
+    Py_DECREF(line);
+    if (!found) return -2;
+    int64_t codes = FAILS;
+    if (found != Py_None) {
+        codes = PyLong_AsLongLong(found);
+        if (codes < 0 && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "shape codes are never negative");
+    }
+    Py_DECREF(found);
+    if (PyErr_Occurred()) return -2;
+    if (self->table.count >= MAX_KNOWN) {
+        forget_all(self);
+        TABLE_FIND(&self->table, h, slot, 0);
+    }
+    Py_ssize_t entry = self->table.count;
+    if (grow((void **)&self->known, &self->capacity, entry + 1, sizeof(Known)) < 0) goto memory;
+    Py_ssize_t n = key_size(k);
+    unsigned char *copy = PyMem_Malloc(n);
+    if (!copy) goto memory;
+    key_write(k, copy);
+    self->known[entry] = (Known){copy, n, codes};
+    if (table_put(&self->table, slot, h, entry) < 0) goto memory;
+    return codes;
+memory:
+    PyErr_NoMemory();
+    return -2;
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(lines, uris, shape_codes, /) -> (stop, rows, names)\n\n"
+"Turn what ``parse`` read into rows, in order, up to the first line left to Python (``stop``\n"
+"is where it begins; ``lines.stop`` when there is none): one whose shape key\n"
+"``shape_codes(line)`` answered None for. ``shape_codes`` is asked once per key it was not\n"
+"asked before (its answer is remembered): both shape codes as one int. URIs are coded in the\n"
+"TextTable ``uris``. ``rows`` packs one 72-byte record per line; ``names`` are the distinct\n"
+"object names of the rows as text, in order of first occurrence (the rows' ``name``).");
+
+static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !Py_IS_TYPE(args[0], &LinesType) || !Py_IS_TYPE(args[1], &TextTableType)) {
+        PyErr_SetString(PyExc_TypeError, "scan(lines, uris, shape_codes)");
+        return NULL;
+    }
+    Lines *lines = (Lines *)args[0];
+    TextTable *uris = (TextTable *)args[1];
+    PyObject *shape_codes = args[2];
+    const unsigned char *base = lines->view.buf;
     Py_ssize_t count = 0, stop = lines->stop;
     groups_reset(&self->names);
-    groups_reset(&self->uris);
-    int ok = 1;
-    if (lines->count > self->rows_capacity) { /* rows are kept between calls: see Scanner */
-        Row *more = PyMem_Realloc(self->rows, sizeof(Row) * lines->count);
-        if (!more) return PyErr_NoMemory();
-        self->rows = more;
-        self->rows_capacity = lines->count;
-    }
+    if (grow((void **)&self->rows, &self->rows_capacity, lines->count, sizeof(Row)) < 0)
+        return PyErr_NoMemory();
     for (; count < lines->count; count++) {
         const Parsed *parsed = &lines->lines[count];
-        Py_ssize_t entry = known_entry(self, &parsed->key, parsed->key_hash);
-        if (entry < 0) { ok = 0; break; }
-        Known *known = &self->known[entry];
-        if (known->codes == FAILS) { /* the Python path reads this line */
+        int64_t shapes = shapes_of(self, parsed, base, shape_codes);
+        if (shapes == -2) return NULL;
+        if (shapes == FAILS) { /* the Python path reads this line */
             stop = parsed->off;
             break;
         }
-        if (known->codes == UNSETTLED) {
-            if (add_pending(self, entry) < 0) { ok = 0; break; }
-            self->first_rows[known->group] = count;
-        }
         Py_ssize_t name = group_of(&self->names, parsed->name, parsed->name_hash);
-        Py_ssize_t uri = group_of(&self->uris, parsed->uri, parsed->uri_hash);
-        if (name < 0 || uri < 0) { ok = 0; break; }
+        Py_ssize_t uri = texts_code(uris, (const char *)parsed->uri.p, parsed->uri.n,
+                                    parsed->uri_hash);
+        if (name < 0 || uri < 0) return PyErr_NoMemory();
         Row *row = &self->rows[count];
-        if (known->codes == PENDING) {
-            row->shapes = 0;
-            row->key = known->group;
-        } else {
-            row->shapes = known->codes;
-            row->key = NOT_NEW;
-        }
+        row->shapes = shapes;
         row->name = (uint32_t)name;
         row->uri = (uint32_t)uri;
-        row->pad = 0;
         row->code = parsed->code;
         row->off = parsed->off;
         row->len = parsed->len;
@@ -1007,61 +1408,12 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
         row->id_hi = parsed->id_hi;
         row->id_lo = parsed->id_lo;
     }
-    if (!ok) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    rows_bytes = PyBytes_FromStringAndSize((const char *)self->rows, sizeof(Row) * count);
-    keys = PyList_New(self->pending_count);
-    key_rows = PyList_New(self->pending_count);
-    if (!rows_bytes || !keys || !key_rows) goto done;
-    for (Py_ssize_t i = 0; i < self->pending_count; i++) {
-        Known *known = &self->known[self->pending[i]];
-        PyObject *k = PyBytes_FromStringAndSize((const char *)known->bytes, known->n);
-        PyObject *r = PyLong_FromSsize_t(self->first_rows[i]);
-        if (!k || !r) {
-            Py_XDECREF(k);
-            Py_XDECREF(r);
-            goto done;
-        }
-        PyList_SET_ITEM(keys, i, k);
-        PyList_SET_ITEM(key_rows, i, r);
-    }
-    if (!(names = group_texts(&self->names)) || !(uris = group_texts(&self->uris))) goto done;
-    result = Py_BuildValue("(nOOOOO)", stop, rows_bytes, keys, key_rows, names, uris);
-done:
-    Py_XDECREF(rows_bytes);
-    Py_XDECREF(keys);
-    Py_XDECREF(key_rows);
+    PyObject *rows = PyBytes_FromStringAndSize((const char *)self->rows, sizeof(Row) * count);
+    PyObject *names = rows ? group_texts(&self->names) : NULL;
+    PyObject *result = names ? Py_BuildValue("(nOO)", stop, rows, names) : NULL;
+    Py_XDECREF(rows);
     Py_XDECREF(names);
-    Py_XDECREF(uris);
     return result;
-}
-
-PyDoc_STRVAR(settle_doc,
-"settle(codes, /)\n\n"
-"The codes of the last call's new keys, in their order: both shape codes (``who | what << 32``),\n"
-"-1 when the key's lines are the Python path's, or None when not worked out (the key is new\n"
-"again next time). Keys beyond the list are not worked out either.");
-
-static PyObject *Scanner_settle(Scanner *self, PyObject *codes) {
-    if (!PyList_Check(codes)) {
-        PyErr_SetString(PyExc_TypeError, "settle() takes a list");
-        return NULL;
-    }
-    Py_ssize_t given = PyList_GET_SIZE(codes);
-    for (Py_ssize_t i = 0; i < self->pending_count; i++) {
-        Known *known = &self->known[self->pending[i]];
-        int64_t value = UNSETTLED;
-        if (i < given && PyList_GET_ITEM(codes, i) != Py_None) {
-            value = PyLong_AsLongLong(PyList_GET_ITEM(codes, i));
-            if (value == -1 && PyErr_Occurred()) return NULL;
-            if (value < FAILS) value = UNSETTLED;
-        }
-        known->codes = value;
-    }
-    self->pending_count = 0;
-    Py_RETURN_NONE;
 }
 
 static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
@@ -1071,10 +1423,7 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     }
     Scanner *self = (Scanner *)type->tp_alloc(type, 0);
     if (!self) return NULL;
-    self->rows_capacity = 1024;
-    self->rows = PyMem_Malloc(sizeof(Row) * self->rows_capacity);
-    if (table_init(&self->table, 2 * MAX_KNOWN) < 0 || !self->rows ||
-        groups_init(&self->names) < 0 || groups_init(&self->uris) < 0) {
+    if (table_init(&self->table, 2 * MAX_KNOWN) < 0 || groups_init(&self->names) < 0) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
@@ -1085,17 +1434,13 @@ static void Scanner_dealloc(Scanner *self) {
     if (self->table.slots) forget_all(self);
     table_free(&self->table);
     PyMem_Free(self->known);
-    PyMem_Free(self->pending);
-    PyMem_Free(self->first_rows);
     PyMem_Free(self->rows);
     groups_free(&self->names);
-    groups_free(&self->uris);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef Scanner_methods[] = {
-    {"scan", (PyCFunction)Scanner_scan, METH_O, scan_doc},
-    {"settle", (PyCFunction)Scanner_settle, METH_O, settle_doc},
+    {"scan", (PyCFunction)(void (*)(void))Scanner_scan, METH_FASTCALL, scan_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1104,8 +1449,8 @@ static PyTypeObject ScannerType = {
     .tp_name = "kaudit_tui.core._linescan.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Reads compact event lines for one ingestor, remembering the shape keys it was "
-              "told the codes of.",
+    .tp_doc = "Turns parsed event lines into rows for one ingestor, remembering the shape keys "
+              "it was told the codes of.",
     .tp_new = Scanner_new,
     .tp_dealloc = (destructor)Scanner_dealloc,
     .tp_methods = Scanner_methods,
@@ -1118,23 +1463,27 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, .m_name = "_linescan", .m_methods = module_methods,
-    .m_doc = "Compact audit Event lines read into row numbers (see linescan.py).", .m_size = -1,
+    .m_doc = "Compact audit Event lines read into row numbers (see linescan.py), and the table "
+             "of texts they are coded in (see texts.py).",
+    .m_size = -1,
 };
+
+static int add_type(PyObject *m, const char *name, PyTypeObject *type) {
+    if (PyType_Ready(type) < 0) return -1;
+    Py_INCREF(type);
+    if (PyModule_AddObject(m, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
 
 PyMODINIT_FUNC PyInit__linescan(void) {
     for (int c = 0; c < 256; c++) special[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
-    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&LinesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
-    Py_INCREF(&ScannerType);
-    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
-        Py_DECREF(&ScannerType);
-        Py_DECREF(m);
-        return NULL;
-    }
-    Py_INCREF(&LinesType);
-    if (PyModule_AddObject(m, "Lines", (PyObject *)&LinesType) < 0) {
-        Py_DECREF(&LinesType);
+    if (add_type(m, "Lines", &LinesType) < 0 || add_type(m, "TextTable", &TextTableType) < 0 ||
+        add_type(m, "Scanner", &ScannerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import islice
@@ -76,6 +77,8 @@ class _RowTexts(NamedTuple):
 _TEXTS = len(_RowTexts._fields)
 _TEXT = {name: index for index, name in enumerate(_RowTexts._fields)}
 """Where each value sits among a row's ``_TEXTS`` values."""
+_PREPARED = 4
+"""Batches parsed ahead at most (one is enough when they are fed as they come)."""
 _MAX_SHAPES = 1 << 15
 """Shape keys remembered before the cache starts over. Service account tokens carry per-pod
 claims (user.extra), so a big cluster has many keys for few client shapes: the bound keeps the
@@ -136,6 +139,9 @@ class Ingestor:
         )
         self._threads = usable_cores() >= 2
         """Parse large batches in two threads (see ``_scan_lines``)."""
+        self._prepared: dict[int, tuple[bytes, Future[Lines]]] = {}
+        """Batches being parsed ahead (see :meth:`prepare`), by identity."""
+        self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -153,34 +159,52 @@ class Ingestor:
         """Does the compiled scanner read compact event lines here?"""
         return self._scanner is not None
 
+    def prepare(self, data: bytes) -> None:
+        """``data`` is to be fed next (after what is being fed now): with two cores, parse it
+        in another thread meanwhile (any thread may call this; see ``_scan_lines``)."""
+        if self._scanner is not None and self._threads and data:
+            with self._lock:
+                while len(self._prepared) >= _PREPARED:
+                    self._prepared.pop(next(iter(self._prepared)))
+                self._prepared[id(data)] = (data, linescan.parse_ahead(data, 0, len(data)))
+
     def feed(self, reader: RawReader, offset: int, data: bytes) -> range:
         """Index the complete lines in ``data`` (read from ``reader`` at ``offset``).
 
         Returns the ids of the rows appended.
         """
         seg = self.store.segment_id(reader)
+        with self._lock:
+            prepared = self._prepared.pop(id(data), None)
         if self._scanner is not None and len(data) <= self.max_line and seg not in self._documents:
             first = self.store.next_id
-            self._scan_lines(seg, offset, data)
+            ready = prepared[1] if prepared is not None and prepared[0] is data else None
+            self._scan_lines(seg, offset, data, ready)
             self._flush(seg)
             return range(first, self.store.next_id)
         self._index_lines(seg, offset, data)
         return self._flush(seg)
 
-    def _scan_lines(self, seg: int, offset: int, data: bytes) -> None:
+    def _scan_lines(
+        self, seg: int, offset: int, data: bytes, ready: Future[Lines] | None = None
+    ) -> None:
         """Index ``data`` with the compiled scanner, and each line it leaves with
         :meth:`_index_lines`; once a document opens, or the scanner reads nothing twice in a
         row (a log of another form), the rest of the batch goes to :meth:`_index_lines`.
 
-        With two cores, the second half of a large batch is parsed in another thread while this
-        one parses and indexes the first (parsing holds no GIL); indexing stays in order.
+        With two cores, parsing (which holds no GIL) runs in another thread beside this one:
+        ``ready`` is the whole batch being parsed since :meth:`prepare`; otherwise the second
+        half of a large batch is parsed there while this thread parses and indexes the first.
+        Indexing stays in order.
         """
         scanner = self._scanner
         assert scanner is not None
         size = len(data)
         at = idle = 0
         ahead: tuple[int, Future[Lines]] | None = None
-        if self._threads and size >= linescan.SPLIT_MIN:
+        if ready is not None:
+            ahead = (0, ready)
+        elif self._threads and size >= linescan.SPLIT_MIN:
             middle = data.find(b"\n", size // 2) + 1
             if 0 < middle < size:
                 ahead = (middle, linescan.parse_ahead(data, middle, size))
@@ -222,8 +246,7 @@ class Ingestor:
         store = self.store
         shape_get = self._shapes.get
         name_get, name_code = store.names.get, store.names.code
-        uri_table = store.uris
-        uri_add, uri_claim, uri_next = uri_table.add, uri_table.claim, uri_table.next_code
+        uri_code = store.uris.code
         rows, pack = self._rows, _ROW.pack
         add_texts = self._texts.extend
         join = b"\0".join
@@ -267,11 +290,8 @@ class Ingestor:
                         name_id = name_get(ref.name)
                         if name_id is None:
                             name_id = name_code(ref.name)
-                        uri = event.requestURI
-                        uri_id = uri_add(uri, uri_next)
-                        if uri_id == uri_next:  # most URIs with a query are new
-                            uri_next = uri_claim(uri)
-                        rows += pack(shapes, name_id, uri_id, event.responseStatus.code,
+                        rows += pack(shapes, name_id, uri_code(event.requestURI),
+                                     event.responseStatus.code,
                                      pos, length)  # fmt: skip
                         # a _RowTexts, built as a plain tuple (cheaper)
                         add_texts((event.stageTimestamp, event.requestReceivedTimestamp,
@@ -286,7 +306,6 @@ class Ingestor:
                     next(islice(rest, skip, skip), None)  # past the lines read ahead
                     end = offset + resume - 1
             fast = plain and seg not in documents
-            uri_next = uri_table.next_code
 
     def _line_shape_codes(self, line: bytes) -> int | None:
         """Both shape codes of the typed event on ``line`` (for the compiled scanner), or None

@@ -41,6 +41,7 @@ from kaudit_tui.core.ingest import DEFAULT_MAX_LINE, Ingestor
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.store import COLUMNS, OTHER_ID, EventStore, SkipLog
 from kaudit_tui.core.tables import InternTable
+from kaudit_tui.core.texts import text_table
 
 SPLIT_MIN = 256 * 1024
 """Batches smaller than this are indexed here alone: sharing them would cost more than it
@@ -124,6 +125,10 @@ class ParallelIngestor:
     def helper_pid(self) -> int | None:
         helper = self._helper
         return helper.pid if helper is not None else None
+
+    def prepare(self, data: bytes) -> None:
+        """See :meth:`Ingestor.prepare`."""
+        self.local.prepare(data)
 
     def feed(self, reader: RawReader, offset: int, data: bytes) -> range:
         """Index the complete lines in ``data``; returns the ids of the rows appended."""
@@ -220,7 +225,7 @@ class ParallelIngestor:
         """Has the helper said it is ready (waiting up to ``timeout`` seconds)?"""
         helper = self._helper
         try:
-            answered = select.select([helper.stdout], [], [], timeout)[0]  # type: ignore[union-attr]
+            answered = _readable(helper.stdout, timeout)  # type: ignore[union-attr]
         except (OSError, ValueError, AttributeError):  # stopped meanwhile
             return False
         if answered:
@@ -255,7 +260,7 @@ class ParallelIngestor:
         """The helper's answer (None: it failed, or has not answered within ``timeout``)."""
         helper = self._helper
         try:
-            if timeout is not None and not select.select([helper.stdout], [], [], timeout)[0]:  # type: ignore[union-attr]
+            if timeout is not None and not _readable(helper.stdout, timeout):  # type: ignore[union-attr]
                 return None  # still pending: collected (and dropped) later
             answer = pickle.load(helper.stdout)  # type: ignore[union-attr,arg-type]
         except Exception:  # the helper died, failed or was stopped: index here from now on
@@ -382,10 +387,19 @@ class _Helper:
         }
         store.evict_to(0)
         # Names, URIs and IDs travel as text: fresh tables hold only the next part's.
-        store.names, store.uris, store.other_ids = InternTable(""), InternTable(""), InternTable("")
+        store.names, store.uris, store.other_ids = InternTable(""), text_table(), InternTable("")
         return HelperRows(columns, new_shapes, values, store.skips, ingestor.lines - lines,
                           in_document, coerced, time.perf_counter() - started,
                           time.process_time() - cpu)  # fmt: skip
+
+
+def _readable(stream: BinaryIO, timeout: float | None) -> bool:
+    """Can ``stream`` be read without blocking (waiting up to ``timeout`` seconds)? With
+    ``poll``: ``select`` fails for descriptors numbered 1024 or more, which a process with many
+    open files gives out."""
+    poller = select.poll()
+    poller.register(stream, select.POLLIN)
+    return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000))))
 
 
 def _used(codes: np.ndarray, table: InternTable[str]) -> tuple[np.ndarray, list[str]]:

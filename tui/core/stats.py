@@ -52,18 +52,18 @@ def field_counts(
     means the event has no such field; ``present_only`` leaves those out). Ties are ordered
     by value.
     """
-    index = np.asarray(rows, dtype=np.int64) - store.first_id
+    index = _index(store, rows)
     if field == "code":
-        values, counts = np.unique(store.column("code")[index], return_counts=True)
-        pairs = [(int(v), int(c)) for v, c in zip(values, counts, strict=True)]
+        per_code = _bincount(store.column("code")[index], 0)  # 0..999: kept so at ingest
+        pairs = [(int(v), int(per_code[v])) for v in np.flatnonzero(per_code)]
     elif field == "name":
-        per_code = np.bincount(store.column("name")[index], minlength=len(store.names))
+        per_code = _bincount(store.column("name")[index], len(store.names))
         pairs = [(store.names.values[i], int(per_code[i])) for i in np.flatnonzero(per_code)]
     elif field == "resource":
         pairs = _resource_pairs(store, index)
     else:
         column, table = store.shape_table(field)
-        per_shape = np.bincount(store.column(column)[index], minlength=len(table))
+        per_shape = _bincount(store.column(column)[index], len(table))
         codes = table.field_codes(field)
         per_value = np.bincount(codes, weights=per_shape, minlength=0).astype(np.int64)
         values = table.tables[field].values
@@ -74,10 +74,37 @@ def field_counts(
     return pairs[:top]
 
 
-def _resource_pairs(store: EventStore, index: np.ndarray) -> list[tuple[object, int]]:
+_CHUNK = 1 << 18
+"""Rows counted at a time: numpy counts from a copy of its input as 64-bit integers, which
+for a whole column of a large log would be a large transient allocation."""
+
+
+def _bincount(codes: np.ndarray, length: int) -> np.ndarray:
+    """How many times each code occurs (at least ``length`` counts), a chunk at a time."""
+    total = np.zeros(length, dtype=np.int64)
+    for start in range(0, len(codes), _CHUNK):
+        counts = np.bincount(codes[start : start + _CHUNK])
+        if len(counts) > len(total):
+            counts[: len(total)] += total
+            total = counts
+        else:
+            total[: len(counts)] += counts
+    return total
+
+
+def _index(store: EventStore, rows: np.ndarray) -> np.ndarray | slice:
+    """Where ``rows`` are in the store's columns: all of them (the usual question, and on a
+    large log a copy of every column asked about saved), or their positions."""
+    count = len(rows)
+    if count == len(store) and count and (rows[0], rows[-1]) == (store.first_id, store.next_id - 1):
+        return slice(None)  # ascending ids (a view's), as many as there are rows: every row
+    return np.asarray(rows, dtype=np.int64) - store.first_id
+
+
+def _resource_pairs(store: EventStore, index: np.ndarray | slice) -> list[tuple[object, int]]:
     """Counts per ``resource/subresource`` (``pods``, ``pods/exec``; ``""`` = no resource)."""
     column, table = store.shape_table("resource")
-    per_shape = np.bincount(store.column(column)[index], minlength=len(table))
+    per_shape = _bincount(store.column(column)[index], len(table))
     resources = table.tables["resource"].values
     subs = table.tables["sub"].values
     resource_codes = table.field_codes("resource")

@@ -10,6 +10,7 @@ ID as 128 bits, and a locator (segment, offset, length, item) of the raw record.
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from kaudit_tui.core.decode import (
 )
 from kaudit_tui.core.segments import RawReader
 from kaudit_tui.core.tables import InternTable, ShapeTable
+from kaudit_tui.core.texts import text_table
 
 COLUMNS: dict[str, type] = {
     "who": np.uint32,
@@ -49,6 +51,21 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _SKIP_EXAMPLES = 20
 RELEASE_EVERY = 100_000
 """Evicted rows between two releases of unused interned values, at the least."""
+
+
+MAPPED_BYTES = 1 << 20
+"""Columns from this size live in anonymous memory maps."""
+
+
+def _zeros(count: int, dtype: type) -> np.ndarray:
+    """A column of ``count`` zeros. A large one is an anonymous memory map: its pages cost
+    memory only once written, so the room reserved for rows to come (see
+    :meth:`EventStore.reserve`) costs nothing until they come, whatever the C allocator does
+    with large blocks."""
+    size = count * np.dtype(dtype).itemsize
+    if size < MAPPED_BYTES:
+        return np.zeros(count, dtype)
+    return np.frombuffer(mmap.mmap(-1, size), dtype)
 
 
 def split_audit_id(audit_id: str, other_ids: InternTable[str]) -> tuple[int, int]:
@@ -121,7 +138,7 @@ class EventStore:
         self.who = ShapeTable(ClientShape, normalize_who)
         self.what = ShapeTable(RequestShape, normalize_what)
         self.names: InternTable[str] = InternTable("")
-        self.uris: InternTable[str] = InternTable("")
+        self.uris = text_table()
         self.other_ids: InternTable[str] = InternTable("")
         self.segments: list[RawReader] = []
         self._segment_ids: dict[int, int] = {}
@@ -194,6 +211,12 @@ class EventStore:
         self._count += count
         return range(start, start + count)
 
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` live rows in all, now, so that the arrays are not copied
+        again as they fill (a copy briefly holds both; untouched room costs no memory)."""
+        if self._start + rows > self._capacity:
+            self._reserve(rows - self._count)
+
     def _reserve(self, extra: int) -> None:
         """Room for ``extra`` more rows after the live ones.
 
@@ -207,7 +230,7 @@ class EventStore:
         capacity = max(needed + needed // 2, 1024)
         live = slice(self._start, self._start + self._count)
         for name, col in self._cols.items():
-            moved = np.zeros(capacity, col.dtype)
+            moved = _zeros(capacity, col.dtype)
             moved[: self._count] = col[live]
             self._cols[name] = moved
         self._capacity = capacity

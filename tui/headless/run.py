@@ -19,7 +19,6 @@ from kaudit_tui.pipeline import Pipeline
 from kaudit_tui.sources import SourceError, SourceSet, open_sources
 from kaudit_tui.usage import EXIT_OK, EXIT_SOURCE, UsageError
 
-from .alerts import AlertWriter, load_ruleset
 from .notices import StatusNotices, report_dropped, report_skips
 from .policy import load_policy, print_policy
 from .printing import Printer
@@ -40,6 +39,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     default_rules = not getattr(args, "no_default_rules", False)
     ruleset = None
     if rule_paths or getattr(args, "alerts", False):
+        from .alerts import load_ruleset  # here: the rule engine is heavy to import
+
         ruleset = load_ruleset(rule_paths, default_rules)
     row_alerts = None
     asks_alerts = any(name in query_text.lower() for name in ("alert", "priority"))
@@ -47,6 +48,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
         # The query may ask for alerts (alert:NAME, priority:warning). The built-in rules load
         # only when it may: start-up stays quick.
         from kaudit_tui.core.alerts import RowAlerts, alert_fields
+
+        from .alerts import load_ruleset
 
         def current() -> RowAlerts:
             nonlocal row_alerts
@@ -72,6 +75,8 @@ def run_headless(args: argparse.Namespace, paths: list[str], query_text: str) ->
     if ruleset is not None and getattr(args, "alerts", False):
         # A query that asked for alerts has every row's already: write those, scan no more.
         from kaudit_tui.core.alerts import uses_alert_fields
+
+        from .alerts import AlertWriter
 
         asked = current() if uses_alert_fields(query.fields) else None
         alerts = AlertWriter(store, ruleset, asked, hold=not follow and args.max_events is None)

@@ -21,8 +21,8 @@ from .batching import Batcher
 from .items import CaughtUp, LineBatch, SourceError, SourceItem, SourceStatus
 from .protocol import Source
 
-QUEUE_ITEMS = 4
-"""Items (of up to ~1 MiB) a source may read ahead of the merge."""
+QUEUE_ITEMS = 2
+"""Items (batches of up to a few MiB) a source may read ahead of the merge."""
 
 _NO_TIME = -(2**63)
 _END = object()
