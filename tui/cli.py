@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 
 from kaudit_tui import version_text
 from kaudit_tui.core.allocator import keep_large_buffers
@@ -273,6 +272,8 @@ def resolve_max_events(args: argparse.Namespace, *, headless: bool) -> None:
 
 def demo_paths() -> tuple[str, str]:
     """The bundled demo log and policy."""
+    from importlib import resources  # here: a tenth of start-up, for --demo only
+
     base = resources.files("kaudit_tui.demo")
     return str(base / "demo-audit.jsonl"), str(base / "demo-policy.yaml")
 

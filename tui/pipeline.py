@@ -198,9 +198,12 @@ class Pipeline:
         them will hold (as many per byte as so far): its arrays are then not copied as they
         fill, each copy briefly holding the index twice."""
         read, total = self.progress.bytes_read, self.progress.bytes_total
-        if self.max_events is None and RESERVE_AFTER <= read < total:
+        if RESERVE_AFTER <= read < total:
             expected = len(self.store) * total // read
-            self.store.reserve(expected + expected // 16)
+            expected += expected // 16
+            if self.max_events is not None:
+                expected = min(expected, self.max_events + self.max_events // 2)
+            self.store.reserve(expected)
 
     def _evict(self) -> int:
         if self.max_events is None:

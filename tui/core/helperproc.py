@@ -11,10 +11,12 @@ this runs before the rest of the program is imported.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:  # imported where a helper starts: most runs start none
+    import subprocess
 
 MODULE = "kaudit_tui.core.parallel"
 """The module whose ``serve`` the helper runs."""
@@ -24,7 +26,7 @@ HELPER_FLAG = "--index-helper"
 EARLY_BYTES = 4 << 20
 """Bytes of regular files named on the command line from which the helper starts at once."""
 
-Started = tuple[subprocess.Popen[bytes], BinaryIO]
+Started = tuple["subprocess.Popen[bytes]", BinaryIO]
 """A helper process and the memory it shares with this process (an anonymous file)."""
 _early: Started | None = None
 
@@ -46,6 +48,8 @@ def spawn() -> Started:
     early = take_early()
     if early is not None:
         return early
+    import subprocess
+
     fd = os.memfd_create("kaudit-tui-part", os.MFD_CLOEXEC)
     shared = open(fd, "r+b", buffering=0)  # noqa: SIM115 (lives with the helper)
     try:

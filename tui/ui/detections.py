@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kaudit_tui.core.query import Query
     from kaudit_tui.ui.widgets.event_table import EventTable
     from kaudit_tui.view.alerts import AlertState
+    from kaudit_tui.view.live import LiveView
 
     _Base = App[int]
 else:
@@ -36,6 +37,7 @@ class DetectionActions(_Base):
     """Alert scanning, marks and reloads for the App."""
 
     alerts: AlertState | None
+    live: LiveView
     table: EventTable
     query_text: str
     _scanning = False
@@ -71,8 +73,14 @@ class DetectionActions(_Base):
             self.table.set_alert_lookup(state.top_rank)
 
     def _scan_tick(self) -> None:
-        """From the App's update timer: scan the rows indexed since the last trip, if any."""
+        """From the App's update timer: scan the rows indexed since the last trip, if any.
+
+        Not while a file is read for the first time: on two cores the scan would take the
+        indexing's second core, and the whole log indexed is what the user waits for first
+        (a query on alert fields computes the alerts it needs itself)."""
         if self._scan_stop is None or self._scanning or self.alerts is None:
+            return
+        if self.live.progress_text():
             return
         if self.alerts.behind():
             self._scanning = True
