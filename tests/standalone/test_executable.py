@@ -257,8 +257,7 @@ def large_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the helper runs only with two cores")
-def test_a_large_log_is_indexed_with_the_helper_started_from_the_executable(
+def test_a_large_log_is_indexed_by_the_executable_as_by_the_installed_program(
     executable,
     bare,
     empty,
@@ -276,8 +275,6 @@ def test_a_large_log_is_indexed_with_the_helper_started_from_the_executable(
     out, err = process.communicate()
     assert process.returncode == 0, err
     assert out.decode().startswith("300,000 / 300,000 events (0 lines skipped)")
-    assert len(seen) == 1, f"helper processes seen: {seen}"
-    ((session, ticks),) = seen.values()
-    assert session != os.getsid(0), "the helper must run in a session of its own"
-    assert ticks > 0, "the helper did no work"
     assert out == run_installed(empty, "--stats", str(large_log)).stdout
+    # The compiled scanner is bundled: indexing uses two threads and no helper process.
+    assert not seen, f"helper processes seen: {seen}"

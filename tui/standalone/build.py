@@ -26,7 +26,12 @@ from kaudit_tui import __version__
 REPO = Path(__file__).resolve().parents[2]
 """The source tree: pyproject.toml, tui/, themes/."""
 NAME = "kaudit-tui"
-DATA = {"ui": ("*.tcss",), "themes": ("*.toml",), "demo": ("*.jsonl", "*.yaml")}
+DATA = {
+    "ui": ("*.tcss",),
+    "themes": ("*.toml",),
+    "demo": ("*.jsonl", "*.yaml"),
+    "core/detect": ("*.yaml",),
+}
 """Files the package reads at run time, per subpackage (as in pyproject.toml's package-data)."""
 COLLECT = ("textual",)
 """Packages whose modules are partly imported by name at run time (``textual.widgets`` loads
