@@ -666,7 +666,8 @@ static void groups_free(Groups *g) {
 static Py_ssize_t group_of(Groups *g, Span value, uint64_t h) {
     Py_ssize_t slot;
     TABLE_FIND(&g->table, h, slot,
-               g->values[entry].n == value.n && memcmp(g->values[entry].p, value.p, value.n) == 0);
+               g->values[entry].n == value.n &&
+                   (value.n == 0 || memcmp(g->values[entry].p, value.p, value.n) == 0));
     if (g->table.slots[slot]) return g->table.slots[slot] - 1;
     Py_ssize_t group = g->table.count;
     if (group == g->capacity) {
