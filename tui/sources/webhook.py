@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hmac
 import ipaddress
 import json
 import socket
@@ -517,6 +516,8 @@ async def _linger(reader: asyncio.StreamReader) -> None:
 
 
 def _authorized(headers: dict[str, str], tokens: list[bytes]) -> bool:
+    import hmac  # here: it loads OpenSSL's hashes, a twentieth of every run's start-up
+
     scheme, _, given = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return False
