@@ -255,9 +255,15 @@ class ShapeTable:
         return code
 
     def field_codes(self, name: str) -> np.ndarray:
-        """Per shape code, the code of field ``name`` in ``self.tables[name]``."""
+        """Per shape code, the code of field ``name`` in ``self.tables[name]``.
+
+        Readers in other threads call this while indexing adds shapes: a reader may cache an
+        array built just before a shape was added (after the writer cleared the cache). The
+        column only grows, so an array as long as the column is current, and any other is
+        built again."""
+        column = self._columns[name]
         array = self._arrays.get(name)
-        if array is None:
-            array = np.asarray(self._columns[name], dtype=np.uint32)
+        if array is None or len(array) != len(column):
+            array = np.asarray(column, dtype=np.uint32)
             self._arrays[name] = array
         return array
