@@ -19,21 +19,25 @@ DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"
 
 
+def feed_in_batches(ingestor: Ingestor, reader: FileReader, data: bytes, chunk: int) -> None:
+    """Feed ``data`` (read from ``reader``) the way the sources deliver it: batches of
+    complete lines of about ``chunk`` bytes; then finish the reader."""
+    offset = 0
+    while offset < len(data):
+        end = data.rfind(b"\n", offset, offset + chunk) + 1
+        if end <= offset:
+            end = min(len(data), data.find(b"\n", offset) + 1 or len(data))
+        ingestor.feed(reader, offset, data[offset:end])
+        offset = end
+    ingestor.finish(reader)
+
+
 def index_files(*paths: Path | str, chunk: int = 1 << 16) -> EventStore:
     """Index files the way the sources deliver them: batches of complete lines."""
     store = EventStore()
     ingestor = Ingestor(store)
     for path in paths:
-        reader = FileReader(str(path))
-        data = Path(path).read_bytes()
-        offset = 0
-        while offset < len(data):
-            end = data.rfind(b"\n", offset, offset + chunk) + 1
-            if end <= offset:
-                end = min(len(data), data.find(b"\n", offset) + 1 or len(data))
-            ingestor.feed(reader, offset, data[offset:end])
-            offset = end
-        ingestor.finish(reader)
+        feed_in_batches(ingestor, FileReader(str(path)), Path(path).read_bytes(), chunk)
     return store
 
 

@@ -313,10 +313,9 @@ async def _read_ahead(
 ) -> AsyncIterator[list[object]]:
     """The bursts of ``bursts``, the next one taken (and handed to ``prepare``) while the
     consumer still works on the current one."""
-    next_burst = getattr(bursts, "__anext__")  # noqa: B009 (an async generator's own method)
 
     async def take() -> list[object]:
-        burst = await next_burst()
+        burst = await anext(bursts)
         prepare(burst)
         return burst
 

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from kaudit_tui.sources import open_sources  # noqa: E402
 from kaudit_tui.ui.app import KauditApp  # noqa: E402
 from kaudit_tui.ui.theming import bundled_dir  # noqa: E402
+from tests.bench.bench_whole import BARE_LOOP  # noqa: E402
 from tests.bench.generate import events  # noqa: E402
 
 QUERIES = ("verb:delete", "code:>=400", "ns:team-7", "user:system:node:*", "", "resource:secrets")
@@ -142,42 +143,51 @@ def _compiled() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
 
+def in_tmux(path: Path, shown: Callable[[str], bool], timeout: float) -> tuple[float, str] | None:
+    """Start ``kaudit-tui FILE`` in tmux (160x50) and poll its screen until ``shown`` holds:
+    the seconds since the start, and the screen then; None if not within ``timeout``."""
+    tmux = shutil.which("tmux")
+    assert tmux is not None
+    socket = f"kaudit-bench-{time.monotonic_ns()}"
+    command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "kaudit_tui", str(path)))
+    began = time.perf_counter()
+    subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "160",
+                    "-y", "50", command], check=True)  # fmt: skip
+    try:
+        while time.perf_counter() - began < timeout:
+            screen = subprocess.run([tmux, "-L", socket, "capture-pane", "-p"],
+                                    capture_output=True, text=True).stdout  # fmt: skip
+            if shown(screen):
+                return time.perf_counter() - began, screen
+            time.sleep(0.01)
+        return None
+    finally:
+        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+
+
 def all_indexed(path: Path, count: int, pairs: int) -> None:
     """Time from starting ``kaudit-tui FILE`` in tmux until its status shows every event
     (``N / N events``), against a standalone bare ``orjson.loads`` loop process on the same
     file, alternated; medians of the pairs."""
-    tmux = shutil.which("tmux")
-    if tmux is None:
+    if shutil.which("tmux") is None:
         print("all indexed in the UI: skipped (tmux is not installed)")
         return
     _compiled()
     done = f"{count:,} / {count:,} events"
-    command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "kaudit_tui", str(path)))
     bare = [sys.executable, "-c", BARE_LOOP, str(path)]
     ui_times, bare_times = [], []
     for pair in range(pairs):
         for which in ("bare", "ui") if pair % 2 else ("ui", "bare"):
-            began = time.perf_counter()
             if which == "bare":
+                began = time.perf_counter()
                 subprocess.run(bare, check=True)
                 bare_times.append(time.perf_counter() - began)
                 continue
-            socket = f"kaudit-bench-{time.monotonic_ns()}"
-            subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-x",
-                            "160", "-y", "50", command], check=True)  # fmt: skip
-            try:
-                while time.perf_counter() - began < 120:
-                    screen = subprocess.run([tmux, "-L", socket, "capture-pane", "-p"],
-                                            capture_output=True, text=True).stdout  # fmt: skip
-                    if done in screen:
-                        ui_times.append(time.perf_counter() - began)
-                        break
-                    time.sleep(0.02)
-                else:
-                    print("all indexed in the UI: not within 120 s")
-                    return
-            finally:
-                subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+            found = in_tmux(path, lambda screen: done in screen, 120)
+            if found is None:
+                print("all indexed in the UI: not within 120 s")
+                return
+            ui_times.append(found[0])
         print(
             f"  pair {pair + 1}: UI all indexed {ui_times[-1]:.2f} s, "
             f"bare loop {bare_times[-1]:.2f} s, ratio {ui_times[-1] / bare_times[-1]:.2f}"
@@ -190,43 +200,28 @@ def all_indexed(path: Path, count: int, pairs: int) -> None:
     )
 
 
-BARE_LOOP = (
-    "import sys, orjson\n"
-    "loads = orjson.loads\n"
-    "with open(sys.argv[1], 'rb') as log:\n"
-    "    for line in log:\n"
-    "        loads(line)\n"
-)
+def _status_with_events(screen: str) -> str | None:
+    """The status line once the screen shows events (not ``0 / 0 events``), else None."""
+    if " events" not in screen or "\n0 / 0 events" in screen or ":" not in screen:
+        return None
+    lines = [line for line in screen.splitlines() if " events" in line]
+    return lines[-1] if lines and not lines[-1].startswith("0 / 0") else None
 
 
 def first_screen(path: Path) -> None:
-    tmux = shutil.which("tmux")
-    if tmux is None:
+    if shutil.which("tmux") is None:
         print("time to first screen: skipped (tmux is not installed)")
         return
     _compiled()
-    socket = f"kaudit-bench-{time.monotonic_ns()}"
-    command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "kaudit_tui", str(path)))
-    began = time.perf_counter()
-    subprocess.run([tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "160",
-                    "-y", "50", command], check=True)  # fmt: skip
-    try:
-        while time.perf_counter() - began < 30:
-            screen = subprocess.run([tmux, "-L", socket, "capture-pane", "-p"],
-                                    capture_output=True, text=True).stdout  # fmt: skip
-            if " events" in screen and "\n0 / 0 events" not in screen and ":" in screen:
-                lines = [line for line in screen.splitlines() if " events" in line]
-                if lines and not lines[-1].startswith("0 / 0"):
-                    elapsed = time.perf_counter() - began
-                    verdict = "ok" if elapsed <= 1.0 else "SLOW"
-                    print(f"time to first screen on {path.stat().st_size / 1e9:.2f} GB: "
-                          f"{elapsed * 1000:.0f} ms (target <= 1000 ms: {verdict})")  # fmt: skip
-                    print(f"    status then: {lines[-1].strip()}")
-                    return
-            time.sleep(0.01)
+    found = in_tmux(path, lambda screen: _status_with_events(screen) is not None, 30)
+    if found is None:
         print("time to first screen: no events shown within 30 s")
-    finally:
-        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+        return
+    elapsed, screen = found
+    verdict = "ok" if elapsed <= 1.0 else "SLOW"
+    print(f"time to first screen on {path.stat().st_size / 1e9:.2f} GB: "
+          f"{elapsed * 1000:.0f} ms (target <= 1000 ms: {verdict})")  # fmt: skip
+    print(f"    status then: {(_status_with_events(screen) or '').strip()}")
 
 
 def main() -> None:

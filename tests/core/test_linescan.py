@@ -23,6 +23,7 @@ from kaudit_tui.core.ingest import Ingestor
 from kaudit_tui.core.segments import FileReader
 from kaudit_tui.core.store import COLUMNS, EventStore
 from tests.bench.generate import events as generated_events
+from tests.conftest import feed_in_batches
 from tests.core.test_ingest_paths import events
 
 pytestmark = pytest.mark.skipif(not linescan.AVAILABLE, reason="the scanner was not built")
@@ -54,14 +55,7 @@ def _index(data: bytes, *, compiled: bool, batch: int) -> tuple[EventStore, Inge
     ingestor = Ingestor(store, compiled=compiled)
     reader = FileReader("/dev/null")
     try:
-        offset = 0
-        while offset < len(data):
-            end = data.rfind(b"\n", offset, offset + batch) + 1
-            if end <= offset:
-                end = min(len(data), data.find(b"\n", offset) + 1 or len(data))
-            ingestor.feed(reader, offset, data[offset:end])
-            offset = end
-        ingestor.finish(reader)
+        feed_in_batches(ingestor, reader, data, batch)
     finally:
         reader.close()
     return store, ingestor

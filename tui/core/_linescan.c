@@ -614,26 +614,44 @@ static void table_free(Table *t) {
         }                                                              \
     } while (0)
 
+#define TOMBSTONE UINT32_MAX /* a slot whose entry was removed (TextTable only) */
+
+/* Rebuild ``t`` with ``size`` slots, leaving removed entries behind (``count``: the slots
+ * then used). */
+static int table_resize(Table *t, Py_ssize_t size) {
+    Table bigger;
+    if (table_init(&bigger, size) < 0) {
+        table_free(&bigger);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < t->size; i++) {
+        uint32_t entry = t->slots[i];
+        if (!entry || entry == TOMBSTONE) continue;
+        Py_ssize_t j = (Py_ssize_t)(t->hashes[i] & (size - 1));
+        while (bigger.slots[j]) j = (j + 1) & (size - 1);
+        bigger.slots[j] = entry;
+        bigger.hashes[j] = t->hashes[i];
+        bigger.count++;
+    }
+    table_free(t);
+    *t = bigger;
+    return 0;
+}
+
 /* Put entry ``entry`` into the empty ``slot``; grows the table past half full. */
 static int table_put(Table *t, Py_ssize_t slot, uint64_t h, Py_ssize_t entry) {
     t->slots[slot] = (uint32_t)(entry + 1);
     t->hashes[slot] = h;
     if (++t->count * 2 <= t->size) return 0;
-    Table bigger;
-    if (table_init(&bigger, t->size * 2) < 0) {
-        table_free(&bigger);
+    return table_resize(t, t->size * 2);
+}
+
+/* For types that take no arguments: 0, or -1 with the TypeError set. */
+static int no_arguments(const char *name, PyObject *args, PyObject *kwargs) {
+    if (PyTuple_GET_SIZE(args) || (kwargs && PyDict_GET_SIZE(kwargs))) {
+        PyErr_Format(PyExc_TypeError, "%s() takes no arguments", name);
         return -1;
     }
-    for (Py_ssize_t i = 0; i < t->size; i++) {
-        if (!t->slots[i]) continue;
-        Py_ssize_t j = (Py_ssize_t)(t->hashes[i] & (bigger.size - 1));
-        while (bigger.slots[j]) j = (j + 1) & (bigger.size - 1);
-        bigger.slots[j] = t->slots[i];
-        bigger.hashes[j] = t->hashes[i];
-    }
-    bigger.count = t->count;
-    table_free(t);
-    *t = bigger;
     return 0;
 }
 
@@ -829,8 +847,6 @@ static PyObject *parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs
  * third of the memory: no Python object per text. The scanner codes URIs here directly.
  */
 
-#define TOMBSTONE UINT32_MAX /* a slot whose text was released */
-
 #define BLOCK (256 * 1024) /* texts are kept in blocks of this size (a longer one alone) */
 
 typedef struct {
@@ -841,9 +857,8 @@ typedef struct {
     char **starts;
     uint32_t *lengths; /* 0: "" (code 0) or released */
     Py_ssize_t count, capacity;
-    uint32_t *slots; /* code + 1; 0 empty; TOMBSTONE */
-    uint64_t *hashes;
-    Py_ssize_t size, used; /* slots, and slots not empty (tombstones included) */
+    Table index; /* code + 1 by hash; a released text's slot is a TOMBSTONE; ``count``: slots
+                    not empty, tombstones included */
     uint32_t *free;
     Py_ssize_t free_count, free_capacity;
     uint32_t *log;
@@ -863,45 +878,19 @@ static int grow(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t it
     return 0;
 }
 
-static int texts_rebuild(TextTable *t, Py_ssize_t size) {
-    uint32_t *slots = PyMem_Calloc(size, sizeof(uint32_t));
-    uint64_t *hashes = PyMem_Calloc(size, sizeof(uint64_t));
-    if (!slots || !hashes) {
-        PyMem_Free(slots);
-        PyMem_Free(hashes);
-        return -1;
-    }
-    Py_ssize_t used = 0;
-    for (Py_ssize_t i = 0; i < t->size; i++) {
-        uint32_t entry = t->slots[i];
-        if (!entry || entry == TOMBSTONE) continue;
-        Py_ssize_t j = (Py_ssize_t)(t->hashes[i] & (size - 1));
-        while (slots[j]) j = (j + 1) & (size - 1);
-        slots[j] = entry;
-        hashes[j] = t->hashes[i];
-        used++;
-    }
-    PyMem_Free(t->slots);
-    PyMem_Free(t->hashes);
-    t->slots = slots;
-    t->hashes = hashes;
-    t->size = size;
-    t->used = used;
-    return 0;
-}
-
 /* The slot holding ``text`` (its code is slots[slot] - 1), or -1 with *empty the slot where
  * it would go. */
 static Py_ssize_t texts_find(const TextTable *t, const char *text, Py_ssize_t n, uint64_t h,
                              Py_ssize_t *empty) {
-    Py_ssize_t j = (Py_ssize_t)(h & (t->size - 1));
-    for (;; j = (j + 1) & (t->size - 1)) {
-        uint32_t entry = t->slots[j];
+    const Table *index = &t->index;
+    Py_ssize_t j = (Py_ssize_t)(h & (index->size - 1));
+    for (;; j = (j + 1) & (index->size - 1)) {
+        uint32_t entry = index->slots[j];
         if (!entry) {
             *empty = j;
             return -1;
         }
-        if (entry == TOMBSTONE || t->hashes[j] != h) continue;
+        if (entry == TOMBSTONE || index->hashes[j] != h) continue;
         uint32_t code = entry - 1;
         if (t->lengths[code] == n && memcmp(t->starts[code], text, n) == 0) return j;
     }
@@ -910,7 +899,7 @@ static Py_ssize_t texts_find(const TextTable *t, const char *text, Py_ssize_t n,
 static Py_ssize_t texts_lookup(const TextTable *t, const char *text, Py_ssize_t n, uint64_t h) {
     if (n == 0) return 0;
     Py_ssize_t empty, slot = texts_find(t, text, n, h, &empty);
-    return slot < 0 ? -1 : (Py_ssize_t)t->slots[slot] - 1;
+    return slot < 0 ? -1 : (Py_ssize_t)t->index.slots[slot] - 1;
 }
 
 /* Room for ``n`` more bytes of text: the end of the last block, or a new block. */
@@ -943,7 +932,7 @@ static char *texts_room(TextTable *t, Py_ssize_t n) {
 static Py_ssize_t texts_code(TextTable *t, const char *text, Py_ssize_t n, uint64_t h) {
     if (n == 0) return 0;
     Py_ssize_t empty, slot = texts_find(t, text, n, h, &empty);
-    if (slot >= 0) return (Py_ssize_t)t->slots[slot] - 1;
+    if (slot >= 0) return (Py_ssize_t)t->index.slots[slot] - 1;
     if (n > UINT32_MAX - 1) return -1;
     Py_ssize_t code;
     int reused = t->free_count > 0;
@@ -971,10 +960,11 @@ static Py_ssize_t texts_code(TextTable *t, const char *text, Py_ssize_t n, uint6
     } else {
         t->count++;
     }
-    t->slots[empty] = (uint32_t)code + 1;
-    t->hashes[empty] = h;
-    t->used++;
-    if (t->used * 10 > t->size * 7 && texts_rebuild(t, t->size * 2) < 0) return -1;
+    Table *index = &t->index;
+    index->slots[empty] = (uint32_t)code + 1;
+    index->hashes[empty] = h;
+    if (++index->count * 10 > index->size * 7 && table_resize(index, index->size * 2) < 0)
+        return -1;
     return code;
 }
 
@@ -999,16 +989,10 @@ static PyObject *text_at(const TextTable *t, Py_ssize_t code) {
 }
 
 static PyObject *TextTable_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    if (PyTuple_GET_SIZE(args) || (kwargs && PyDict_GET_SIZE(kwargs))) {
-        PyErr_SetString(PyExc_TypeError, "TextTable() takes no arguments");
-        return NULL;
-    }
+    if (no_arguments("TextTable", args, kwargs) < 0) return NULL;
     TextTable *t = (TextTable *)type->tp_alloc(type, 0);
     if (!t) return NULL;
-    t->size = 1024;
-    t->slots = PyMem_Calloc(t->size, sizeof(uint32_t));
-    t->hashes = PyMem_Calloc(t->size, sizeof(uint64_t));
-    if (!t->slots || !t->hashes || grow((void **)&t->starts, &t->capacity, 1, sizeof(char *)) < 0 ||
+    if (table_init(&t->index, 1024) < 0 || grow((void **)&t->starts, &t->capacity, 1, sizeof(char *)) < 0 ||
         !(t->lengths = PyMem_Malloc(sizeof(uint32_t) * t->capacity))) {
         Py_DECREF(t);
         return PyErr_NoMemory();
@@ -1024,8 +1008,7 @@ static void TextTable_dealloc(TextTable *t) {
     PyMem_Free(t->blocks);
     PyMem_Free(t->starts);
     PyMem_Free(t->lengths);
-    PyMem_Free(t->slots);
-    PyMem_Free(t->hashes);
+    table_free(&t->index);
     PyMem_Free(t->free);
     PyMem_Free(t->log);
     Py_TYPE(t)->tp_free((PyObject *)t);
@@ -1145,7 +1128,7 @@ static PyObject *TextTable_release(TextTable *t, PyObject *codes) {
         Py_ssize_t n = t->lengths[code], empty;
         Py_ssize_t slot = texts_find(t, text, n, text_hash((Span){(const unsigned char *)text, n}),
                                      &empty);
-        if (slot >= 0) t->slots[slot] = TOMBSTONE;
+        if (slot >= 0) t->index.slots[slot] = TOMBSTONE;
         if (grow((void **)&t->free, &t->free_capacity, t->free_count + 1, sizeof(uint32_t)) < 0) {
             PyErr_NoMemory();
             break;
@@ -1166,7 +1149,8 @@ static PyObject *TextTable_release(TextTable *t, PyObject *codes) {
     }
     if (t->garbage > 4 * BLOCK && t->garbage > t->live && texts_compact(t) < 0)
         return PyErr_NoMemory();
-    if ((t->used - (t->count - t->free_count)) * 4 > t->size && texts_rebuild(t, t->size) < 0)
+    if ((t->index.count - (t->count - t->free_count)) * 4 > t->index.size &&
+        table_resize(&t->index, t->index.size) < 0)
         return PyErr_NoMemory(); /* mostly tombstones: probes would get long */
     Py_RETURN_NONE;
 }
@@ -1202,7 +1186,7 @@ static PyObject *TextTable_next_code(TextTable *t, void *closure) {
 static PyObject *TextTable_nbytes(TextTable *t, void *closure) {
     (void)closure;
     return PyLong_FromSsize_t(t->block_bytes + t->capacity * (sizeof(char *) + sizeof(uint32_t)) +
-                              t->size * (sizeof(uint32_t) + sizeof(uint64_t)));
+                              t->index.size * (sizeof(uint32_t) + sizeof(uint64_t)));
 }
 
 static PyMethodDef TextTable_methods[] = {
@@ -1418,10 +1402,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t n
 }
 
 static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    if (PyTuple_GET_SIZE(args) || (kwargs && PyDict_GET_SIZE(kwargs))) {
-        PyErr_SetString(PyExc_TypeError, "Scanner() takes no arguments");
-        return NULL;
-    }
+    if (no_arguments("Scanner", args, kwargs) < 0) return NULL;
     Scanner *self = (Scanner *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     if (table_init(&self->table, 2 * MAX_KNOWN) < 0 || groups_init(&self->names) < 0) {
