@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from kaudit_tui import version_text
 from kaudit_tui.core.allocator import keep_large_buffers
+from kaudit_tui.core.blas import single_blas_thread
 from kaudit_tui.core.limits import DEFAULT_MAX_EVENTS
 from kaudit_tui.discovery import DiscoveryError
 from kaudit_tui.discovery.options import (
@@ -344,6 +345,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    single_blas_thread()
     keep_large_buffers()
     args = parse_args(argv)
     if args.where:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.parallel import ParallelIngestor
@@ -59,14 +59,13 @@ RESERVE_AFTER = 4 << 20
 """Bytes of files indexed before the store reserves room for all of them."""
 
 
-@dataclass
-class Progress:
+class Progress(msgspec.Struct):
     """How far the first read of the inputs has come (plain files only: pipes and
     decompressed backups have no size to measure against)."""
 
     bytes_read: int = 0
     bytes_total: int = 0
-    readers: dict[int, tuple[RawReader, int]] = field(default_factory=dict)
+    readers: dict[int, tuple[RawReader, int]] = msgspec.field(default_factory=dict)
 
     def advance(self, reader: RawReader, end: int) -> None:
         key = id(reader)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from kaudit_tui.core import cloudwatch, gke, legacy
@@ -70,8 +70,7 @@ with 400, so that the body is counted as skipped, with its reason, like any othe
 _EMPTY: dict[str, Any] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Skip:
+class Skip(msgspec.Struct, frozen=True):
     """A record that holds no audit event, and why."""
 
     reason: str

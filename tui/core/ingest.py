@@ -12,10 +12,10 @@ import re
 import struct
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -85,12 +85,11 @@ claims (user.extra), so a big cluster has many keys for few client shapes: the b
 cache to about 20 MB; a forgotten key costs one decode the next time it is seen."""
 
 
-@dataclass
-class _Document:
+class _Document(msgspec.Struct):
     """A JSON (or YAML) document being assembled from several lines."""
 
     offset: int
-    parts: list[bytes] = field(default_factory=list)
+    parts: list[bytes] = msgspec.field(default_factory=list)
     depth: int = 0
     size: int = 0
     yaml: bool = False
@@ -99,8 +98,7 @@ class _Document:
     """The rest of a CloudWatch Logs page after its events: read to its end, nothing kept."""
 
 
-@dataclass
-class _Array:
+class _Array(msgspec.Struct):
     """A top-level JSON array being read one element at a time (``gcloud logging read
     --format=json``): each element is a record of its own, and only the element being
     assembled is held, never the array."""

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.store import EventStore
@@ -62,8 +62,7 @@ ShapeCodes = Callable[[bytes], int | None]
 have the wrong types; coded in the store's tables. Asked once per shape key."""
 
 
-@dataclass
-class Scanned:
+class Scanned(msgspec.Struct):
     """What one call read: ``count`` rows, and where the line left to Python starts."""
 
     stop: int

@@ -26,9 +26,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core import helperproc
@@ -59,8 +59,7 @@ _LATENCY = 0.005
 """... plus this many seconds for the round trip of a part."""
 
 
-@dataclass
-class HelperRows:
+class HelperRows(msgspec.Struct):
     """The helper's rows for its part of a batch, coded in the helper's own tables."""
 
     columns: dict[str, np.ndarray]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 _BACKUP = re.compile(
     r"^(?P<prefix>.+)-(?P<time>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3})(?P<ext>\.[^.]*)?$"
@@ -21,8 +22,7 @@ _BACKUP = re.compile(
 _TIME_FORMAT = "%Y-%m-%dT%H-%M-%S.%f"
 
 
-@dataclass(frozen=True, slots=True)
-class Backup:
+class Backup(msgspec.Struct, frozen=True):
     """One rotated backup, possibly present both plain and compressed."""
 
     active: str

@@ -13,8 +13,8 @@ from __future__ import annotations
 import mmap
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.decode import (
@@ -88,12 +88,11 @@ def join_audit_id(hi: int, lo: int, other_ids: InternTable[str]) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-@dataclass
-class SkipLog:
+class SkipLog(msgspec.Struct):
     """Records that held no event: counts by reason, and a few locators of each to show."""
 
-    counts: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    counts: Counter[str] = msgspec.field(default_factory=Counter)
+    examples: dict[str, list[tuple[int, int, int]]] = msgspec.field(default_factory=dict)
     lines: int = 0
     """Input lines that ended in no event (a skipped multi-line document counts all its lines),
     so that indexed events plus skipped lines add up to the lines read."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+
+import msgspec
 
 from kaudit_tui.core.sanitize import sanitize
 from kaudit_tui.discovery.node import under
@@ -13,8 +14,7 @@ class DiscoveryError(Exception):
     """No apiserver audit configuration was found; ``str()`` is the usage message to print."""
 
 
-@dataclass
-class Discovery:
+class Discovery(msgspec.Struct):
     """The audit settings of the kube-apiserver on this node, with node paths to open.
 
     Paths are real paths on this machine: node paths under ``--root``, resolved through
@@ -24,7 +24,7 @@ class Discovery:
     origin: str
     """Where the settings came from, e.g. ``static pod manifest /etc/kubernetes/...``."""
     log_path: str | None = None
-    log_paths: list[str] = field(default_factory=list)
+    log_paths: list[str] = msgspec.field(default_factory=list)
     """The active log and its rotated backups on disk, oldest backup first."""
     policy_path: str | None = None
     log_format: str = "json"
@@ -32,7 +32,7 @@ class Discovery:
     max_backups: int | None = None
     max_age_days: int | None = None
     compress: bool = False
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
     kind: str = "manifest"
     """``manifest``, ``process``, ``k3s``, ``rke2`` or ``systemd``."""
     log_path_in_apiserver: str | None = None

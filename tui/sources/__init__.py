@@ -38,16 +38,16 @@ Adding a kind of input
 """
 
 from .items import CaughtUp, LineBatch, SegmentEnd, SourceError, SourceItem, SourceStatus
+from .listen import is_listen, open_listen
 from .pipe import detach_stdin
 from .protocol import Source, SourceYield
 from .registry import OpenOptions, register_opener
 from .sourceset import SourceSet, open_inputs, open_sources
 from .stdin import is_stdin, open_stdin
-from .webhook import is_listen, open_webhook
 
 # Kinds of input other than file paths, consulted most recent first.
 register_opener(is_stdin, open_stdin, name="stdin")
-register_opener(is_listen, open_webhook, name="webhook")
+register_opener(is_listen, open_listen, name="webhook")
 
 __all__ = [
     "CaughtUp",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from kaudit_tui.core.segments import FileReader
 
@@ -20,8 +21,7 @@ from .spool import SpoolReader
 from .static import read_gzip, read_plain
 
 
-@dataclass(slots=True)
-class OpenedFile:
+class OpenedFile(msgspec.Struct):
     """A path opened (and so checked) when the source set was opened."""
 
     path: str
@@ -29,8 +29,7 @@ class OpenedFile:
     gzip: bool
 
 
-@dataclass(slots=True)
-class FollowPlan:
+class FollowPlan(msgspec.Struct):
     """The active file to follow once the finished files are read."""
 
     path: str

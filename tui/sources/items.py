@@ -7,7 +7,7 @@ from, which is all the event index keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from kaudit_tui.core.segments import RawReader
 
@@ -15,8 +15,7 @@ STATES = frozenset({"reading", "following", "waiting", "rotated", "truncated", "
 """The values ``SourceStatus.state`` takes."""
 
 
-@dataclass(frozen=True, slots=True)
-class LineBatch:
+class LineBatch(msgspec.Struct, frozen=True):
     """One or more complete lines, each ending in ``b"\\n"``.
 
     Only the very last batch of a segment that has ended may finish with an unterminated line
@@ -30,15 +29,13 @@ class LineBatch:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentEnd:
+class SegmentEnd(msgspec.Struct, frozen=True):
     """No more data will come for ``reader`` (rotated away, truncated, or the source ended)."""
 
     reader: RawReader
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
+class SourceStatus(msgspec.Struct, frozen=True):
     """A change in a logical source's state, for the status bar and stderr."""
 
     label: str
@@ -48,8 +45,7 @@ class SourceStatus:
     """Human-readable, names the file; safe to show (built from paths, not event text)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CaughtUp:
+class CaughtUp(msgspec.Struct, frozen=True):
     """A source has yielded everything readable now and is about to wait for more.
 
     Part of the source protocol (see ``Source``): a source that can wait must yield it before

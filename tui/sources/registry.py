@@ -11,13 +11,13 @@ source. Adding a kind of input is therefore one module (the source and its opene
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from .protocol import Source
 
 
-@dataclass(frozen=True, slots=True)
-class OpenOptions:
+class OpenOptions(msgspec.Struct, frozen=True):
     """What the command line says about every input of a run."""
 
     follow: bool
@@ -32,8 +32,7 @@ Matches = Callable[[str], bool]
 Open = Callable[[str, OpenOptions], Source]
 
 
-@dataclass(frozen=True, slots=True)
-class Opener:
+class Opener(msgspec.Struct, frozen=True):
     """One registered kind of input."""
 
     name: str

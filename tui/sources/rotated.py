@@ -10,7 +10,8 @@ its ``.gz`` both exist the plain one wins: the ``.gz`` may still be being writte
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+
+import msgspec
 
 from kaudit_tui.core.rotation import Backup, list_backups, merge_backups, parse_backup
 
@@ -25,14 +26,13 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
-class FileGroup:
+class FileGroup(msgspec.Struct):
     """One logical source made of files: its backups, then the active file (if given)."""
 
     label: str
-    backups: list[Backup] = field(default_factory=list)
+    backups: list[Backup] = msgspec.field(default_factory=list)
     active: str | None = None
-    members: list[str] = field(default_factory=list)
+    members: list[str] = msgspec.field(default_factory=list)
     """Every given path that belongs to this group, as spelled."""
 
 

@@ -9,11 +9,14 @@ at once where that is unavailable): nothing is left behind, even if the process 
 from __future__ import annotations
 
 import os
-import tempfile
+from typing import TYPE_CHECKING
 
 from kaudit_tui.core.segments import pread_fully
 
 from .items import SourceError
+
+if TYPE_CHECKING:
+    import tempfile
 
 _ENV_DIR = "KAUDIT_TUI_SPOOL_DIR"
 
@@ -31,6 +34,8 @@ def spool_dirs() -> list[str]:
 
 def _create(label: str) -> tuple[tempfile._TemporaryFileWrapper[bytes], str]:
     """A new anonymous spool file in the first directory that takes one."""
+    import tempfile  # here: only a pipe or a .gz backup needs a spool
+
     problems = []
     for directory in spool_dirs():
         try:

@@ -7,12 +7,12 @@ and why each earlier rule did not match. For the view: hits and logged bytes per
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.decisions import NO_RULE, RowDecisions
@@ -192,6 +192,6 @@ def policy_fields(state: PolicyState) -> dict[str, FieldSpec]:
 
     fields = decision_fields(state.decisions)
     return {
-        "rule": dataclasses.replace(fields["rule"], values=column(0)),
-        "logged": dataclasses.replace(fields["logged"], values=column(1)),
+        "rule": msgspec.structs.replace(fields["rule"], values=column(0)),
+        "logged": msgspec.structs.replace(fields["logged"], values=column(1)),
     }

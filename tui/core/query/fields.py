@@ -6,11 +6,10 @@ evaluator's ``rule:`` and ``logged:``) add a field whose per-row values come fro
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.query import values as v
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
     from kaudit_tui.core.store import EventStore
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(msgspec.Struct, frozen=True):
     """A field computed outside the store, e.g. ``rule:3``/``rule:none`` or ``logged:false``.
 
     ``values(store, rows)`` returns one value per given absolute row id (a numpy array of any
@@ -46,8 +44,7 @@ class FieldSpec:
     field), it tests each set once and lifts the answer with one index."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldDef:
+class FieldDef(msgspec.Struct, frozen=True):
     """A built-in field: how to read one value, and whether it takes a single value."""
 
     name: str
@@ -135,6 +132,8 @@ def canonical(name: str, extra: Mapping[str, FieldSpec]) -> str | None:
 
 def suggestion(word: str, candidates: list[str]) -> str | None:
     """The closest candidate to a misspelt word, if any is close enough."""
+    import difflib  # here: only a mistyped query needs it
+
     close = difflib.get_close_matches(word.lower(), candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -7,11 +7,11 @@ terms carry their own ``negated`` flag, so :class:`Not` only ever wraps a group.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class FieldTerm:
+class FieldTerm(msgspec.Struct, frozen=True):
     """``[-]field:v1,v2``: any of the typed ``values`` matches (all of them fail if negated)."""
 
     field: str
@@ -21,8 +21,7 @@ class FieldTerm:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class TextTerm:
+class TextTerm(msgspec.Struct, frozen=True):
     """A bare word or quoted phrase: a case-insensitive substring of the raw event text.
 
     ``parts`` are the literal pieces between ``*`` wildcards (one part: a plain substring).
@@ -34,8 +33,7 @@ class TextTerm:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class RegexTerm:
+class RegexTerm(msgspec.Struct, frozen=True):
     """``/regex/``: a case-insensitive regex search of the raw event text."""
 
     pattern: re.Pattern[bytes]
@@ -47,22 +45,19 @@ class RegexTerm:
 Term = FieldTerm | TextTerm | RegexTerm
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(msgspec.Struct, frozen=True):
     """All of ``children`` hold (two or more; none of them an :class:`And`)."""
 
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(msgspec.Struct, frozen=True):
     """Any of ``children`` holds (two or more; none of them an :class:`Or`)."""
 
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(msgspec.Struct, frozen=True):
     """``child`` (an :class:`And` or an :class:`Or`) does not hold."""
 
     child: Node

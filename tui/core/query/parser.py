@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+
+import msgspec
 
 from kaudit_tui.core.query.errors import QueryError
 from kaudit_tui.core.query.fields import (
@@ -179,7 +180,7 @@ def _negated(node: Node) -> Node:
         return node.child
     if isinstance(node, And | Or):
         return Not(node)
-    return replace(node, negated=not node.negated)
+    return msgspec.structs.replace(node, negated=not node.negated)
 
 
 def _text_term(raw: RawTerm) -> TextTerm:

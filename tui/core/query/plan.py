@@ -11,9 +11,9 @@ rows still undecided, so text is read for as few rows as a conjunction would.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.query import predicates as p
@@ -26,11 +26,10 @@ from kaudit_tui.core.store import EventStore
 RowBinder = Callable[[EventStore, dict[str, np.ndarray]], p.RowTest]
 
 
-@dataclass
-class Plan:
-    coded: list[tuple[p.Coded, bool]] = field(default_factory=list)
-    rows: list[tuple[RowBinder, bool]] = field(default_factory=list)
-    text: list[tuple[Needle, bool]] = field(default_factory=list)
+class Plan(msgspec.Struct):
+    coded: list[tuple[p.Coded, bool]] = msgspec.field(default_factory=list)
+    rows: list[tuple[RowBinder, bool]] = msgspec.field(default_factory=list)
+    text: list[tuple[Needle, bool]] = msgspec.field(default_factory=list)
 
     def bind(self, store: EventStore, count: int) -> Bound:
         """The plan over the first ``count`` live rows of ``store`` (masks computed now)."""
@@ -51,8 +50,7 @@ _COLUMNS = ("who", "what", "name", "uri", "code", "ts", "rx", "id_hi", "id_lo", 
             "item")  # fmt: skip
 
 
-@dataclass
-class Bound:
+class Bound(msgspec.Struct):
     """A plan ready to run on blocks of rows of one store snapshot."""
 
     store: EventStore
@@ -110,8 +108,7 @@ def _positions(index: p.Index) -> np.ndarray:
     return index
 
 
-@dataclass
-class AllOf:
+class AllOf(msgspec.Struct):
     """A conjunction with groups in it: the plain terms (one :class:`Plan`) narrow the rows
     first, then each group keeps the rows it matches."""
 
@@ -123,8 +120,7 @@ class AllOf:
         return BoundAll(terms, [group.bind(store, count) for group in self.groups])
 
 
-@dataclass
-class BoundAll:
+class BoundAll(msgspec.Struct):
     terms: Bound | None
     groups: list[BoundNode]
 
@@ -145,8 +141,7 @@ class BoundAll:
         return positions
 
 
-@dataclass
-class AnyOf:
+class AnyOf(msgspec.Struct):
     """A disjunction: the union of the rows each part matches."""
 
     parts: list[Compiled]
@@ -155,8 +150,7 @@ class AnyOf:
         return BoundAny([part.bind(store, count) for part in self.parts])
 
 
-@dataclass
-class BoundAny:
+class BoundAny(msgspec.Struct):
     parts: list[BoundNode]
 
     @property
@@ -177,8 +171,7 @@ class BoundAny:
         return found
 
 
-@dataclass
-class NoneOf:
+class NoneOf(msgspec.Struct):
     """A negated group: the rows it does not match."""
 
     part: Compiled
@@ -187,8 +180,7 @@ class NoneOf:
         return BoundNone(self.part.bind(store, count))
 
 
-@dataclass
-class BoundNone:
+class BoundNone(msgspec.Struct):
     part: BoundNode
     matches_nothing = False
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 from kaudit_tui.core.query.errors import QueryError
 
@@ -46,8 +47,7 @@ class Operator(Enum):
     MINUS = "-"  # written against a "(": negates the group
 
 
-@dataclass(frozen=True, slots=True)
-class RawOperator:
+class RawOperator(msgspec.Struct, frozen=True):
     kind: Operator
     column: int
     end: int
@@ -67,8 +67,7 @@ class TermKind(Enum):
     REGEX = "regex"
 
 
-@dataclass(frozen=True, slots=True)
-class RawValue:
+class RawValue(msgspec.Struct, frozen=True):
     """One value as typed: literal ``parts`` between wildcards (one part: no wildcard)."""
 
     parts: tuple[str, ...]
@@ -86,8 +85,7 @@ class RawValue:
         return len(self.parts) > 1
 
 
-@dataclass(frozen=True, slots=True)
-class RawTerm:
+class RawTerm(msgspec.Struct, frozen=True):
     """One term: a field with values, a free-text value, or a regex source."""
 
     kind: TermKind

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -34,8 +34,7 @@ SPARSE = 0.5
 """Below this share of candidate bytes in a window, search record by record, not the window."""
 
 
-@dataclass(frozen=True, slots=True)
-class Needle:
+class Needle(msgspec.Struct, frozen=True):
     """What to look for: a literal (``find``) or a compiled regex, on lowered text or not.
 
     ``raw_prefilter``: a record holding several events is only parsed and verified per event

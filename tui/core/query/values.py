@@ -11,9 +11,9 @@ import ipaddress
 import operator
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from itertools import repeat
 
+import msgspec
 import numpy as np
 
 from kaudit_tui.core.query.syntax import RawValue
@@ -25,12 +25,11 @@ _COMPARE = re.compile(r"(>=|<=|>|<)(.+)$", re.S)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d$")
 
 
-@dataclass(frozen=True, slots=True)
-class Glob:
+class Glob(msgspec.Struct, frozen=True):
     """A whole-value, case-insensitive pattern; ``parts`` are the literals between ``*``."""
 
     parts: tuple[str, ...]
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, parts: Iterable[str]) -> Glob:
@@ -108,24 +107,21 @@ def _glob_mask(glob: Glob, lowered: list[str]) -> np.ndarray:
     return mask
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(msgspec.Struct, frozen=True):
     """An inclusive integer range (status codes, latencies in µs)."""
 
     low: int
     high: int
 
 
-@dataclass(frozen=True, slots=True)
-class TimeValue:
+class TimeValue(msgspec.Struct, frozen=True):
     """An absolute time (epoch µs), or a duration before the newest event in the store."""
 
     micros: int
     relative: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceValue:
+class ResourceValue(msgspec.Struct, frozen=True):
     """``pods`` (any subresource or none), ``pods/exec``, ``pods/*`` (any subresource)."""
 
     resource: Glob
@@ -140,8 +136,7 @@ class ResourceValue:
         return sub != "" and self.sub(sub)
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkValue:
+class NetworkValue(msgspec.Struct, frozen=True):
     """A CIDR block such as ``10.0.0.0/8`` for the ``ip`` field."""
 
     network: ipaddress.IPv4Network | ipaddress.IPv6Network
