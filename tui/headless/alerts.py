@@ -4,8 +4,12 @@ order."""
 
 from __future__ import annotations
 
+import functools
+import gc
+import itertools
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -19,6 +23,9 @@ from .printing import safe_json
 if TYPE_CHECKING:
     from kaudit_tui.core.alerts import RowAlerts
     from kaudit_tui.core.detect import Ruleset
+    from kaudit_tui.core.detect.engine import Counted, Fired
+
+    from .forked import Channel, Child
 
 
 def load_ruleset(paths: list[str], default: bool = True) -> Ruleset:
@@ -35,6 +42,19 @@ _ROWS = 4096
 _HELD = 1 << 16
 """Rows scanned at once when the writer may hold them (the scanner's work per call is partly
 per distinct value of the batch, so a few large batches cost less than many small ones)."""
+SPLIT_FROM = 1 << 16
+"""Held rows from which the work is shared with forked children (see :meth:`_write_split`)."""
+MAX_PARTS = 4
+
+
+def default_parts() -> int:
+    """Processes sharing the alerts of held rows: one per usable core (at most ``MAX_PARTS``),
+    where this process can fork."""
+    from kaudit_tui.core.helperproc import usable_cores
+
+    from .forked import can_fork
+
+    return min(usable_cores(), MAX_PARTS) if can_fork() else 1
 
 
 class AlertWriter:
@@ -50,6 +70,8 @@ class AlertWriter:
         ruleset: Ruleset,
         row_alerts: RowAlerts | None = None,
         hold: bool = False,
+        parts: int | None = None,
+        split_from: int = SPLIT_FROM,
     ) -> None:
         self.store = store
         self.ruleset = ruleset
@@ -62,16 +84,20 @@ class AlertWriter:
         self.hold = hold
         """May rows wait for more (until :meth:`finish`)? Only when none can leave the store
         meanwhile and nobody waits for each burst's alerts (no cap, not following)."""
+        self.parts = (parts or default_parts()) if row_alerts is None else 1
+        """Processes that share held rows (this one and forked children)."""
+        self.split_from = split_from
         self._held: list[np.ndarray] = []
         self._held_count = 0
 
     def write(self, rows: np.ndarray) -> None:
         """The alerts of the events of ``rows`` (ids still in the store), in order; held
-        rows wait until about ``_HELD`` of them have come."""
+        rows wait until about ``_HELD`` of them have come, or, when several processes can
+        share them, until :meth:`finish`."""
         if self.hold:
             self._held.append(rows)
             self._held_count += len(rows)
-            if self._held_count < _HELD:
+            if self._held_count < _HELD or self.parts > 1:
                 return
             rows = np.concatenate(self._held)
             self._held, self._held_count = [], 0
@@ -82,22 +108,137 @@ class AlertWriter:
         if self._held:
             rows = np.concatenate(self._held)
             self._held, self._held_count = [], 0
-            self._write(rows)
+            if self.parts > 1 and len(rows) >= self.split_from:
+                self._write_split(rows)
+            else:
+                self._write(rows)
 
     def _write(self, rows: np.ndarray) -> None:
-        fired = self._fired(rows)
-        for start in range(0, len(fired), _ROWS):
-            lines = self.renderer.lines(fired[start : start + _ROWS])
+        for start in range(0, len(rows), _HELD):
+            for lines, _ in self._render(self._fired(rows[start : start + _HELD])):
+                self.out.write(b"\n".join(lines) + b"\n")
+        self.out.flush()
+
+    def _render(
+        self, fired: list[Fired], keyed: bool = False
+    ) -> Iterator[tuple[list[bytes], list[Fired]]]:
+        """The alert lines of ``fired``, a block at a time, each line safe for a terminal;
+        with ``keyed``, each block's rows and their rules (a line each, in order)."""
+        for at in range(0, len(fired), _ROWS):
+            keys: list[Fired] | None = [] if keyed else None
+            lines = self.renderer.lines(fired[at : at + _ROWS], keys)
             self.alerts += len(lines)
             if not lines:
                 continue
-            data = b"\n".join(lines)
-            if not data.isascii() or b"\x7f" in data:
-                data = b"\n".join([safe_json(line) for line in lines])
-            self.out.write(data + b"\n")
-        self.out.flush()
+            if not all(line.isascii() and b"\x7f" not in line for line in lines):
+                lines = [safe_json(line) for line in lines]
+            yield lines, keys or []
 
-    def _fired(self, rows: np.ndarray) -> list[tuple[int, tuple[int, ...]]]:
+    def _write_split(self, rows: np.ndarray) -> None:
+        """The alerts of ``rows``, decided, formatted and written part by part by forked
+        children, in turn.
+
+        Rate windows count events in log order, so a child counts none: it sends back the
+        events of its part that meet a rate rule's condition, this process counts those in
+        order and sends the child the windows that fire; the child formats those few alerts,
+        puts them in place among its own, says it is ready and writes its part when told to
+        (once the part before is written). A part whose child fails before it is ready is done
+        here; one that fails while writing ends the run (as a closed output does)."""
+        from .forked import Child
+
+        chunks = np.array_split(rows, self.parts)
+        # The children's garbage collector leaves what exists now alone: walking it would
+        # copy every page of this process's objects into each child.
+        gc.freeze()
+        try:
+            children = [Child(functools.partial(self._child, chunk)) for chunk in chunks]
+        finally:
+            gc.unfreeze()
+        writing: Child | None = None
+        try:
+            for chunk, child in zip(chunks, children, strict=True):
+                ready = self._ready(child, chunk)
+                if writing is not None:
+                    self._written(writing)
+                    writing = None
+                if isinstance(ready, list):
+                    for data in ready:
+                        self.out.write(data)
+                    self.out.flush()
+                else:
+                    writing = ready
+                    writing.send("write")
+            if writing is not None:
+                self._written(writing)
+        finally:
+            for child in children:
+                child.stop()
+
+    def _ready(self, child: Child, rows: np.ndarray) -> Child | list[bytes]:
+        """``child`` once ready to write its part of ``rows``, with the windows counted; or,
+        if it failed, that part's output, made here."""
+        from .forked import ChildFailed
+
+        counted = False
+        try:
+            deferred = child.receive()
+            windows = self.scanner.count_windows(deferred)
+            counted = True
+            child.send(windows)
+            child.receive()  # ready
+            return child
+        except ChildFailed:
+            child.stop()
+        part = self._part(rows, count=not counted)
+        if not counted:
+            windows = self.scanner.count_windows(part.deferred)
+        return list(_merged(part.blocks, self._keyed_lines(windows)))
+
+    def _child(self, rows: np.ndarray, channel: Channel) -> None:
+        """A child's share of :meth:`_write_split`."""
+        before = self.alerts
+        part = self._part(rows)
+        channel.send(part.deferred)
+        output = list(_merged(part.blocks, self._keyed_lines(channel.receive())))
+        channel.send("ready")
+        channel.receive()  # write
+        for data in output:
+            self.out.write(data)
+        self.out.flush()
+        channel.send(self.alerts - before)
+
+    def _written(self, child: Child) -> None:
+        """Wait for ``child`` to have written its part."""
+        from .forked import BROKEN_PIPE, ChildFailed
+
+        try:
+            self.alerts += child.receive()
+        except ChildFailed:
+            if child.wait() == BROKEN_PIPE:
+                raise BrokenPipeError from None
+            raise RuntimeError("a process writing alerts failed") from None
+        child.wait()
+
+    def _keyed_lines(self, fired: list[Fired]) -> list[tuple[tuple[int, int], bytes]]:
+        """The alert lines of ``fired``, each with its row and rule."""
+        return [
+            (key, line)
+            for lines, keys in self._render(fired, keyed=True)
+            for key, line in zip(_line_keys(keys), lines, strict=True)
+        ]
+
+    def _part(self, rows: np.ndarray, count: bool = True) -> _Part:
+        """The alerts of ``rows`` but for rate windows, and the events those would count
+        (none unless ``count``: they were counted already)."""
+        deferred: list[Counted] = []
+        blocks = []
+        for start in range(0, len(rows), _HELD):
+            fired = self.scanner.scan(rows[start : start + _HELD], deferred=deferred)
+            for lines, keys in self._render(fired, keyed=True):
+                blocks.append(_Block.of(lines, keys))
+        return _Part(blocks, deferred if count else [])
+
+    def _fired(self, rows: np.ndarray) -> list[Fired]:
         if self.row_alerts is None:
             return self.scanner.scan(rows)
         codes = self.row_alerts.codes(rows)
@@ -107,3 +248,64 @@ class AlertWriter:
             (row, sets[code])
             for row, code in zip(rows[fired].tolist(), codes[fired].tolist(), strict=True)
         ]
+
+
+class _Block(NamedTuple):
+    """Alert lines of a part as they are written, with the row and rule of each line and
+    where it ends in ``data``."""
+
+    data: bytes
+    rows: np.ndarray
+    rules: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, lines: list[bytes], keys: list[Fired]) -> _Block:
+        counts = [len(hits) for _, hits in keys]
+        return cls(
+            b"\n".join(lines) + b"\n",
+            np.repeat(np.array([row for row, _ in keys], np.int64), counts),
+            np.array([rule for _, hits in keys for rule in hits], np.int64),
+            np.cumsum([len(line) + 1 for line in lines]),
+        )
+
+
+class _Part(NamedTuple):
+    """What a child gives back (see ``AlertWriter._write_split``)."""
+
+    blocks: list[_Block]
+    deferred: list[Counted]
+
+
+def _merged(blocks: list[_Block], extra: list[tuple[tuple[int, int], bytes]]) -> Iterator[bytes]:
+    """The data of ``blocks`` with the lines of ``extra`` (few, keyed by row and rule) put in
+    place: both are in order of row, then rule, and so is the result."""
+    at = 0
+    for block in blocks:
+        last = int(block.rows[-1])
+        stop = at
+        while stop < len(extra) and extra[stop][0][0] <= last:
+            stop += 1
+        if stop == at:
+            yield block.data
+            continue
+        # Where each extra line goes: before the block's first line of a later row and rule.
+        width = max(int(block.rules.max()), max(rule for (_, rule), _ in extra[at:stop])) + 1
+        keys = block.rows * width + block.rules
+        wanted = np.array([row * width + rule for (row, rule), _ in extra[at:stop]], np.int64)
+        cuts = [0, *np.take(np.r_[0, block.ends], np.searchsorted(keys, wanted)).tolist()]
+        pieces = []
+        for (start, end), (_, line) in zip(itertools.pairwise(cuts), extra[at:stop], strict=True):
+            pieces += (block.data[start:end], line, b"\n")
+        pieces.append(block.data[cuts[-1] :])
+        at = stop
+        yield b"".join(pieces)
+    if at < len(extra):
+        yield b"\n".join(line for _, line in extra[at:]) + b"\n"
+
+
+def _line_keys(rows: list[Fired]) -> Iterator[tuple[int, int]]:
+    """The row and rule of each line of rows that fired (a line per rule, in order)."""
+    for row, hits in rows:
+        for rule in hits:
+            yield row, rule

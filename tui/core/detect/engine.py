@@ -15,6 +15,8 @@ from .output import event_time
 from .rules import SOURCE, CompiledRule, LoadedRules, load_rules, load_rules_text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     import numpy as np
 
     from kaudit_tui.core.store import EventStore
@@ -124,6 +126,9 @@ class Ruleset:
 
 Fired = tuple[int, tuple[int, ...]]
 """A row of the store and the indexes (into ``Ruleset.rules``) of the rules it fires."""
+Counted = tuple[int, int, tuple, int | None]
+"""An event that meets a rate rule's condition: its row, the rule's index, the event's group
+(the values of the rule's ``by`` fields) and its time (µs), to be counted in its window."""
 
 
 class Scanner:
@@ -150,20 +155,43 @@ class Scanner:
         self.events_read = 0
         """Events read back from disk to decide rules (what the index could not)."""
 
-    def scan(self, rows: np.ndarray) -> list[Fired]:
+    def scan(
+        self,
+        rows: np.ndarray,
+        only: Sequence[int] | None = None,
+        deferred: list[Counted] | None = None,
+    ) -> list[Fired]:
         """``(row, rule indexes)`` for each row of ``rows`` that fires a rule, in order.
 
         ``rows`` are ids still in the store, in log order, each given once over the scanner's
-        life."""
+        life; ``only`` limits the rules (indexes in order). With ``deferred``, rate windows are
+        not counted here: each event that meets a rate rule's condition is appended to it
+        instead (and the rule left out of the event's hits), for :meth:`count_windows` to
+        count, in log order, where the windows are kept. So parts of a log can be scanned in
+        other processes, each at once."""
         import numpy as np
 
         rows = np.asarray(rows, np.int64)
         fired: list[Fired] = []
         for start in range(0, len(rows), _CHUNK):
-            fired.extend(self._scan(rows[start : start + _CHUNK]))
+            fired.extend(self._scan(rows[start : start + _CHUNK], only, deferred))
         return fired
 
-    def _scan(self, rows: np.ndarray) -> list[Fired]:
+    def count_windows(self, deferred: Iterable[Counted]) -> list[Fired]:
+        """The rows whose rate rules fire, of the events :meth:`scan` deferred (given in log
+        order, as it deferred them), with those rules."""
+        fired: list[Fired] = []
+        for row, rule, group, time_us in deferred:
+            if self.rates[rule].fires(group, time_us):
+                if fired and fired[-1][0] == row:
+                    fired[-1] = (row, (*fired[-1][1], rule))
+                else:
+                    fired.append((row, (rule,)))
+        return fired
+
+    def _scan(
+        self, rows: np.ndarray, only: Sequence[int] | None, deferred: list[Counted] | None
+    ) -> list[Fired]:
         import numpy as np
 
         from kaudit_tui.core.store import OTHER_ID
@@ -172,7 +200,8 @@ class Scanner:
         from .lift import NO_TIME_CLASS, SOME_TIME_CLASS, TRUE, UNKNOWN, ZERO_TIME_CLASS
 
         rules = self.ruleset.rules
-        if not len(rows) or not rules:
+        chosen = rules if only is None else [rules[i] for i in only]
+        if not len(rows) or not chosen:
             return []
         store = self.store
         index = rows - store.first_id
@@ -204,12 +233,12 @@ class Scanner:
             "time": ((keys >> u64(1)) & u64(3)).astype(np.int64),
             "noid": (keys & u64(1)).astype(np.bool_),
         }
-        answers = np.stack(self.lifter.evaluate(rules, combos))
+        answers = np.stack(self.lifter.evaluate(chosen, combos))
         true, unknown = answers == TRUE, answers == UNKNOWN
         candidates = np.flatnonzero((true | unknown).any(axis=0))
         if not len(candidates):
             return []
-        outcomes = _outcomes(candidates, true, unknown)
+        outcomes = _outcomes(candidates, true, unknown, None if only is None else tuple(only))
         interesting = np.zeros(len(keys), np.bool_)
         interesting[candidates] = True
         positions = np.flatnonzero(interesting[combo_of])
@@ -230,7 +259,7 @@ class Scanner:
                     extra = [i for i in open_ if rules[i].predicate(ctx)]
                     sure = tuple(sorted(sure + tuple(extra))) if extra else sure
             if sure and not rated.isdisjoint(sure):
-                sure = self._windows(row, sure, time_us, ctx, groups, at)
+                sure = self._windows(row, sure, time_us, ctx, groups, at, deferred)
             if sure:
                 fired.append((row, sure))
         return fired
@@ -255,8 +284,10 @@ class Scanner:
         ctx: Context | None,
         groups: dict[str, list],
         at: int,
+        deferred: list[Counted] | None,
     ) -> tuple[int, ...]:
-        """``hits`` without the rate rules whose window the event does not fill."""
+        """``hits`` without the rate rules whose window the event does not fill (without any
+        rate rule when they are ``deferred``: see :meth:`scan`)."""
         from kaudit_tui.core.timestamps import NO_TIME
 
         kept = []
@@ -275,7 +306,10 @@ class Scanner:
                         ctx = Context(event if event is not None else {})
                     value = _hashable(ref.read(ctx.event))
                 group.append(value)
-            if state.fires(tuple(group), None if time_us == NO_TIME else time_us):
+            time = None if time_us == NO_TIME else time_us
+            if deferred is not None:
+                deferred.append((row, i, tuple(group), time))
+            elif state.fires(tuple(group), time):
                 kept.append(i)
         return tuple(kept)
 
@@ -301,10 +335,14 @@ _CHUNK = 1 << 19
 
 
 def _outcomes(
-    candidates: np.ndarray, true: np.ndarray, unknown: np.ndarray
+    candidates: np.ndarray,
+    true: np.ndarray,
+    unknown: np.ndarray,
+    indexes: tuple[int, ...] | None = None,
 ) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
     """Per combination of ``candidates``: the rules it fires for sure, and those to decide on
-    the event (rule indexes in order); combinations share few distinct patterns."""
+    the event (rule indexes in order: ``indexes`` maps the rows of ``true`` to them when given);
+    combinations share few distinct patterns."""
     import numpy as np
 
     sure = np.packbits(true[:, candidates].T, axis=1)
@@ -318,7 +356,10 @@ def _outcomes(
         found = decoded.get(bits)
         if found is None:
             flags = np.unpackbits(np.frombuffer(bits, np.uint8), count=count)
-            found = decoded[bits] = tuple(np.flatnonzero(flags).tolist())
+            found = tuple(np.flatnonzero(flags).tolist())
+            if indexes is not None:
+                found = tuple(indexes[i] for i in found)
+            decoded[bits] = found
         return found
 
     out = {}

@@ -24,7 +24,7 @@ from .output import NA, Token, event_time, show_value
 from .rules import SOURCE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from kaudit_tui.core.store import EventStore
 
@@ -43,8 +43,8 @@ _TIMES = frozenset({"evt.time", "evt.rawtime"})
 class _Rule:
     """One rule's alert, compiled: its output as a format string and its fields' keys."""
 
-    __slots__ = ("fast", "format", "keys", "name", "output", "parts", "prefix", "priority", "tags",
-                 "tokens")  # fmt: skip
+    __slots__ = ("fast", "format", "keys", "name", "output", "parts", "prefix", "priority",
+                 "readers", "tags", "tokens")  # fmt: skip
 
     def __init__(self, rule: CompiledRule) -> None:
         self.name = rule.name
@@ -57,6 +57,8 @@ class _Rule:
         self.keys = [token.key for token in self.tokens]
         self.fast = not any(token.width or token.key in _TIMES for token in self.tokens)
         """No field shows the time or has a width: the output is ``format`` of the values."""
+        self.readers = [_reader(token) for token in self.tokens]
+        """Per token, its value from the event and its context (as the token's getter)."""
         self.format = "".join(
             part.replace("{", "{{").replace("}", "}}") if isinstance(part, str) else "{}"
             for part in self.parts
@@ -70,33 +72,41 @@ class AlertRenderer:
         self.store = store
         self.rules = [_Rule(rule) for rule in ruleset.rules]
 
-    def lines(self, fired: list[Fired]) -> list[bytes]:
+    def lines(self, fired: list[Fired], keys: list[Fired] | None = None) -> list[bytes]:
         """One JSON line (no newline) per alert of ``fired`` (rows in log order, each with the
-        indexes of the rules it fires), as ``orjson.dumps(alert.to_json())`` would give."""
+        indexes of the rules it fires), as ``orjson.dumps(alert.to_json())`` would give. A row
+        whose event cannot be read back as a JSON object has none; ``keys``, when given, gets
+        each row that has lines, with its rules (a line each, in that order)."""
         out: list[bytes] = []
         add = out.append
         dumps = orjson.dumps
         loads = orjson.loads
         rules = self.rules
-        for (_row, hits), text in zip(fired, self._texts([row for row, _ in fired]), strict=True):
+        for (row, hits), text in zip(fired, self._texts([row for row, _ in fired]), strict=True):
             try:
                 event = loads(text)
             except orjson.JSONDecodeError:
                 continue
             if type(event) is not dict:
                 continue
+            if keys is not None:
+                keys.append((row, hits))
             ctx = Context(event)
             time_ns = event_time(ctx)
             clock = NA if time_ns is None else _clock(time_ns)
             stamp = rfc3339_ns(time_ns)
             audit_id = event.get("auditID")
-            if not isinstance(audit_id, str):
+            audit = type(audit_id) is str
+            if not audit:
                 audit_id = None
+                audit = "auditID" in event
             for i in hits:
                 rule = rules[i]
-                if rule.fast:
-                    values = _values(rule.tokens, ctx)
-                    output = rule.format.format(*map(show_value, values))
+                if rule.fast and audit:
+                    values = [read(event, ctx) for read in rule.readers]
+                    output = rule.format.format(
+                        *[v if type(v) is str else show_value(v) for v in values]
+                    )
                     fields = dict(zip(rule.keys, values, strict=True))
                     fields["evt.time"] = time_ns
                 else:
@@ -153,30 +163,43 @@ class AlertRenderer:
             start = stop
 
 
-def _values(tokens: list[Token], ctx: Context) -> list[Any]:
-    """The value of each token, as its getter gives it: fields at a path of the event are read
-    inline, as ``fields._scalar`` reads them."""
-    event = ctx.event
-    audit = "auditID" in event
-    values: list[Any] = []
-    add = values.append
-    for token in tokens:
-        path = token.path
-        if path is None:
-            add(token.get(ctx))
-        elif not audit:
-            add(None)
-        else:
+def _reader(token: Token) -> Callable[[dict, Context], Any]:
+    """What ``token.get`` gives for an audit event: a field that is the text at a path of the
+    event is read inline (as ``fields._scalar`` reads it), without the getter's calls."""
+    path = token.path
+    if path is None:
+        get = token.get
+        return lambda _event, ctx: get(ctx)
+    if len(path) == 1:
+        (key,) = path
+
+        def read(event: dict, _ctx: Context) -> Any:
+            value = event.get(key)
+            return value if value is None or type(value) is str else json_text(value)
+
+    elif len(path) == 2:
+        outer, inner = path
+
+        def read(event: dict, _ctx: Context) -> Any:
+            value = event.get(outer)
+            if type(value) is not dict:
+                return None
+            value = value.get(inner)
+            return value if value is None or type(value) is str else json_text(value)
+
+    else:
+
+        def read(event: dict, _ctx: Context) -> Any:
             value: Any = event
             for key in path:
                 if type(value) is not dict:
-                    value = None
-                    break
+                    return None
                 value = value.get(key)
                 if value is None:
-                    break
-            add(value if value is None or type(value) is str else json_text(value))
-    return values
+                    return None
+            return value if type(value) is str else json_text(value)
+
+    return read
 
 
 def _clock(ns: int) -> str:
