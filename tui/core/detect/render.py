@@ -10,7 +10,6 @@ dict (no ``Alert`` objects).
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,8 +18,8 @@ from kaudit_tui.core.decode import event_json
 
 from .condition import Context
 from .engine import rfc3339_ns
-from .fields import format_clock, json_text
-from .output import NA, Token, event_time, show_value
+from .fields import event_time_ns, format_clock, json_text
+from .output import NA, Token, show_value
 from .rules import SOURCE
 
 if TYPE_CHECKING:
@@ -71,6 +70,7 @@ class AlertRenderer:
     def __init__(self, ruleset: Ruleset, store: EventStore) -> None:
         self.store = store
         self.rules = [_Rule(rule) for rule in ruleset.rules]
+        self._seconds: dict[int, tuple[str, str]] = {}
 
     def lines(self, fired: list[Fired], keys: list[Fired] | None = None) -> list[bytes]:
         """One JSON line (no newline) per alert of ``fired`` (rows in log order, each with the
@@ -91,10 +91,13 @@ class AlertRenderer:
                 continue
             if keys is not None:
                 keys.append((row, hits))
+            time_ns = event_time_ns(event)
             ctx = Context(event)
-            time_ns = event_time(ctx)
-            clock = NA if time_ns is None else _clock(time_ns)
-            stamp = rfc3339_ns(time_ns)
+            ctx.cache["evt.rawtime"] = time_ns  # as event_time(ctx) reads it
+            if time_ns is None:
+                clock, stamp = NA, None
+            else:
+                clock, stamp = self._times(time_ns)
             audit_id = event.get("auditID")
             audit = type(audit_id) is str
             if not audit:
@@ -105,7 +108,10 @@ class AlertRenderer:
                 if rule.fast and audit:
                     values = [read(event, ctx) for read in rule.readers]
                     output = rule.format.format(
-                        *[v if type(v) is str else show_value(v) for v in values]
+                        *[
+                            NA if v is None else v if type(v) is str else show_value(v)
+                            for v in values
+                        ]
                     )
                     fields = dict(zip(rule.keys, values, strict=True))
                     fields["evt.time"] = time_ns
@@ -126,6 +132,18 @@ class AlertRenderer:
                     )
                 )
         return out
+
+    def _times(self, ns: int) -> tuple[str, str]:
+        """The output's clock (``HH:MM:SS.nnnnnnnnn``) and the alert's RFC 3339 time of epoch
+        nanoseconds; the text of each second made once."""
+        seconds, fraction = divmod(ns, 1_000_000_000)
+        texts = self._seconds.get(seconds)
+        if texts is None:
+            if len(self._seconds) > 4096:
+                self._seconds.clear()
+            whole = seconds * 1_000_000_000
+            texts = self._seconds[seconds] = (format_clock(whole)[:-10], rfc3339_ns(whole)[:-11])
+        return f"{texts[0]}.{fraction:09d}", f"{texts[1]}.{fraction:09d}Z"
 
     def _texts(self, rows: list[int]) -> Iterator[bytes]:
         """The JSON text of each row's event (as ``store.event_json``), in order: records near
@@ -200,14 +218,3 @@ def _reader(token: Token) -> Callable[[dict, Context], Any]:
             return value if type(value) is str else json_text(value)
 
     return read
-
-
-def _clock(ns: int) -> str:
-    """``format_clock(ns)``, its ``HH:MM:SS`` formatted once per second."""
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    return f"{_second(seconds)}.{fraction:09d}"
-
-
-@functools.lru_cache(maxsize=4096)
-def _second(seconds: int) -> str:
-    return format_clock(seconds * 1_000_000_000)[:-10]
