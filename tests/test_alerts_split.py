@@ -151,7 +151,7 @@ def test_a_part_whose_child_fails_is_done_by_the_parent(
     class SecondChildDiesOnceCounted(AlertWriter):
         def _child(self, rows, channel):  # noqa: ANN001, ANN202
             if rows[0] == second:
-                channel.send(self._part(rows).deferred)
+                channel.send(self._scan_part(rows)[1])
                 channel.receive()
                 os._exit(1)
             super()._child(rows, channel)

@@ -144,7 +144,7 @@ class AlertWriter:
         puts them in place among its own, says it is ready and writes its part when told to
         (once the part before is written). A part whose child fails before it is ready is done
         here; one that fails while writing ends the run (as a closed output does)."""
-        from .forked import Child
+        from .forked import Child, ChildFailed
 
         chunks = np.array_split(rows, self.parts)
         # The children's garbage collector leaves what exists now alone: walking it would
@@ -154,52 +154,63 @@ class AlertWriter:
             children = [Child(functools.partial(self._child, chunk)) for chunk in chunks]
         finally:
             gc.unfreeze()
-        writing: Child | None = None
         try:
-            for chunk, child in zip(chunks, children, strict=True):
-                ready = self._ready(child, chunk)
+            # Every part's windows first, in order, sent as soon as counted: children format
+            # their alerts meanwhile.
+            counted = [
+                self._counted(child, chunk) for chunk, child in zip(chunks, children, strict=True)
+            ]
+            writing: Child | None = None
+            for chunk, child, (windows, fired) in zip(chunks, children, counted, strict=True):
+                if fired is None:
+                    try:
+                        child.receive()  # ready
+                    except ChildFailed:
+                        child.stop()
+                        fired, _ = self._scan_part(chunk)
+                output = None if fired is None else self._output(fired, windows)
                 if writing is not None:
                     self._written(writing)
                     writing = None
-                if isinstance(ready, list):
-                    for data in ready:
-                        self.out.write(data)
-                    self.out.flush()
-                else:
-                    writing = ready
+                if output is None:
+                    writing = child
                     writing.send("write")
+                    continue
+                for data in output:
+                    self.out.write(data)
+                self.out.flush()
             if writing is not None:
                 self._written(writing)
         finally:
             for child in children:
                 child.stop()
 
-    def _ready(self, child: Child, rows: np.ndarray) -> Child | list[bytes]:
-        """``child`` once ready to write its part of ``rows``, with the windows counted; or,
-        if it failed, that part's output, made here."""
+    def _counted(self, child: Child, rows: np.ndarray) -> tuple[list[Fired], list[Fired] | None]:
+        """The rate windows that fire in ``child``'s part of ``rows``, counted and sent to it;
+        and, if it failed, the part's other alerts, found here."""
         from .forked import ChildFailed
 
-        counted = False
+        fired = None
         try:
-            deferred = child.receive()
-            windows = self.scanner.count_windows(deferred)
-            counted = True
-            child.send(windows)
-            child.receive()  # ready
-            return child
+            windows = self.scanner.count_windows(child.receive())
         except ChildFailed:
             child.stop()
-        part = self._part(rows, count=not counted)
-        if not counted:
-            windows = self.scanner.count_windows(part.deferred)
-        return list(_merged(part.blocks, self._keyed_lines(windows)))
+            fired, deferred = self._scan_part(rows)
+            return self.scanner.count_windows(deferred), fired
+        try:
+            child.send(windows)
+        except ChildFailed:
+            child.stop()
+            fired, _ = self._scan_part(rows)
+        return windows, fired
 
     def _child(self, rows: np.ndarray, channel: Channel) -> None:
         """A child's share of :meth:`_write_split`."""
         before = self.alerts
-        part = self._part(rows)
-        channel.send(part.deferred)
-        output = list(_merged(part.blocks, self._keyed_lines(channel.receive())))
+        fired, deferred = self._scan_part(rows)
+        channel.send(deferred)
+        blocks = self._blocks(fired)
+        output = list(_merged(blocks, self._keyed_lines(channel.receive())))
         channel.send("ready")
         channel.receive()  # write
         for data in output:
@@ -219,6 +230,22 @@ class AlertWriter:
             raise RuntimeError("a process writing alerts failed") from None
         child.wait()
 
+    def _scan_part(self, rows: np.ndarray) -> tuple[list[Fired], list[Counted]]:
+        """The rows of ``rows`` that fire rules but for rate windows, and the events those
+        would count."""
+        deferred: list[Counted] = []
+        fired: list[Fired] = []
+        for start in range(0, len(rows), _HELD):
+            fired += self.scanner.scan(rows[start : start + _HELD], deferred=deferred)
+        return fired, deferred
+
+    def _blocks(self, fired: list[Fired]) -> list[_Block]:
+        return [_Block.of(lines, keys) for lines, keys in self._render(fired, keyed=True)]
+
+    def _output(self, fired: list[Fired], windows: list[Fired]) -> list[bytes]:
+        """What a part writes: the alerts of ``fired`` with those of ``windows`` in place."""
+        return list(_merged(self._blocks(fired), self._keyed_lines(windows)))
+
     def _keyed_lines(self, fired: list[Fired]) -> list[tuple[tuple[int, int], bytes]]:
         """The alert lines of ``fired``, each with its row and rule."""
         return [
@@ -226,17 +253,6 @@ class AlertWriter:
             for lines, keys in self._render(fired, keyed=True)
             for key, line in zip(_line_keys(keys), lines, strict=True)
         ]
-
-    def _part(self, rows: np.ndarray, count: bool = True) -> _Part:
-        """The alerts of ``rows`` but for rate windows, and the events those would count
-        (none unless ``count``: they were counted already)."""
-        deferred: list[Counted] = []
-        blocks = []
-        for start in range(0, len(rows), _HELD):
-            fired = self.scanner.scan(rows[start : start + _HELD], deferred=deferred)
-            for lines, keys in self._render(fired, keyed=True):
-                blocks.append(_Block.of(lines, keys))
-        return _Part(blocks, deferred if count else [])
 
     def _fired(self, rows: np.ndarray) -> list[Fired]:
         if self.row_alerts is None:
@@ -268,13 +284,6 @@ class _Block(NamedTuple):
             np.array([rule for _, hits in keys for rule in hits], np.int64),
             np.cumsum([len(line) + 1 for line in lines]),
         )
-
-
-class _Part(NamedTuple):
-    """What a child gives back (see ``AlertWriter._write_split``)."""
-
-    blocks: list[_Block]
-    deferred: list[Counted]
 
 
 def _merged(blocks: list[_Block], extra: list[tuple[tuple[int, int], bytes]]) -> Iterator[bytes]:
