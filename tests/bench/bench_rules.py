@@ -3,16 +3,18 @@
 Run: ``python tests/bench/bench_rules.py [-n EVENTS] [--pairs N]`` (default 1,000,000 events,
 1 pair). It writes a log with the project's generator (tests/bench/generate.py), then:
 
-1. in this process: indexes it, then scans every row with the scanner in the batches the
-   pipeline delivers, and formats every alert as ``--alerts`` writes it (the renderer of
-   :mod:`kaudit_tui.core.detect.render`); wall and CPU time of each step, how many events the
-   scanner had to read back, how many alerts;
+1. in this process (a profiling aid; ``--whole-only`` skips it): indexes it, then scans every
+   row with the scanner in the batches the pipeline delivers, and formats every alert as
+   ``--alerts`` writes it (the renderer of :mod:`kaudit_tui.core.detect.render`), all in one
+   process; wall and CPU time of each step, how many events the scanner had to read back, how
+   many alerts;
 2. whole processes, in turn (the order alternating from pair to pair): ``kaudit-tui --alerts
    --rules k8s_audit_rules.yaml FILE``, the same with the community rule that fires on most
    generated events turned off, and ``kaudit-tui --stats FILE`` (indexing alone, same file):
    wall and CPU time (user + system, children included, as ``wait4`` reports them). The
    difference (medians over the pairs) is the cost of the rules and of their alerts beyond
-   indexing.
+   indexing. ``--alerts`` shares the rows among forked children, one per core (see
+   :mod:`kaudit_tui.headless.alerts`), so its CPU time is that of all of them.
 
 The machine may be shared: CPU time is printed beside wall time because it does not grow when
 other people's processes take the cores.
@@ -118,11 +120,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1_000_000, help="events (default 1,000,000)")
     parser.add_argument("--pairs", type=int, default=1, help="whole-process pairs (default 1)")
+    parser.add_argument(
+        "--whole-only", action="store_true", help="skip the in-process profile (step 1)"
+    )
     options = parser.parse_args()
+    from kaudit_tui.headless.alerts import default_parts
+
+    print(f"--alerts shares its rows among {default_parts()} process(es) on this machine")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "audit.log"
         write(options.n, str(path))
-        in_process(path)
+        if not options.whole_only:
+            in_process(path)
         whole(path, options.pairs)
 
 
