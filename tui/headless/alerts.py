@@ -147,6 +147,7 @@ class AlertWriter:
         from .forked import Child, ChildFailed
 
         chunks = np.array_split(rows, self.parts)
+        self.out.flush()
         # The children's garbage collector leaves what exists now alone: walking it would
         # copy every page of this process's objects into each child.
         gc.freeze()
@@ -162,20 +163,20 @@ class AlertWriter:
             ]
             writing: Child | None = None
             for chunk, child, (windows, fired) in zip(chunks, children, counted, strict=True):
-                if fired is None:
-                    try:
-                        child.receive()  # ready
-                    except ChildFailed:
-                        child.stop()
-                        fired, _ = self._scan_part(chunk)
+                if fired is None and not _ready(child):
+                    fired, _ = self._scan_part(chunk)
                 output = None if fired is None else self._output(fired, windows)
                 if writing is not None:
                     self._written(writing)
                     writing = None
                 if output is None:
-                    writing = child
-                    writing.send("write")
-                    continue
+                    try:
+                        child.send("write")
+                        writing = child
+                        continue
+                    except ChildFailed:  # it had written nothing: it writes once told to
+                        child.stop()
+                        output = self._output(self._scan_part(chunk)[0], windows)
                 for data in output:
                     self.out.write(data)
                 self.out.flush()
@@ -264,6 +265,18 @@ class AlertWriter:
             (row, sets[code])
             for row, code in zip(rows[fired].tolist(), codes[fired].tolist(), strict=True)
         ]
+
+
+def _ready(child: Child) -> bool:
+    """Whether ``child`` says it is ready to write (else it failed, and is stopped)."""
+    from .forked import ChildFailed
+
+    try:
+        child.receive()
+    except ChildFailed:
+        child.stop()
+        return False
+    return True
 
 
 class _Block(NamedTuple):
