@@ -15,7 +15,7 @@ from .output import event_time
 from .rules import SOURCE, CompiledRule, LoadedRules, load_rules, load_rules_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     import numpy as np
 
@@ -155,26 +155,20 @@ class Scanner:
         self.events_read = 0
         """Events read back from disk to decide rules (what the index could not)."""
 
-    def scan(
-        self,
-        rows: np.ndarray,
-        only: Sequence[int] | None = None,
-        deferred: list[Counted] | None = None,
-    ) -> list[Fired]:
+    def scan(self, rows: np.ndarray, deferred: list[Counted] | None = None) -> list[Fired]:
         """``(row, rule indexes)`` for each row of ``rows`` that fires a rule, in order.
 
         ``rows`` are ids still in the store, in log order, each given once over the scanner's
-        life; ``only`` limits the rules (indexes in order). With ``deferred``, rate windows are
-        not counted here: each event that meets a rate rule's condition is appended to it
-        instead (and the rule left out of the event's hits), for :meth:`count_windows` to
-        count, in log order, where the windows are kept. So parts of a log can be scanned in
-        other processes, each at once."""
+        life. With ``deferred``, rate windows are not counted here: each event that meets a
+        rate rule's condition is appended to it instead (and the rule left out of the event's
+        hits), for :meth:`count_windows` to count, in log order, where the windows are kept.
+        So parts of a log can be scanned in other processes, each at once."""
         import numpy as np
 
         rows = np.asarray(rows, np.int64)
         fired: list[Fired] = []
         for start in range(0, len(rows), _CHUNK):
-            fired.extend(self._scan(rows[start : start + _CHUNK], only, deferred))
+            fired.extend(self._scan(rows[start : start + _CHUNK], deferred))
         return fired
 
     def count_windows(self, deferred: Iterable[Counted]) -> list[Fired]:
@@ -189,9 +183,7 @@ class Scanner:
                     fired.append((row, (rule,)))
         return fired
 
-    def _scan(
-        self, rows: np.ndarray, only: Sequence[int] | None, deferred: list[Counted] | None
-    ) -> list[Fired]:
+    def _scan(self, rows: np.ndarray, deferred: list[Counted] | None) -> list[Fired]:
         import numpy as np
 
         from kaudit_tui.core.store import OTHER_ID
@@ -200,8 +192,7 @@ class Scanner:
         from .lift import NO_TIME_CLASS, SOME_TIME_CLASS, TRUE, UNKNOWN, ZERO_TIME_CLASS
 
         rules = self.ruleset.rules
-        chosen = rules if only is None else [rules[i] for i in only]
-        if not len(rows) or not chosen:
+        if not len(rows) or not rules:
             return []
         store = self.store
         index = rows - store.first_id
@@ -233,12 +224,12 @@ class Scanner:
             "time": ((keys >> u64(1)) & u64(3)).astype(np.int64),
             "noid": (keys & u64(1)).astype(np.bool_),
         }
-        answers = np.stack(self.lifter.evaluate(chosen, combos))
+        answers = np.stack(self.lifter.evaluate(rules, combos))
         true, unknown = answers == TRUE, answers == UNKNOWN
         candidates = np.flatnonzero((true | unknown).any(axis=0))
         if not len(candidates):
             return []
-        outcomes = _outcomes(candidates, true, unknown, None if only is None else tuple(only))
+        outcomes = _outcomes(candidates, true, unknown)
         interesting = np.zeros(len(keys), np.bool_)
         interesting[candidates] = True
         positions = np.flatnonzero(interesting[combo_of])
@@ -335,14 +326,10 @@ _CHUNK = 1 << 19
 
 
 def _outcomes(
-    candidates: np.ndarray,
-    true: np.ndarray,
-    unknown: np.ndarray,
-    indexes: tuple[int, ...] | None = None,
+    candidates: np.ndarray, true: np.ndarray, unknown: np.ndarray
 ) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
     """Per combination of ``candidates``: the rules it fires for sure, and those to decide on
-    the event (rule indexes in order: ``indexes`` maps the rows of ``true`` to them when given);
-    combinations share few distinct patterns."""
+    the event (rule indexes in order); combinations share few distinct patterns."""
     import numpy as np
 
     sure = np.packbits(true[:, candidates].T, axis=1)
@@ -356,10 +343,7 @@ def _outcomes(
         found = decoded.get(bits)
         if found is None:
             flags = np.unpackbits(np.frombuffer(bits, np.uint8), count=count)
-            found = tuple(np.flatnonzero(flags).tolist())
-            if indexes is not None:
-                found = tuple(indexes[i] for i in found)
-            decoded[bits] = found
+            found = decoded[bits] = tuple(np.flatnonzero(flags).tolist())
         return found
 
     out = {}
