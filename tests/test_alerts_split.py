@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -37,58 +38,37 @@ BOUNDARIES = tuple(
 """The lines where the second and third parts of the rows begin."""
 
 
-def _line(n: int) -> bytes:
-    second = n // 4
-    stamp = f"2026-11-26T{10 + second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.{n % 1_000_000:06d}Z"  # noqa: E501
-    if n in SKIPPED:
-        return b"not an event\n"
+START = datetime(2026, 11, 26, 10, tzinfo=UTC)
+
+
+def _fields(n: int) -> dict[str, object]:
+    """What event ``n`` is, beyond its audit ID and time."""
     # Around each boundary: 30 denied requests by mallory and 30 secret reads by eve, a few
     # seconds apart, so that each burst's window fills only after the boundary.
     if any(b - 20 <= n < b + 40 for b in BOUNDARIES):
         if n % 2:
-            return event_line(
-                audit_id=f"00000000-0000-4000-8000-{n:012d}",
-                user="mallory",
-                code=403,
-                stage_time=stamp,
-            )
-        return event_line(
-            audit_id=f"00000000-0000-4000-8000-{n:012d}",
-            user="eve",
-            verb="get",
-            uri=f"/api/v1/namespaces/prod/secrets/s{n}",
-            resource="secrets",
-            namespace="prod",
-            name=f"s{n}",
-            stage_time=stamp,
-        )
-    kind = n % 7
-    if kind == 0:
-        return event_line(
-            audit_id=f"00000000-0000-4000-8000-{n:012d}",
-            user="ops\x1b[31m\u00e9",
-            verb="delete",
-            uri=f"/apis/apps/v1/namespaces/prod/deployments/d{n}",
-            resource="deployments",
-            api_group="apps",
-            namespace="prod",
-            name=f"d{n}",
-            stage_time=stamp,
-        )
-    if kind == 1:
-        return event_line(
-            audit_id=f"00000000-0000-4000-8000-{n:012d}",
-            user="system:anonymous",
-            verb="create",
-            uri="/api/v1/namespaces/kube-system/pods/p/exec",
-            resource="pods",
-            subresource="exec",
-            namespace="kube-system",
-            name="p",
-            stage_time=stamp,
-        )
+            return {"user": "mallory", "code": 403}
+        secret = {"resource": "secrets", "namespace": "prod", "name": f"s{n}"}
+        return {"user": "eve", "uri": f"/api/v1/namespaces/prod/secrets/s{n}", **secret}
+    if n % 7 == 0:
+        deployment = {"resource": "deployments", "api_group": "apps", "name": f"d{n}"}
+        uri = f"/apis/apps/v1/namespaces/prod/deployments/d{n}"
+        return {"user": "ops\x1b[31m\u00e9", "verb": "delete", "uri": uri, **deployment}
+    if n % 7 == 1:
+        uri = "/api/v1/namespaces/kube-system/pods/p/exec"
+        pod = {"resource": "pods", "subresource": "exec", "namespace": "kube-system", "name": "p"}
+        return {"user": "system:anonymous", "verb": "create", "uri": uri, **pod}
+    return {"user": f"user{n % 13}"}
+
+
+def _line(n: int) -> bytes:
+    if n in SKIPPED:
+        return b"not an event\n"
+    moment = START + timedelta(seconds=n // 4, microseconds=n)
     return event_line(
-        audit_id=f"00000000-0000-4000-8000-{n:012d}", user=f"user{n % 13}", stage_time=stamp
+        audit_id=f"00000000-0000-4000-8000-{n:012d}",
+        stage_time=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        **_fields(n),
     )
 
 
