@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Channel", "Child", "ChildFailed", "can_fork"]
+__all__ = ["BROKEN_PIPE", "Channel", "Child", "ChildFailed", "can_fork"]
 
 BROKEN_PIPE = 3
 """A child's exit code when standard output was closed on it."""
