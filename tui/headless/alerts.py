@@ -114,9 +114,8 @@ class AlertWriter:
                 self._write(rows)
 
     def _write(self, rows: np.ndarray) -> None:
-        for start in range(0, len(rows), _HELD):
-            for lines, _ in self._render(self._fired(rows[start : start + _HELD])):
-                self.out.write(b"\n".join(lines) + b"\n")
+        for lines, _ in self._render(self._fired(rows)):
+            self.out.write(b"\n".join(lines) + b"\n")
         self.out.flush()
 
     def _render(
@@ -165,19 +164,18 @@ class AlertWriter:
             for chunk, child, (windows, fired) in zip(chunks, children, counted, strict=True):
                 if fired is None and not _ready(child):
                     fired, _ = self._scan_part(chunk)
-                output = None if fired is None else self._output(fired, windows)
                 if writing is not None:
                     self._written(writing)
                     writing = None
-                if output is None:
+                if fired is None:
                     try:
                         child.send("write")
                         writing = child
                         continue
                     except ChildFailed:  # it had written nothing: it writes once told to
                         child.stop()
-                        output = self._output(self._scan_part(chunk)[0], windows)
-                for data in output:
+                        fired, _ = self._scan_part(chunk)
+                for data in self._output(self._blocks(fired), windows):
                     self.out.write(data)
                 self.out.flush()
             if writing is not None:
@@ -210,8 +208,8 @@ class AlertWriter:
         before = self.alerts
         fired, deferred = self._scan_part(rows)
         channel.send(deferred)
-        blocks = self._blocks(fired)
-        output = list(_merged(blocks, self._keyed_lines(channel.receive())))
+        blocks = self._blocks(fired)  # while this process counts the windows
+        output = self._output(blocks, channel.receive())
         channel.send("ready")
         channel.receive()  # write
         for data in output:
@@ -235,17 +233,14 @@ class AlertWriter:
         """The rows of ``rows`` that fire rules but for rate windows, and the events those
         would count."""
         deferred: list[Counted] = []
-        fired: list[Fired] = []
-        for start in range(0, len(rows), _HELD):
-            fired += self.scanner.scan(rows[start : start + _HELD], deferred=deferred)
-        return fired, deferred
+        return self.scanner.scan(rows, deferred=deferred), deferred
 
     def _blocks(self, fired: list[Fired]) -> list[_Block]:
         return [_Block.of(lines, keys) for lines, keys in self._render(fired, keyed=True)]
 
-    def _output(self, fired: list[Fired], windows: list[Fired]) -> list[bytes]:
-        """What a part writes: the alerts of ``fired`` with those of ``windows`` in place."""
-        return list(_merged(self._blocks(fired), self._keyed_lines(windows)))
+    def _output(self, blocks: list[_Block], windows: list[Fired]) -> list[bytes]:
+        """What a part writes: its ``blocks`` with the alerts of ``windows`` in place."""
+        return list(_merged(blocks, self._keyed_lines(windows)))
 
     def _keyed_lines(self, fired: list[Fired]) -> list[tuple[tuple[int, int], bytes]]:
         """The alert lines of ``fired``, each with its row and rule."""

@@ -18,8 +18,8 @@ from kaudit_tui.core.decode import event_json
 
 from .condition import Context
 from .engine import rfc3339_ns
-from .fields import event_time_ns, format_clock, json_text
-from .output import NA, Token, show_value
+from .fields import format_clock, json_text
+from .output import NA, Token, event_time, show_value
 from .rules import SOURCE
 
 if TYPE_CHECKING:
@@ -91,9 +91,8 @@ class AlertRenderer:
                 continue
             if keys is not None:
                 keys.append((row, hits))
-            time_ns = event_time_ns(event)
             ctx = Context(event)
-            ctx.cache["evt.rawtime"] = time_ns  # as event_time(ctx) reads it
+            time_ns = event_time(ctx)
             if time_ns is None:
                 clock, stamp = NA, None
             else:
